@@ -1,0 +1,47 @@
+"""adcsim: simulate the digitization of audio and other sampled signals.
+
+The core is pure numpy; the command line (``adcsim``) is a thin layer over it.
+Public names are imported lazily (PEP 562) so that ``import adcsim`` and
+``adcsim --help`` stay fast.
+
+Examples
+--------
+>>> import numpy as np, adcsim
+>>> adcsim.quantize(np.array([0.1, -0.4]), bits=3)
+array([ 0.  , -0.5 ])
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from adcsim._version import __version__
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "AdcsimError": "adcsim.errors",
+    "StreamInfo": "adcsim.chain",
+    "Chain": "adcsim.chain",
+    "Quantizer": "adcsim.quantizers",
+    "QuantizeStage": "adcsim.quantizers",
+    "SCHEMES": "adcsim.quantizers",
+    "make_quantizer": "adcsim.quantizers",
+    "quantize": "adcsim.quantizers",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'adcsim' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,476 @@
+"""Memoryless quantizers, their registry, and the stage that runs one in a chain.
+
+A quantizer maps full-scale samples (nominally in [-1, 1)) to integer codes and
+codes back to output levels:
+
+* ``encode(x) -> codes``: ``int32`` codes ``k`` in ``[-2**(N-1), 2**(N-1) - 1]``
+  (N-bit two's complement), non-decreasing in ``x``;
+* ``decode(codes) -> y``: ``codebook[k + 2**(N-1)]``;
+* ``codebook``: all ``2**N`` output levels in code order.
+
+Every scheme is one `Quantizer` subclass and one entry in `SCHEMES`. This module
+does not read files, dither, or compute report metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from adcsim.chain import StreamInfo
+from adcsim.errors import AdcsimError
+
+MAX_BITS = 24
+
+
+def check_bits(bits: object, *, low: int = 1, high: int = MAX_BITS) -> int:
+    """Return ``bits`` if it is an integer in ``[low, high]``, else raise.
+
+    Examples
+    --------
+    >>> check_bits(8)
+    8
+    >>> check_bits(0)
+    Traceback (most recent call last):
+    ...
+    adcsim.errors.AdcsimError: bits=0 must be an integer in [1, 24]
+    """
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
+        raise AdcsimError(f"bits={bits!r} must be an integer in [{low}, {high}]")
+    if not low <= bits <= high:
+        raise AdcsimError(f"bits={bits} must be an integer in [{low}, {high}]")
+    return int(bits)
+
+
+class Quantizer(ABC):
+    """Base class of the memoryless N-bit quantizers.
+
+    Parameters
+    ----------
+    bits : int in [1, 24]
+        Bit depth N: ``2**N`` codes.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``--scheme``).
+    summary : str
+        One-line description for ``adcsim schemes``.
+    params : dict
+        Scheme parameters beyond ``bits`` (e.g. ``{"mu": 255.0}``), for the report.
+    step : float or None
+        The step D for uniform schemes, None for non-uniform ones.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    #: Extra parameters the scheme accepts, with their defaults.
+    PARAMS: ClassVar[Mapping[str, float]] = {}
+
+    def __init__(self, *, bits: int = 8) -> None:
+        self.bits = check_bits(bits)
+        self.levels = 1 << self.bits
+        self._lowest = -(1 << (self.bits - 1))
+        self._highest = (1 << (self.bits - 1)) - 1
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The scheme's parameters for the report (empty for plain schemes)."""
+        return {}
+
+    @property
+    def step(self) -> float | None:
+        """The step D = 2 / 2**N of uniform schemes; None for non-uniform ones."""
+        return None
+
+    @abstractmethod
+    def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+        """Integer-valued codes before clamping to the N-bit range."""
+
+    def encode_counting(
+        self, x: ArrayLike
+    ) -> tuple[NDArray[np.int32], int]:
+        """Encode ``x`` and count the samples whose code had to be clamped.
+
+        A clamped sample is one beyond the quantizer's granular range (overload).
+        """
+        raw = self._raw_codes(np.asarray(x))
+        codes = np.clip(raw, self._lowest, self._highest)
+        clipped = int(np.count_nonzero(codes != raw))
+        return codes.astype(np.int32), clipped
+
+    def encode(self, x: ArrayLike) -> NDArray[np.int32]:
+        """Map samples to N-bit two's complement codes.
+
+        See Also
+        --------
+        decode : the inverse, from codes to output levels.
+        """
+        return self.encode_counting(x)[0]
+
+    def decode(self, codes: ArrayLike) -> NDArray[np.float64]:
+        """Map codes to output levels, ``codebook[codes + 2**(N-1)]``.
+
+        See Also
+        --------
+        encode : the inverse, from samples to codes.
+        """
+        codes = np.asarray(codes)
+        return self.codebook[codes.astype(np.intp) - self._lowest]
+
+    def quantize(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Return ``decode(encode(x))``, same shape as ``x``."""
+        return self.decode(self.encode(x))
+
+    @property
+    @abstractmethod
+    def codebook(self) -> NDArray[np.float64]:
+        """All ``2**N`` output levels, in code order (non-decreasing)."""
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}(bits={self.bits}{extra})"
+
+
+class _UniformBase(Quantizer):
+    """Shared code of the uniform schemes: step D = 2 / 2**N, full scale [-1, 1)."""
+
+    #: Offset of the output level within its cell, in steps (0 or 1/2).
+    _level_offset: ClassVar[float] = 0.0
+
+    @property
+    def step(self) -> float:
+        """The step D = 2 / 2**N."""
+        return 2.0 / self.levels
+
+    @property
+    def codebook(self) -> NDArray[np.float64]:
+        """Levels ``(k + offset) * D`` for every code ``k``."""
+        k = np.arange(self._lowest, self._highest + 1, dtype=np.float64)
+        return (k + self._level_offset) * self.step
+
+    def decode(self, codes: ArrayLike) -> NDArray[np.float64]:
+        """Map codes to levels ``(k + offset) * D`` (exact: D is a power of two)."""
+        return (np.asarray(codes, dtype=np.float64) + self._level_offset) * self.step
+
+
+class UniformQuantizer(_UniformBase):
+    """Mid-tread uniform quantizer: what an N-bit PCM converter does.
+
+    Notes
+    -----
+    ``y = clip(round(x / D)) * D`` with ``D = 2 / 2**N``; ties round half to even
+    (``numpy.round``), so the error has no bias. In range the error is at most D/2.
+
+    Examples
+    --------
+    >>> q = UniformQuantizer(bits=2)
+    >>> q.codebook
+    array([-1. , -0.5,  0. ,  0.5])
+    >>> q.encode([-1.0, -0.3, 0.25, 0.3, 0.9])
+    array([-2, -1,  0,  1,  1], dtype=int32)
+    """
+
+    name = "uniform"
+    summary = "mid-tread uniform PCM, y = clip(round(x/D))*D, ties to even"
+
+    def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+        return np.round(x / self.step)
+
+
+class MidriseQuantizer(_UniformBase):
+    """Mid-rise uniform quantizer: no level at zero, symmetric levels.
+
+    Notes
+    -----
+    ``y = (clip(floor(x / D)) + 1/2) * D``.
+
+    Examples
+    --------
+    >>> MidriseQuantizer(bits=2).quantize([-1.0, -0.1, 0.0, 0.99])
+    array([-0.75, -0.25,  0.25,  0.75])
+    """
+
+    name = "midrise"
+    summary = "mid-rise uniform, y = (clip(floor(x/D)) + 1/2)*D, no level at zero"
+    _level_offset = 0.5
+
+    def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+        return np.floor(x / self.step)
+
+
+class FloorQuantizer(_UniformBase):
+    """Truncating uniform quantizer, the textbook ``Q = floor(x / D)``.
+
+    Notes
+    -----
+    ``y = clip(floor(x / D)) * D``; the error lies in (-D, 0], biased by -D/2.
+
+    Examples
+    --------
+    >>> FloorQuantizer(bits=2).quantize([-0.1, 0.0, 0.49, 0.99])
+    array([-0.5,  0. ,  0. ,  0.5])
+    """
+
+    name = "floor"
+    summary = "truncation, y = clip(floor(x/D))*D, biased by -D/2"
+
+    def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+        return np.floor(x / self.step)
+
+
+class _CompandedBase(Quantizer):
+    """Compress with F, quantize F(x) with `uniform` at N bits, expand with F^-1."""
+
+    @abstractmethod
+    def compress(self, x: ArrayLike) -> NDArray[np.float64]:
+        """The compressor F, odd, mapping [-1, 1] onto [-1, 1]."""
+
+    @abstractmethod
+    def expand(self, y: ArrayLike) -> NDArray[np.float64]:
+        """The exact inverse of `compress`."""
+
+    def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+        return np.round(self.compress(x) * (self.levels / 2))
+
+    @property
+    def codebook(self) -> NDArray[np.float64]:
+        """Expanded uniform levels ``F^-1(k * D)``."""
+        k = np.arange(self._lowest, self._highest + 1, dtype=np.float64)
+        return self.expand(k * (2.0 / self.levels))
+
+
+class MulawQuantizer(_CompandedBase):
+    """Continuous mu-law companding quantizer.
+
+    Parameters
+    ----------
+    bits : int in [1, 24]
+    mu : float > 0, default 255
+
+    Notes
+    -----
+    ``F(x) = sgn(x) ln(1 + mu|x|) / ln(1 + mu)`` and its exact inverse
+    ``F^-1(y) = sgn(y) ((1 + mu)**|y| - 1) / mu`` (ITU-T G.711's continuous law;
+    the segmented 8-bit codec is ``g711-mulaw``).
+
+    Examples
+    --------
+    >>> q = MulawQuantizer(bits=8)
+    >>> float(q.compress(1.0)), float(q.expand(q.compress(0.01)))
+    (1.0, 0.01)
+    >>> q.quantize([0.0, 0.001])
+    array([0.        , 0.00094846])
+    """
+
+    name = "mulaw"
+    summary = "mu-law compander: F(x) = sgn(x) ln(1+mu|x|)/ln(1+mu), uniform on F(x)"
+    PARAMS = {"mu": 255.0}
+
+    def __init__(self, *, bits: int = 8, mu: float = 255.0) -> None:
+        super().__init__(bits=bits)
+        if not (isinstance(mu, (int, float)) and math.isfinite(mu) and mu > 0):
+            raise AdcsimError(f"mu={mu!r} must be a number > 0")
+        self.mu = float(mu)
+        self._log1p_mu = math.log1p(self.mu)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``{"mu": mu}``."""
+        return {"mu": self.mu}
+
+    def compress(self, x: ArrayLike) -> NDArray[np.float64]:
+        """``sgn(x) ln(1 + mu|x|) / ln(1 + mu)``."""
+        x = np.asarray(x, dtype=np.float64)
+        return np.sign(x) * np.log1p(self.mu * np.abs(x)) / self._log1p_mu
+
+    def expand(self, y: ArrayLike) -> NDArray[np.float64]:
+        """``sgn(y) ((1 + mu)**|y| - 1) / mu``."""
+        y = np.asarray(y, dtype=np.float64)
+        return np.sign(y) * np.expm1(np.abs(y) * self._log1p_mu) / self.mu
+
+
+class AlawQuantizer(_CompandedBase):
+    """Continuous A-law companding quantizer.
+
+    Parameters
+    ----------
+    bits : int in [1, 24]
+    a : float >= 1, default 87.6
+
+    Notes
+    -----
+    ``F(x) = sgn(x) A|x| / (1 + ln A)`` for ``|x| < 1/A`` and
+    ``sgn(x) (1 + ln(A|x|)) / (1 + ln A)`` above, with its exact inverse
+    (ITU-T G.711's continuous law; the segmented 8-bit codec is ``g711-alaw``).
+
+    Examples
+    --------
+    >>> q = AlawQuantizer(bits=8)
+    >>> float(q.compress(1.0)), round(float(q.expand(q.compress(0.3))), 12)
+    (1.0, 0.3)
+    """
+
+    name = "alaw"
+    summary = "A-law compander: linear below 1/A, logarithmic above, uniform on F(x)"
+    PARAMS = {"a": 87.6}
+
+    def __init__(self, *, bits: int = 8, a: float = 87.6) -> None:
+        super().__init__(bits=bits)
+        if not (isinstance(a, (int, float)) and math.isfinite(a) and a >= 1):
+            raise AdcsimError(f"a={a!r} must be a number >= 1")
+        self.a = float(a)
+        self._denom = 1.0 + math.log(self.a)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``{"a": a}``."""
+        return {"a": self.a}
+
+    def compress(self, x: ArrayLike) -> NDArray[np.float64]:
+        """A-law compressor F."""
+        x = np.asarray(x, dtype=np.float64)
+        ax = self.a * np.abs(x)
+        # np.maximum keeps log() away from 0 in the branch np.where discards.
+        log_part = 1.0 + np.log(np.maximum(ax, 1.0))
+        return np.sign(x) * np.where(ax < 1.0, ax, log_part) / self._denom
+
+    def expand(self, y: ArrayLike) -> NDArray[np.float64]:
+        """A-law expander F^-1."""
+        y = np.asarray(y, dtype=np.float64)
+        v = np.abs(y) * self._denom
+        return np.sign(y) * np.where(v < 1.0, v, np.exp(np.minimum(v, 1e3) - 1.0)) / self.a
+
+
+SCHEMES: dict[str, type[Quantizer]] = {
+    cls.name: cls
+    for cls in (
+        UniformQuantizer,
+        MidriseQuantizer,
+        FloorQuantizer,
+        MulawQuantizer,
+        AlawQuantizer,
+    )
+}
+
+
+def make_quantizer(scheme: str = "uniform", *, bits: int = 8, **params: Any) -> Quantizer:
+    """Build the registered quantizer ``scheme``; unknown parameters are an error.
+
+    Parameters
+    ----------
+    scheme : str
+        A key of `SCHEMES`.
+    bits : int
+        Bit depth (the scheme checks its range).
+    **params
+        The scheme's own parameters (``mu``, ``a``, ...). ``None`` values are
+        dropped, so callers can pass every option and let the scheme pick.
+
+    Raises
+    ------
+    AdcsimError
+        Unknown scheme or parameter, or a value out of range.
+
+    Examples
+    --------
+    >>> make_quantizer("mulaw", bits=8, mu=100)
+    MulawQuantizer(bits=8, mu=100.0)
+    """
+    try:
+        cls = SCHEMES[scheme]
+    except KeyError:
+        allowed = ", ".join(SCHEMES)
+        raise AdcsimError(f"scheme={scheme!r} is not one of: {allowed}") from None
+    given = {k: v for k, v in params.items() if v is not None}
+    unknown = set(given) - set(cls.PARAMS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise AdcsimError(f"scheme {scheme!r} takes no parameter {name!r}")
+    return cls(bits=bits, **given)
+
+
+class QuantizeStage:
+    """Chain stage applying a `Quantizer` to every sample, counting overloads.
+
+    The output stream's ``bits`` is the quantizer's depth. Blocks stay float64:
+    the decoded levels of companded and uniform schemes alike are exact there.
+
+    Examples
+    --------
+    >>> stage = QuantizeStage(UniformQuantizer(bits=3))
+    >>> stage.start(StreamInfo(rate=8000, channels=1)).bits
+    3
+    >>> stage.process(np.array([[0.1], [1.2]]))
+    array([[0.  ],
+           [0.75]])
+    >>> stage.counters
+    {'clipped_samples': 1}
+    """
+
+    active = True
+
+    def __init__(self, quantizer: Quantizer) -> None:
+        self.quantizer = quantizer
+        self.counters: dict[str, int] = {"clipped_samples": 0}
+
+    def start(self, info: StreamInfo) -> StreamInfo:
+        """Reset the counters; the output has the quantizer's depth."""
+        self.reset()
+        return replace(info, bits=self.quantizer.bits)
+
+    def process(self, block: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        """Quantize one block, counting clamped samples."""
+        codes, clipped = self.quantizer.encode_counting(block)
+        self.counters["clipped_samples"] += clipped
+        return self.quantizer.decode(codes)
+
+    def flush(self) -> NDArray[np.float64]:
+        """Nothing is buffered: an empty block."""
+        return np.zeros((0, 0))
+
+    def reset(self) -> None:
+        """Zero the counters."""
+        self.counters = {"clipped_samples": 0}
+
+
+def quantize(
+    x: ArrayLike, *, bits: int = 8, scheme: str = "uniform", **params: Any
+) -> NDArray[np.float64]:
+    """Quantize ``x`` with a registered scheme; same shape as ``x``.
+
+    Parameters
+    ----------
+    x : array_like
+        Samples, full scale [-1, 1); any shape.
+    bits : int
+        Bit depth N.
+    scheme : str
+        ``uniform``, ``midrise``, ``floor``, ``mulaw``, ``alaw``, ... (see `SCHEMES`).
+    **params
+        Scheme parameters such as ``mu`` or ``a``.
+
+    Returns
+    -------
+    ndarray of float64
+        The decoded output levels.
+
+    Raises
+    ------
+    AdcsimError
+        Unknown scheme, bad parameter.
+
+    Examples
+    --------
+    >>> quantize(np.linspace(-1, 1, 5), bits=2)
+    array([-1. , -0.5,  0. ,  0.5,  0.5])
+    >>> quantize([0.2, -0.2], bits=4, scheme="mulaw", mu=255).round(4)
+    array([ 0.2471, -0.2471])
+    """
+    return make_quantizer(scheme, bits=bits, **params).quantize(x)
