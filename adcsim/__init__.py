@@ -8,7 +8,7 @@ Examples
 --------
 >>> import numpy as np, adcsim
 >>> adcsim.quantize(np.array([0.1, -0.4]), bits=3)
-array([ 0.  , -0.5 ])
+array([ 0. , -0.5])
 """
 
 from __future__ import annotations
