@@ -348,6 +348,12 @@ class AlawQuantizer(_CompandedBase):
         return np.sign(y) * np.where(v < 1.0, v, np.exp(np.minimum(v, 1e3) - 1.0)) / self.a
 
 
+# --- G.711 quantizers (codec in adcsim.g711) ---
+
+
+# --- Lloyd-Max quantizer (design in adcsim.lloydmax) ---
+
+
 SCHEMES: dict[str, type[Quantizer]] = {
     cls.name: cls
     for cls in (
