@@ -101,6 +101,10 @@ class Chain:
             block = stage.process(block)
         return block
 
+    def process(self, block: Block) -> Block:
+        """Push one block through the active stages (for length-preserving chains)."""
+        return self._push(block, self.active_stages)
+
     def run(self, blocks: Iterable[Block]) -> Iterator[Block]:
         """Yield the processed non-empty blocks, then the flushed tails.
 

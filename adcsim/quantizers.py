@@ -89,6 +89,15 @@ class Quantizer(ABC):
         """The step D = 2 / 2**N of uniform schemes; None for non-uniform ones."""
         return None
 
+    @property
+    def grid_bits(self) -> int | None:
+        """Bits of the power-of-two grid holding every level exactly, else None.
+
+        The output container is chosen from this (PCM of at least that depth,
+        or float when None).
+        """
+        return None
+
     @abstractmethod
     def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
         """Integer-valued codes before clamping to the N-bit range."""
@@ -148,6 +157,11 @@ class _UniformBase(Quantizer):
     def step(self) -> float:
         """The step D = 2 / 2**N."""
         return 2.0 / self.levels
+
+    @property
+    def grid_bits(self) -> int:
+        """N, or N + 1 when the levels sit between grid points (mid-rise)."""
+        return self.bits + (1 if self._level_offset else 0)
 
     @property
     def codebook(self) -> NDArray[np.float64]:
@@ -351,6 +365,177 @@ class AlawQuantizer(_CompandedBase):
 # --- G.711 quantizers (codec in adcsim.g711) ---
 
 
+class _G711Base(Quantizer):
+    """Shared code of the G.711 schemes: an 8-bit codec seen as a quantizer.
+
+    Parameters
+    ----------
+    bits : int, must be 8
+        G.711 is an 8-bit code; any other value raises `AdcsimError`.
+
+    Notes
+    -----
+    Samples (full scale [-1, 1)) are coded with `adcsim.g711.encode`, bit-exact
+    with the ITU-T G.191 reference. The quantizer code ``k`` of a G.711 byte is
+    its rank among the 256 decoded values, minus 128, so codes follow the base
+    class convention (``int32`` in [-128, 127], non-decreasing in ``x``,
+    ``decode(k) = codebook[k + 128]``); mu-law's two zeros are ranked -0 (0x7F,
+    ``k = -1``) before +0 (0xFF, ``k = 0``). `g711_bytes` and `from_g711_bytes`
+    convert between codes and bytes.
+
+    A sample is in overload (counted by `encode_counting`) when its 16-bit
+    magnitude ``m`` reaches the law's last, virtual decision value x_128, with
+    ``v = round(x * 32768)`` before clipping and ``m = v`` for ``v >= 0``,
+    ``m = -v - 1`` below (the reference's one's complement). That is
+    ``m >= 32636`` for mu-law (8159 in Table 2a/G.711, x 4) and ``m >= 32768``
+    for A-law (4096 in Table 1a/G.711, x 8): for A-law exactly the input beyond
+    16-bit full scale, for mu-law also the top 131 values of each polarity.
+    """
+
+    #: The G.711 law, ``"mulaw"`` or ``"alaw"`` (see `adcsim.g711.LAWS`).
+    law: ClassVar[str]
+
+    def __init__(self, *, bits: int = 8) -> None:
+        from adcsim import g711
+
+        if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
+            raise AdcsimError(
+                f"bits={bits!r} is not allowed for {self.name}: it must be 8"
+            )
+        if bits != 8:
+            raise AdcsimError(
+                f"bits={bits} is not allowed for {self.name}: it must be 8"
+            )
+        super().__init__(bits=8)
+        self._law = g711.check_law(self.law)
+        levels = g711.decode(np.arange(256), self._law)
+        # A stable sort breaks mu-law's -0/+0 tie by byte value: 0x7F before 0xFF.
+        order = np.argsort(levels, kind="stable")
+        self._byte_of_code = order.astype(np.uint8)
+        self._code_of_byte = np.empty(256, dtype=np.int32)
+        self._code_of_byte[order] = np.arange(self._lowest, self._highest + 1)
+        self._codebook = levels[order] / float(g711.FULL_SCALE)
+        self._codebook.flags.writeable = False
+
+    @property
+    def codebook(self) -> NDArray[np.float64]:
+        """The 256 decoded levels (full scale) in code order, read-only."""
+        return self._codebook
+
+    def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
+        # G.711 codes are always in range: nothing for the base class to clamp.
+        return self.encode_counting(x)[0].astype(np.float64)
+
+    def encode_counting(self, x: ArrayLike) -> tuple[NDArray[np.int32], int]:
+        """Encode ``x`` and count the samples in overload (see the class Notes).
+
+        Raises
+        ------
+        AdcsimError
+            NaN in ``x``.
+        """
+        from adcsim import g711
+
+        samples = np.asarray(x)
+        if samples.dtype.kind != "f":
+            samples = samples.astype(np.float64)
+        data, overload = g711.encode_counting(samples, self._law)
+        return self._code_of_byte[data], overload
+
+    def g711_bytes(self, codes: ArrayLike) -> NDArray[np.uint8]:
+        """Return the G.711 bytes of quantizer codes (to write ULAW/ALAW data).
+
+        Raises
+        ------
+        AdcsimError
+            A code beyond [-128, 127].
+
+        See Also
+        --------
+        from_g711_bytes : the inverse.
+        """
+        k = np.asarray(codes)
+        if k.size and (k.min() < self._lowest or k.max() > self._highest):
+            raise AdcsimError(
+                f"{self.name}: codes must be in [-128, 127], got min={k.min()}, "
+                f"max={k.max()}"
+            )
+        result: NDArray[np.uint8] = self._byte_of_code[k.astype(np.intp) - self._lowest]
+        return result
+
+    def from_g711_bytes(self, data: ArrayLike) -> NDArray[np.int32]:
+        """Return the quantizer codes of G.711 bytes.
+
+        Raises
+        ------
+        AdcsimError
+            A byte beyond [0, 255].
+
+        See Also
+        --------
+        g711_bytes : the inverse.
+        """
+        b = np.asarray(data)
+        if b.size and (b.min() < 0 or b.max() > 255):
+            raise AdcsimError(
+                f"{self.name}: bytes must be in [0, 255], got min={b.min()}, "
+                f"max={b.max()}"
+            )
+        result: NDArray[np.int32] = self._code_of_byte[b.astype(np.intp)]
+        return result
+
+
+class G711MulawQuantizer(_G711Base):
+    """ITU-T G.711 mu-law: the 8-bit segmented codec, bit-exact with G.191.
+
+    Notes
+    -----
+    Codes and bytes: ``k = byte - 128`` for the negative bytes 0x00..0x7F
+    (-32124/32768 .. -0) and ``k = 255 - byte`` for the positive bytes
+    0xFF..0x80 (+0 .. 32124/32768). Codebook entries 127 and 128 are both 0.
+    See `_G711Base` and `adcsim.g711`.
+
+    Examples
+    --------
+    >>> q = G711MulawQuantizer()
+    >>> q.encode([-1.0, -1e-4, 0.0, 0.001, 0.5])
+    array([-128,   -1,    0,    4,  112], dtype=int32)
+    >>> [hex(b) for b in q.g711_bytes(q.encode([-1.0, 0.0, 0.5]))]
+    ['0x0', '0xff', '0x8f']
+    >>> (q.codebook[[0, 127, 128, 255]] * 32768).tolist()
+    [-32124.0, 0.0, 0.0, 32124.0]
+    """
+
+    name = "g711-mulaw"
+    summary = "ITU-T G.711 mu-law 8-bit codec, bit-exact with the G.191 reference"
+    law = "mulaw"
+
+
+class G711AlawQuantizer(_G711Base):
+    """ITU-T G.711 A-law: the 8-bit segmented codec, bit-exact with G.191.
+
+    Notes
+    -----
+    Codes and bytes: with ``n = (byte ^ 0x55) & 0x7F`` (the interval number,
+    even bits re-inverted), ``k = n`` for positive bytes (>= 0x80) and
+    ``k = -1 - n`` for negative ones. See `_G711Base` and `adcsim.g711`.
+
+    Examples
+    --------
+    >>> q = G711AlawQuantizer()
+    >>> q.encode([-1.0, -1e-4, 0.0, 0.001, 0.5])
+    array([-128,   -1,    0,    2,  112], dtype=int32)
+    >>> [hex(b) for b in q.g711_bytes(q.encode([-1.0, 0.0, 0.5]))]
+    ['0x2a', '0xd5', '0xa5']
+    >>> (q.codebook[[0, 127, 128, 255]] * 32768).tolist()
+    [-32256.0, -8.0, 8.0, 32256.0]
+    """
+
+    name = "g711-alaw"
+    summary = "ITU-T G.711 A-law 8-bit codec, bit-exact with the G.191 reference"
+    law = "alaw"
+
+
 # --- Lloyd-Max quantizer (design in adcsim.lloydmax) ---
 
 
@@ -362,6 +547,8 @@ SCHEMES: dict[str, type[Quantizer]] = {
         FloorQuantizer,
         MulawQuantizer,
         AlawQuantizer,
+        G711MulawQuantizer,
+        G711AlawQuantizer,
     )
 }
 
@@ -405,8 +592,9 @@ def make_quantizer(scheme: str = "uniform", *, bits: int = 8, **params: Any) -> 
 class QuantizeStage:
     """Chain stage applying a `Quantizer` to every sample, counting overloads.
 
-    The output stream's ``bits`` is the quantizer's depth. Blocks stay float64:
-    the decoded levels of companded and uniform schemes alike are exact there.
+    The output stream's ``bits`` is the quantizer's depth. Blocks become float64
+    levels (exact for every scheme's codebook). ``clipped_per_channel`` holds
+    the overload count of each channel, ``counters`` their total.
 
     Examples
     --------
@@ -424,25 +612,32 @@ class QuantizeStage:
 
     def __init__(self, quantizer: Quantizer) -> None:
         self.quantizer = quantizer
+        self.clipped_per_channel = np.zeros(0, dtype=np.int64)
         self.counters: dict[str, int] = {"clipped_samples": 0}
 
     def start(self, info: StreamInfo) -> StreamInfo:
         """Reset the counters; the output has the quantizer's depth."""
+        self.clipped_per_channel = np.zeros(info.channels, dtype=np.int64)
         self.reset()
         return replace(info, bits=self.quantizer.bits)
 
     def process(self, block: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
-        """Quantize one block, counting clamped samples."""
-        codes, clipped = self.quantizer.encode_counting(block)
-        self.counters["clipped_samples"] += clipped
-        return self.quantizer.decode(codes)
+        """Quantize one block, counting clamped samples per channel."""
+        out = np.empty(block.shape)
+        for channel in range(block.shape[1]):
+            codes, clipped = self.quantizer.encode_counting(block[:, channel])
+            self.clipped_per_channel[channel] += clipped
+            out[:, channel] = self.quantizer.decode(codes)
+        self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
+        return out
 
     def flush(self) -> NDArray[np.float64]:
         """Nothing is buffered: an empty block."""
-        return np.zeros((0, 0))
+        return np.zeros((0, self.clipped_per_channel.size))
 
     def reset(self) -> None:
         """Zero the counters."""
+        self.clipped_per_channel[:] = 0
         self.counters = {"clipped_samples": 0}
 
 

@@ -1,0 +1,521 @@
+"""Reading and writing audio block by block; the only module importing soundfile.
+
+Responsible for: checking paths, opening files and stdin/stdout streams,
+yielding float ``(frames, channels)`` blocks, storing float levels in a
+container (integer PCM written by adcsim itself, so that N bits means exactly
+2**N levels), and atomic output (a temporary file beside the target, renamed
+when complete). Third-party errors are translated here, once, into
+`AdcsimError` naming the file. Not responsible for any signal processing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, BinaryIO
+
+import numpy as np
+import soundfile as sf
+from numpy.typing import NDArray
+
+from adcsim import wavstream
+from adcsim.errors import AdcsimError
+
+STDIO = "-"
+BLOCKSIZE = 65536
+
+#: Container bits of the integer PCM subtypes.
+PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
+FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+G711_SUBTYPES = {"ULAW": "mulaw", "ALAW": "alaw"}
+_EXTENSION_FORMATS = {"aif": "AIFF", "aiff": "AIFF", "aifc": "AIFF", "oga": "OGG"}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a reader found in an input.
+
+    Attributes
+    ----------
+    path : str
+        The path as given (``-`` for stdin).
+    rate : int
+        Sample rate, Hz.
+    channels : int
+    frames : int or None
+        Length, None for a stream whose header does not say.
+    format : str
+        libsndfile major format (``WAV``, ``FLAC``, ...).
+    subtype : str
+        libsndfile subtype (``PCM_16``, ``FLOAT``, ...).
+    """
+
+    path: str
+    rate: int
+    channels: int
+    frames: int | None
+    format: str
+    subtype: str
+
+    @property
+    def bits(self) -> int | None:
+        """Integer PCM depth of the source, None for float or compressed data."""
+        return PCM_BITS.get(self.subtype)
+
+
+def _check_input_path(path: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise AdcsimError(f"cannot read {path!r}: no such file")
+    if p.is_dir():
+        raise AdcsimError(f"cannot read {path!r}: is a directory")
+    if not os.access(p, os.R_OK):
+        raise AdcsimError(f"cannot read {path!r}: permission denied")
+    if p.stat().st_size == 0:
+        raise AdcsimError(f"cannot read {path!r}: empty file")
+    return p
+
+
+class AudioReader:
+    """Open an audio file (or ``-`` for a WAV stream on stdin) for block reading.
+
+    Raises
+    ------
+    AdcsimError
+        Missing, unreadable, empty or unsupported input.
+    """
+
+    def __init__(self, path: str, *, stdin: BinaryIO | None = None) -> None:
+        self.path = path
+        self._file: sf.SoundFile | None = None
+        self._stream: BinaryIO | None = None
+        if path == STDIO:
+            self._stream = stdin if stdin is not None else sys.stdin.buffer
+            self._wav = wavstream.read_header(self._stream)
+            frames = None
+            if self._wav.data_bytes is not None:
+                frames = self._wav.data_bytes // self._wav.frame_bytes
+            self.info = AudioInfo(
+                path, self._wav.rate, self._wav.channels, frames, "WAV",
+                self._wav.subtype,
+            )
+            return
+        _check_input_path(path)
+        try:
+            self._file = sf.SoundFile(path)
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            raise AdcsimError(f"cannot read {path!r}: {_reason(exc)}") from exc
+        f = self._file
+        if f.frames == 0:
+            f.close()
+            raise AdcsimError(f"cannot read {path!r}: no audio frames")
+        self.info = AudioInfo(path, f.samplerate, f.channels, f.frames, f.format,
+                              f.subtype)
+
+    def blocks(self, blocksize: int = BLOCKSIZE) -> Iterator[NDArray[np.float64]]:
+        """Yield float64 ``(frames, channels)`` blocks, full scale.
+
+        Raises
+        ------
+        AdcsimError
+            Non-finite samples (NaN or Inf) in a float file.
+        """
+        check_finite = self.info.subtype in FLOAT_SUBTYPES
+        position = 0
+        for block in self._raw_blocks(blocksize):
+            if check_finite and not np.isfinite(block).all():
+                bad = int(np.argmin(np.isfinite(block).all(axis=1)))
+                raise AdcsimError(
+                    f"cannot use {self.path!r}: non-finite sample (NaN or Inf) "
+                    f"at frame {position + bad}"
+                )
+            position += block.shape[0]
+            yield block
+        if position == 0:
+            raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
+
+    def _raw_blocks(self, blocksize: int) -> Iterator[NDArray[np.float64]]:
+        if self._stream is not None:
+            yield from wavstream.read_blocks(self._stream, self._wav, blocksize)
+            return
+        assert self._file is not None
+        try:
+            while True:
+                block = self._file.read(blocksize, dtype="float64", always_2d=True)
+                if block.shape[0] == 0:
+                    return
+                yield block
+        except (sf.SoundFileError, RuntimeError) as exc:
+            raise AdcsimError(f"cannot read {self.path!r}: {_reason(exc)}") from exc
+
+    def close(self) -> None:
+        """Close the file (stdin is left open)."""
+        if self._file is not None:
+            self._file.close()
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    # soundfile prefixes messages with the path in various forms; keep the reason.
+    if "Error opening" in text and ": " in text:
+        text = text.rsplit(": ", 1)[-1]
+    return text.rstrip(".").lower() or "unreadable"
+
+
+def format_for_path(path: str) -> str:
+    """The libsndfile major format chosen by an output path's extension.
+
+    Examples
+    --------
+    >>> format_for_path("a.flac"), format_for_path("b.aif"), format_for_path("-")
+    ('FLAC', 'AIFF', 'WAV')
+    """
+    if path == STDIO:
+        return "WAV"
+    ext = Path(path).suffix.lower().lstrip(".")
+    if not ext:
+        return "WAV"
+    fmt = _EXTENSION_FORMATS.get(ext, ext.upper())
+    if fmt not in sf.available_formats():
+        raise AdcsimError(f"cannot write {path!r}: unknown audio format {ext!r}")
+    return fmt
+
+
+def choose_subtype(fmt: str, grid_bits: int | None) -> str:
+    """The smallest standard container of ``fmt`` that holds the levels exactly.
+
+    Parameters
+    ----------
+    fmt : str
+        libsndfile major format.
+    grid_bits : int or None
+        Bits of the power-of-two grid holding every output level, None when the
+        levels are on no such grid (they are then stored as float32).
+
+    Examples
+    --------
+    >>> choose_subtype("WAV", 8), choose_subtype("FLAC", 8), choose_subtype("WAV", 12)
+    ('PCM_U8', 'PCM_S8', 'PCM_16')
+    >>> choose_subtype("WAV", None), choose_subtype("FLAC", None)
+    ('FLOAT', 'PCM_24')
+    """
+    if grid_bits is not None:
+        for subtype in ("PCM_U8", "PCM_S8", "PCM_16", "PCM_24", "PCM_32"):
+            if PCM_BITS[subtype] >= grid_bits and sf.check_format(fmt, subtype):
+                return subtype
+    for subtype in ("FLOAT", "PCM_32", "PCM_24", "PCM_16"):
+        if sf.check_format(fmt, subtype):
+            return subtype
+    return str(sf.default_subtype(fmt))
+
+
+def check_subtype(fmt: str, subtype: str) -> str:
+    """Return ``subtype`` upper-cased if ``fmt`` can hold it, else raise."""
+    subtype = subtype.upper()
+    if subtype not in sf.available_subtypes() or not sf.check_format(fmt, subtype):
+        allowed = ", ".join(sorted(sf.available_subtypes(fmt)))
+        raise AdcsimError(f"subtype={subtype!r} is not valid for {fmt}: use {allowed}")
+    return subtype
+
+
+def is_exact_subtype(subtype: str) -> bool:
+    """Whether values written in ``subtype`` can be predicted exactly (no lossy codec)."""
+    return subtype in PCM_BITS or subtype in FLOAT_SUBTYPES or subtype in G711_SUBTYPES
+
+
+class Container:
+    """Stores float levels in a subtype and says exactly what was stored.
+
+    ``store(y)`` returns the array handed to libsndfile and the float values a
+    reader will get back, so that metrics see the values actually written.
+    Integer PCM is rounded half to even and clipped by adcsim, never by
+    libsndfile (whose float-to-int conversion floors).
+
+    Examples
+    --------
+    >>> raw, written = Container("PCM_U8").store(np.array([[0.5], [-1.0], [1.0]]))
+    >>> raw.ravel().tolist(), written.ravel().tolist()
+    ([16384, -32768, 32512], [0.5, -1.0, 0.9921875])
+    """
+
+    def __init__(self, subtype: str) -> None:
+        self.subtype = subtype
+        self.bits = PCM_BITS.get(subtype)
+
+    def store(
+        self, y: NDArray[np.floating[Any]]
+    ) -> tuple[NDArray[Any], NDArray[np.float64]]:
+        """Convert levels to the container; return (raw for soundfile, read-back)."""
+        if self.bits is not None:
+            ints = self.to_ints(y)
+            written = ints / float(1 << (self.bits - 1))
+            if self.bits <= 16:
+                return (ints << (16 - self.bits)).astype(np.int16), written
+            return (ints << (32 - self.bits)).astype(np.int32), written
+        if self.subtype == "FLOAT":
+            raw32 = np.asarray(y, dtype=np.float32)
+            return raw32, raw32.astype(np.float64)
+        if self.subtype in G711_SUBTYPES:
+            from adcsim import g711
+
+            law = G711_SUBTYPES[self.subtype]
+            ints16 = np.clip(np.round(np.asarray(y) * 32768.0), -32768, 32767)
+            ints16 = ints16.astype(np.int16)
+            written = g711.decode(g711.encode(ints16, law), law, dtype=np.float64)
+            return ints16, written
+        y64 = np.asarray(y, dtype=np.float64)
+        return y64, y64
+
+    def to_ints(self, y: NDArray[np.floating[Any]]) -> NDArray[np.int32]:
+        """Round half to even to the container's integer grid and clip."""
+        assert self.bits is not None
+        scale = float(1 << (self.bits - 1))
+        ints = np.clip(np.round(np.asarray(y) * scale), -scale, scale - 1)
+        return ints.astype(np.int32)
+
+
+def check_output_path(path: str, *, force: bool, inputs: tuple[str, ...] = ()) -> None:
+    """Refuse an output that would overwrite an input, or an existing file.
+
+    Raises
+    ------
+    AdcsimError
+        The directory is missing or not writable, the path is a directory, it
+        is one of ``inputs`` (also through a link or ``..``), or it exists and
+        ``force`` is False.
+    """
+    if path == STDIO:
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise AdcsimError(f"cannot write {path!r}: directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise AdcsimError(f"cannot write {path!r}: directory is not writable")
+    if target.is_dir():
+        raise AdcsimError(f"cannot write {path!r}: is a directory")
+    for source in inputs:
+        if source != STDIO and same_file(source, path):
+            raise AdcsimError(f"refusing to write {path!r}: it is the input {source!r}")
+    if target.exists() and not force:
+        raise AdcsimError(f"cannot write {path!r}: file exists (use --force)")
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name the same file (links and ``..`` resolved)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
+
+
+class AtomicFile:
+    """A temporary file beside ``path`` renamed onto it by `commit`.
+
+    Until `commit`, nothing exists at ``path``; `discard` (also on leaving a
+    ``with`` block by an exception) removes the temporary file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        target = Path(path)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent or "."
+        )
+        os.close(fd)
+        self.tmp = tmp
+        self.done = False
+
+    def commit(self) -> None:
+        """Move the finished temporary file onto the target (atomic rename)."""
+        os.replace(self.tmp, self.path)
+        self.done = True
+
+    def discard(self) -> None:
+        """Remove the temporary file if it is still there."""
+        if not self.done:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tmp)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.discard()
+
+
+def write_text(path: str, text: str, *, stdout: IO[str] | None = None) -> None:
+    """Write ``text`` atomically to ``path`` (``-``: to stdout)."""
+    if path == STDIO:
+        out = stdout if stdout is not None else sys.stdout
+        out.write(text)
+        out.flush()
+        return
+    with AtomicFile(path) as tmp:
+        try:
+            Path(tmp.tmp).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise AdcsimError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
+        tmp.commit()
+
+
+class AudioWriter:
+    """Write blocks of stored values to a file (atomically) or to stdout.
+
+    Parameters
+    ----------
+    path : str
+        Output path, ``-`` for a WAV stream on stdout.
+    rate, channels : int
+    subtype : str
+        A subtype valid for the path's format (see `check_subtype`).
+    stdout : binary stream, optional
+        Where ``-`` writes (default ``sys.stdout.buffer``).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        rate: int,
+        channels: int,
+        subtype: str,
+        stdout: BinaryIO | None = None,
+    ) -> None:
+        self.path = path
+        self.format = format_for_path(path)
+        self.subtype = subtype
+        self.container = Container(subtype)
+        self._atomic: AtomicFile | None = None
+        self._file: sf.SoundFile | None = None
+        self._stream: BinaryIO | None = None
+        if path == STDIO:
+            bits = self.container.bits
+            if bits is None and subtype not in FLOAT_SUBTYPES:
+                raise AdcsimError(f"subtype={subtype!r} cannot be streamed to stdout")
+            self._stream = stdout if stdout is not None else sys.stdout.buffer
+            is_float = bits is None
+            width = bits if bits is not None else (32 if subtype == "FLOAT" else 64)
+            self._stream.write(wavstream.header_bytes(rate, channels, width, is_float))
+            return
+        self._atomic = AtomicFile(path)
+        try:
+            self._file = sf.SoundFile(
+                self._atomic.tmp, "w", samplerate=rate, channels=channels,
+                subtype=subtype, format=self.format,
+            )
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            self._atomic.discard()
+            raise AdcsimError(f"cannot write {path!r}: {_reason(exc)}") from exc
+
+    def write(self, y: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        """Store one block of levels; return the values as written."""
+        raw, written = self.container.store(y)
+        try:
+            if self._stream is not None:
+                self._write_stream(raw)
+            else:
+                assert self._file is not None
+                self._file.write(raw)
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            raise AdcsimError(f"cannot write {self.path!r}: {_reason(exc)}") from exc
+        return written
+
+    def _write_stream(self, raw: NDArray[Any]) -> None:
+        assert self._stream is not None
+        bits = self.container.bits
+        if bits is None:
+            dtype = "<f4" if self.subtype == "FLOAT" else "<f8"
+            self._stream.write(np.asarray(raw, dtype=dtype).tobytes())
+        else:
+            ints = raw.astype(np.int32) >> ((16 if bits <= 16 else 32) - bits)
+            self._stream.write(wavstream.encode_samples(ints, bits))
+
+    def commit(self) -> None:
+        """Finish the file and move it into place (flush stdout)."""
+        if self._stream is not None:
+            self._stream.flush()
+            return
+        assert self._file is not None and self._atomic is not None
+        try:
+            self._file.close()
+            self._atomic.commit()
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            self.discard()
+            raise AdcsimError(f"cannot write {self.path!r}: {_reason(exc)}") from exc
+
+    def discard(self) -> None:
+        """Abandon the output: nothing is left at the target path."""
+        if self._file is not None and not self._file.closed:
+            with contextlib.suppress(sf.SoundFileError, RuntimeError, OSError):
+                self._file.close()
+        if self._atomic is not None:
+            self._atomic.discard()
+
+
+def read(path: str) -> tuple[NDArray[np.float64], AudioInfo]:
+    """Read a whole file as float64 ``(frames, channels)``, full scale.
+
+    Raises
+    ------
+    AdcsimError
+        Missing, unreadable or unsupported file, non-finite samples.
+    """
+    with AudioReader(path) as reader:
+        data = np.concatenate(list(reader.blocks()))
+        return data, reader.info
+
+
+def write(
+    path: str,
+    data: NDArray[np.floating[Any]],
+    rate: int,
+    *,
+    subtype: str = "PCM_16",
+    force: bool = False,
+) -> None:
+    """Write ``data`` (frames, or frames x channels) atomically.
+
+    Raises
+    ------
+    AdcsimError
+        Existing output without ``force``, bad subtype, unwritable path.
+    """
+    check_output_path(path, force=force)
+    block = np.asarray(data, dtype=np.float64)
+    block = block.reshape(block.shape[0], -1)
+    subtype = check_subtype(format_for_path(path), subtype)
+    writer = AudioWriter(path, rate=rate, channels=block.shape[1], subtype=subtype)
+    try:
+        writer.write(block)
+        writer.commit()
+    except BaseException:
+        writer.discard()
+        raise
+
+
+def libsndfile_version() -> str:
+    """The version of the libsndfile soundfile uses."""
+    return str(sf.__libsndfile_version__)
+
+
+def soundfile_version() -> str:
+    """The soundfile package version."""
+    return str(sf.__version__)

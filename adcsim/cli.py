@@ -1,0 +1,228 @@
+"""The ``adcsim`` command line: a thin Click layer over the library.
+
+Parses options, builds a frozen config, calls ``adcsim.pipeline`` and prints a
+summary to stderr; stdout carries only what the user asked for (audio or JSON).
+Imports nothing heavy at start-up: commands import the pipeline in their bodies.
+Errors are mapped in one place (`AdcsimGroup`): `AdcsimError` becomes
+``Error: <message>`` and exit code 1; bad option values are usage errors (2).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from adcsim._version import __version__
+from adcsim.config import QuantizeConfig
+from adcsim.errors import AdcsimError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DITHER_KINDS = ("none", "rpdf", "tpdf")
+_DEFAULTS = QuantizeConfig()
+
+
+class AdcsimGroup(click.Group):
+    """A group that turns `AdcsimError` into a one-line ``Error:`` (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AdcsimError as exc:
+            if ctx.meta.get("adcsim.debug"):
+                raise
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=AdcsimGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="""\b
+Examples:
+  adcsim quantize speech.wav --bits 8
+  adcsim quantize music.flac -s mulaw -b 8 -r 8000 -o phone.wav
+  adcsim schemes
+""")
+@click.version_option(__version__, "-V", "--version", prog_name="adcsim")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Simulate the digitization of audio: resample, dither, quantize, measure.
+
+    Each command has its own --help with examples.
+    """
+    ctx.meta["adcsim.debug"] = debug
+
+
+def _usage(message: str) -> click.UsageError:
+    return click.UsageError(message)
+
+
+def quantizer_options(func: F) -> F:
+    """The options shared by commands that run the quantize chain."""
+    options = [
+        click.option("-b", "--bits", type=click.IntRange(1, 24), default=_DEFAULTS.bits,
+                     show_default=True, help="Bit depth N (1 to 24; g711-* need 8)."),
+        click.option("-s", "--scheme", default=_DEFAULTS.scheme, show_default=True,
+                     help="Quantizer: uniform, midrise, floor, mulaw, alaw, ... "
+                          "(list: adcsim schemes)."),
+        click.option("--mu", type=float, default=None,
+                     help="mu of the mulaw scheme (> 0) [default: 255]."),
+        click.option("--a", "a", type=float, default=None,
+                     help="A of the alaw scheme (>= 1) [default: 87.6]."),
+        click.option("-r", "--rate", type=click.IntRange(1, 10_000_000), default=None,
+                     help="Resample to HZ before quantizing [default: input rate]."),
+        click.option("--dither", type=click.Choice(DITHER_KINDS), default=_DEFAULTS.dither,
+                     show_default=True,
+                     help="Dither before the quantizer: rpdf +-1/2 LSB, tpdf +-1 LSB."),
+        click.option("--seed", type=click.IntRange(0), default=_DEFAULTS.seed,
+                     show_default=True, help="Seed of the dither noise."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_config(
+    *, bits: int, scheme: str, mu: float | None, a: float | None, rate: int | None,
+    dither: str, seed: int, **extra: Any,
+) -> QuantizeConfig:
+    """A validated config from option values; bad values are usage errors (exit 2)."""
+    params = {k: v for k, v in (("mu", mu), ("a", a)) if v is not None}
+    try:
+        from adcsim.quantizers import SCHEMES
+
+        cls = SCHEMES.get(scheme)
+        if cls is not None:
+            # Give the scheme its parameters with their defaults for the report.
+            params = {**{k: v for k, v in cls.PARAMS.items() if v is not None}, **params}
+        config = QuantizeConfig(bits=bits, scheme=scheme, rate=rate, dither=dither,
+                                seed=seed, params=params, **extra)
+        return config.validate()
+    except AdcsimError as exc:
+        raise _usage(str(exc)) from None
+
+
+QUANTIZE_EPILOG = """\b
+Examples:
+  adcsim quantize in.wav --bits 8                   # in.uniform-8bit.wav/.json/.png
+  adcsim quantize in.wav -b 12 --dither tpdf --seed 7
+  adcsim quantize in.wav -s mulaw -b 8 -r 8000 -o phone.wav
+  adcsim quantize in.wav -s alaw --a 87.6 -b 6 --out-dir out/
+  adcsim quantize in.wav -s midrise -b 4 --subtype FLOAT --no-plot
+  adcsim quantize in.wav -b 4 --error-out err.wav --error-gain 24
+  adcsim quantize in.wav -b 8 --report - --no-plot -q | jq .metrics.snr_db
+  sox in.flac -t wav - | adcsim quantize - -b 10 -o - | sox -t wav - out.flac
+  adcsim quantize takes/*.wav -b 8 --out-dir degraded/
+"""
+
+
+@main.command(epilog=QUANTIZE_EPILOG)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@quantizer_options
+@click.option("-o", "--output", default=None,
+              help="Output audio; the extension picks the format; - for stdout (WAV).")
+@click.option("--out-dir", default=".", show_default=True,
+              help="Directory of default-named outputs.")
+@click.option("--subtype", default=None,
+              help="Output container: PCM_U8, PCM_16, PCM_24, PCM_32, FLOAT, ... "
+                   "[default: smallest exact one].")
+@click.option("--report", "report_path", default=None,
+              help="JSON report path, - for stdout [default: beside the audio].")
+@click.option("--no-report", is_flag=True, help="Write no report file.")
+@click.option("--plot", "plot_path", default=None,
+              help="Figure path (.png, .svg, .pdf) [default: beside the audio].")
+@click.option("--no-plot", is_flag=True, help="Draw no figure.")
+@click.option("--error-out", default=None,
+              help="Also write the error signal (output - input) as audio.")
+@click.option("--error-gain", type=click.FloatRange(-200, 200), default=0.0,
+              show_default=True, help="Gain in dB applied to --error-out.")
+@click.option("--force", is_flag=True, help="Overwrite existing outputs (never inputs).")
+@click.option("--blocksize", type=click.IntRange(1, 1 << 22),
+              default=_DEFAULTS.blocksize, show_default=True, help="Frames per block.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def quantize(
+    inputs: tuple[str, ...],
+    output: str | None,
+    out_dir: str,
+    subtype: str | None,
+    report_path: str | None,
+    no_report: bool,
+    plot_path: str | None,
+    no_plot: bool,
+    error_out: str | None,
+    error_gain: float,
+    force: bool,
+    blocksize: int,
+    quiet: bool,
+    **chain_options: Any,
+) -> None:
+    """Quantize audio files and report the error.
+
+    Reads each INPUT (any format libsndfile reads; - for a WAV stream on
+    stdin), optionally resamples it, adds dither, quantizes it with the chosen
+    scheme at N bits, and writes the audio, a JSON error report and a figure.
+    """
+    if len(inputs) > 1 and output is not None:
+        raise _usage("-o/--output takes one input; use --out-dir with several")
+    if len(inputs) > 1 and error_out is not None:
+        raise _usage("--error-out takes one input")
+    if report_path == "-" and output == "-":
+        raise _usage("--report - and -o - would both write to stdout")
+    if inputs.count("-") > 1:
+        raise _usage("stdin (-) can be read only once")
+    config = build_config(subtype=subtype, error_gain_db=error_gain,
+                          blocksize=blocksize, **chain_options)
+    from adcsim import pipeline
+
+    def plan(path: str) -> pipeline.OutputPaths:
+        return pipeline.plan_outputs(
+            path, config, output=output, out_dir=out_dir, report=report_path,
+            plot=plot_path, no_plot=no_plot, no_report=no_report, error_out=error_out)
+
+    def show(item: pipeline.BatchItem) -> None:
+        if item.error is not None:
+            click.echo(f"Error: {item.error}", err=True)
+            return
+        assert item.report is not None
+        if report_path == "-":
+            click.echo(item.report.to_json(indent=None), nl=False)
+        if not quiet:
+            click.echo(_summary_line(item.report), err=True)
+            for note in item.report.notes:
+                click.echo(f"notice: {note}", err=True)
+
+    result = pipeline.run_batch(inputs, config, plan, force=force,
+                                command_line=shlex.join(sys.argv), on_item=show)
+    if result.failed or (len(inputs) > 1 and not quiet):
+        click.echo(result.summary(), err=True)
+    if result.exit_code:
+        sys.exit(result.exit_code)
+
+
+def _fmt(value: Any, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _summary_line(report: Any) -> str:
+    m = report.metrics
+    return (f"{report.input['path']} -> {report.output['path']}: "
+            f"SNR {_fmt(m['snr_db'], '.2f')} dB, MSE {_fmt(m['mse'], '.3g')}, "
+            f"max error {_fmt(m['max_abs_error'], '.3g')}, "
+            f"levels {m['levels_used']}/{m['levels_available']}, "
+            f"clipped {m['clipped_samples']}")
+
+
+@main.command(epilog="""\b
+Examples:
+  adcsim schemes
+""")
+def schemes() -> None:
+    """List the quantizer schemes with their parameters."""
+    from adcsim.quantizers import SCHEMES
+
+    for name, cls in SCHEMES.items():
+        params = ", ".join(f"--{k.replace('_', '-')} (default {v})"
+                           for k, v in cls.PARAMS.items() if v is not None)
+        click.echo(f"{name:12s} {cls.summary}" + (f"; {params}" if params else ""))

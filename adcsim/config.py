@@ -1,0 +1,86 @@
+"""Frozen configuration of a quantize run, and its validation.
+
+The CLI builds a `QuantizeConfig` from its options (its defaults are read from
+here) and the pipeline runs it. Validation happens once, in `validate`, and
+raises `AdcsimError`; nothing here touches files or signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from adcsim.errors import AdcsimError
+
+
+@dataclass(frozen=True)
+class QuantizeConfig:
+    """What to do to each input.
+
+    Attributes
+    ----------
+    bits : int
+        Bit depth N of the quantizer.
+    scheme : str
+        Registry key of the quantizer (``uniform``, ``mulaw``, ...).
+    rate : int or None
+        Resample to this rate (Hz) before quantizing; None keeps the input rate.
+    dither : str
+        ``none``, ``rpdf`` or ``tpdf``.
+    seed : int
+        Seed of every random generator of the run.
+    params : dict
+        The scheme's own parameters (``mu``, ``a``), only those it takes.
+    subtype : str or None
+        Output container; None picks the smallest exact one.
+    error_gain_db : float
+        Gain applied to the error signal written by ``--error-out``.
+    blocksize : int
+        Frames per block.
+
+    Examples
+    --------
+    >>> QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}).validate()
+    QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
+params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
+    """
+
+    bits: int = 8
+    scheme: str = "uniform"
+    rate: int | None = None
+    dither: str = "none"
+    seed: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    subtype: str | None = None
+    error_gain_db: float = 0.0
+    blocksize: int = 65536
+
+    def validate(self) -> QuantizeConfig:
+        """Check every value (building the quantizer once); return self.
+
+        Raises
+        ------
+        AdcsimError
+            The first value out of range, named ``name=value``.
+        """
+        from adcsim.dither import check_dither, check_seed
+        from adcsim.quantizers import make_quantizer
+        from adcsim.resample import check_rate
+
+        make_quantizer(self.scheme, bits=self.bits, **self.params)
+        if self.rate is not None:
+            check_rate(self.rate)
+        check_dither(self.dither)
+        check_seed(self.seed)
+        if not -200.0 <= self.error_gain_db <= 200.0:
+            raise AdcsimError(f"error_gain_db={self.error_gain_db} must be in [-200, 200]")
+        if self.blocksize < 1:
+            raise AdcsimError(f"blocksize={self.blocksize} must be >= 1")
+        return self
+
+    def settings(self) -> dict[str, Any]:
+        """The report's ``settings``: bits, scheme, rate, dither, seed, params."""
+        d = asdict(self)
+        out = {k: d[k] for k in ("bits", "scheme", "rate", "dither", "seed")}
+        out.update(self.params)
+        return out

@@ -1,0 +1,450 @@
+"""One input file through the chain to its outputs, and batches of inputs.
+
+``process_file`` reads an input block by block, resamples it (the reference
+signal r), dithers and quantizes it, stores the output in its container, and
+feeds the error meters and plot tap with r and the values actually written.
+Every output goes to a temporary file and is renamed only when complete.
+``run_batch`` does that for many inputs, recording failures and going on.
+This module does not parse options or print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from adcsim import audio_io
+from adcsim.chain import Chain, StreamInfo
+from adcsim.config import QuantizeConfig
+from adcsim.dither import DitherStage
+from adcsim.errors import AdcsimError
+from adcsim.metrics import ErrorMeter, LevelCounter, sqnr_theory_db
+from adcsim.quantizers import QuantizeStage, Quantizer, make_quantizer
+from adcsim.report import Report
+from adcsim.resample import Resampler
+
+STDIO = audio_io.STDIO
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where one input's results go (None: not written; ``-``: stdout)."""
+
+    audio: str
+    report: str | None = None
+    plot: str | None = None
+    error: str | None = None
+
+    def files(self) -> list[str]:
+        """The output paths that are files (not stdout, not skipped)."""
+        return [p for p in (self.audio, self.report, self.plot, self.error)
+                if p is not None and p != STDIO]
+
+
+def default_audio_name(input_path: str, config: QuantizeConfig) -> str:
+    """``<input stem>.<scheme>-<N>bit.wav``.
+
+    Examples
+    --------
+    >>> default_audio_name("takes/voice.flac", QuantizeConfig(bits=8))
+    'voice.uniform-8bit.wav'
+    """
+    stem = "stdin" if input_path == STDIO else Path(input_path).stem
+    return f"{stem}.{config.scheme}-{config.bits}bit.wav"
+
+
+def plan_outputs(
+    input_path: str,
+    config: QuantizeConfig,
+    *,
+    output: str | None = None,
+    out_dir: str = ".",
+    report: str | None = None,
+    plot: str | None = None,
+    no_plot: bool = False,
+    no_report: bool = False,
+    error_out: str | None = None,
+) -> OutputPaths:
+    """Resolve the default output names of one input.
+
+    Report and plot default to the audio path with ``.json`` and ``.png``,
+    except when the audio goes to stdout: then they are written only where
+    asked.
+    """
+    audio = output if output is not None else os.path.normpath(
+        os.path.join(out_dir, default_audio_name(input_path, config)))
+    base = None if audio == STDIO else os.path.splitext(audio)[0]
+    report_path = report if report is not None else (
+        None if base is None or no_report else base + ".json")
+    plot_path = plot if plot is not None else (
+        None if base is None or no_plot else base + ".png")
+    if no_plot and plot is None:
+        plot_path = None
+    return OutputPaths(audio, report_path, plot_path, error_out)
+
+
+class _HashingReader:
+    """A binary stream that hashes what is read through it (stdin)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.hash.update(data)
+        return data
+
+
+class _HashingWriter:
+    """A binary stream that hashes what is written through it (stdout)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.stream.write(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def sha256_file(path: str) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions of adcsim and the libraries that shape its output."""
+    from adcsim import __version__
+
+    return {
+        "adcsim": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "soundfile": audio_io.soundfile_version(),
+        "libsndfile": audio_io.libsndfile_version(),
+    }
+
+
+def build_stages(
+    config: QuantizeConfig, quantizer: Quantizer
+) -> tuple[Chain, Chain]:
+    """The chain before the reference tap (resampler) and after it."""
+    pre = Chain([Resampler(out_rate=config.rate)] if config.rate else [])
+    post = Chain([
+        DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
+        QuantizeStage(quantizer),
+    ])
+    return pre, post
+
+
+def _stage_record(name: str, stage: Any) -> dict[str, Any]:
+    return {"name": name, "active": bool(stage.active), "counters": dict(stage.counters)}
+
+
+def _check_outputs(paths: OutputPaths, input_path: str, force: bool) -> None:
+    files = paths.files()
+    if len(set(files)) != len(files):
+        raise AdcsimError(f"output paths collide: {', '.join(files)}")
+    for path in [paths.audio, *files]:
+        audio_io.check_output_path(path, force=force, inputs=(input_path,))
+
+
+def process_file(
+    input_path: str,
+    config: QuantizeConfig,
+    paths: OutputPaths,
+    *,
+    force: bool = False,
+    command_line: str | None = None,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+) -> Report:
+    """Quantize one input and write its outputs; return its report.
+
+    Parameters
+    ----------
+    input_path : str
+        A file libsndfile reads, or ``-`` for a WAV stream on ``stdin``.
+    config : QuantizeConfig
+        Validated settings.
+    paths : OutputPaths
+        Where audio, report, plot and error signal go. A report path of ``-``
+        is left to the caller (the returned `Report`).
+    force : bool
+        Overwrite existing outputs (never an input).
+
+    Raises
+    ------
+    AdcsimError
+        Bad input, unwritable or existing output; nothing is left behind.
+    """
+    _check_outputs(paths, input_path, force)
+    quantizer = make_quantizer(config.scheme, bits=config.bits, **config.params)
+    in_stream = _HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
+    out_stream = (_HashingWriter(stdout or sys.stdout.buffer)
+                  if paths.audio == STDIO else None)
+    with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
+        info = reader.info
+        pre, post = build_stages(config, quantizer)
+        source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
+        ref_info = pre.start(source)
+        post.start(ref_info)
+        fmt = audio_io.format_for_path(paths.audio)
+        if config.subtype is not None:
+            subtype = audio_io.check_subtype(fmt, config.subtype)
+        else:
+            subtype = audio_io.choose_subtype(fmt, quantizer.grid_bits)
+        run = _Run(config, quantizer, ref_info, paths, subtype, out_stream)
+        try:
+            for ref in pre.run(reader.blocks(config.blocksize)):
+                run.push(ref, post.process(ref))
+            run.commit()
+        except BaseException:
+            run.discard()
+            raise
+    input_sha = (in_stream.hash.hexdigest() if in_stream is not None
+                 else sha256_file(input_path))
+    output_sha = (out_stream.hash.hexdigest() if out_stream is not None
+                  else sha256_file(paths.audio))
+    stages = [_stage_record("resample", s) for s in pre.stages]
+    stages += [_stage_record(n, s) for n, s in zip(("dither", "quantize"), post.stages)]
+    report = run.report(info, stages, post.stages[1].clipped_per_channel)
+    report.provenance = {
+        "command_line": command_line,
+        "versions": versions(),
+        "input_sha256": input_sha,
+        "output_sha256": output_sha,
+    }
+    run.write_extras(report, force=force)
+    return report
+
+
+class _Run:
+    """The taps and writers of one file: written values, meters, plot data."""
+
+    def __init__(
+        self,
+        config: QuantizeConfig,
+        quantizer: Quantizer,
+        info: StreamInfo,
+        paths: OutputPaths,
+        subtype: str,
+        out_stream: Any,
+    ) -> None:
+        self.config, self.quantizer, self.info, self.paths = config, quantizer, info, paths
+        self.writer = audio_io.AudioWriter(paths.audio, rate=info.rate,
+                                           channels=info.channels, subtype=subtype,
+                                           stdout=out_stream)
+        self.error_writer: audio_io.AudioWriter | None = None
+        self.error_gain = 10.0 ** (config.error_gain_db / 20.0)
+        if paths.error is not None:
+            err_fmt = audio_io.format_for_path(paths.error)
+            self.error_writer = audio_io.AudioWriter(
+                paths.error, rate=info.rate, channels=info.channels,
+                subtype=audio_io.choose_subtype(err_fmt, None))
+        self.meter = ErrorMeter(channels=info.channels)
+        self.levels = LevelCounter(quantizer, channels=info.channels)
+        self.tap = None
+        if paths.plot is not None:
+            from adcsim.plots import PlotTap
+
+            scale = quantizer.step if quantizer.step is not None else _max_half_cell(quantizer)
+            self.tap = PlotTap(rate=info.rate, channels=info.channels, error_scale=scale)
+        self.frames = 0
+
+    def push(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+        written = self.writer.write(out)
+        self.meter.update(ref, written)
+        self.levels.update(written)
+        if self.tap is not None:
+            self.tap.update(ref, written)
+        if self.error_writer is not None:
+            self.error_writer.write((written - ref) * self.error_gain)
+        self.frames += ref.shape[0]
+
+    def commit(self) -> None:
+        if self.frames == 0:
+            raise AdcsimError(f"{self.paths.audio!r}: no frames to write")
+        self.writer.commit()
+        if self.error_writer is not None:
+            self.error_writer.commit()
+
+    def discard(self) -> None:
+        self.writer.discard()
+        if self.error_writer is not None:
+            self.error_writer.discard()
+
+    def report(
+        self,
+        info: audio_io.AudioInfo,
+        stages: list[dict[str, Any]],
+        clipped: NDArray[np.int64],
+    ) -> Report:
+        q, config = self.quantizer, self.config
+        total, per_channel = self.meter.result()
+        used, used_per_channel = self.levels.result()
+        common = {
+            "sqnr_theory_db": sqnr_theory_db(q.bits),
+            "step": q.step,
+            "levels_available": q.levels,
+        }
+        metrics = {**total, **common, "levels_used": used,
+                   "clipped_samples": int(clipped.sum())}
+        channels = [
+            {**m, **common, "levels_used": u, "clipped_samples": int(c)}
+            for m, u, c in zip(per_channel, used_per_channel, clipped)
+        ]
+        notes = []
+        if config.dither != "none" and not any(
+            s["active"] for s in stages if s["name"] == "dither"
+        ):
+            notes.append("dither bypassed: the source already has at most "
+                         f"{config.bits} bits, so it sits on the target grid")
+        if metrics["clipped_samples"]:
+            notes.append(f"{metrics['clipped_samples']} samples clipped at full scale")
+        if not audio_io.is_exact_subtype(self.writer.subtype):
+            notes.append(f"container {self.writer.subtype} is lossy: metrics describe "
+                         "the quantizer output before encoding")
+        settings = config.settings()
+        settings.update(q.params)
+        output = {
+            "path": self.paths.audio,
+            "sample_rate": self.info.rate,
+            "channels": self.info.channels,
+            "frames": self.frames,
+            "format": self.writer.format,
+            "subtype": self.writer.subtype,
+        }
+        if self.paths.error is not None:
+            output["error_path"] = self.paths.error
+            output["error_gain_db"] = config.error_gain_db
+        return Report(
+            input={"path": info.path, "sample_rate": info.rate, "channels": info.channels,
+                   "frames": info.frames, "format": info.format, "subtype": info.subtype},
+            output=output,
+            settings=settings,
+            metrics=metrics,
+            channels=channels,
+            stages=stages,
+            notes=notes,
+        )
+
+    def write_extras(self, report: Report, *, force: bool) -> None:
+        """Plot and report files (the report last, so it can name the plot)."""
+        if self.tap is not None and self.paths.plot is not None:
+            from adcsim.plots import draw_quantize_figure, save_figure
+
+            self.tap.finish()
+            title = (f"{report.input['path']} -> {self.paths.audio}: "
+                     f"{self.quantizer.name} {self.quantizer.bits} bit")
+            save_figure(draw_quantize_figure(self.tap, quantizer=self.quantizer,
+                                             title=title), self.paths.plot)
+            report.output["plot_path"] = self.paths.plot
+        if self.paths.report is not None and self.paths.report != STDIO:
+            report.output["report_path"] = self.paths.report
+            audio_io.write_text(self.paths.report, report.to_json())
+
+
+def _max_half_cell(quantizer: Quantizer) -> float:
+    book = quantizer.codebook
+    return float(np.max(np.diff(book)) / 2) if book.size > 1 else 1.0
+
+
+@dataclass
+class BatchItem:
+    """One input of a batch: its report, or the error that stopped it."""
+
+    input: str
+    report: Report | None = None
+    error: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """All inputs of a batch, in input order; owns the exit code."""
+
+    items: list[BatchItem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        """How many inputs failed."""
+        return sum(item.error is not None for item in self.items)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every input succeeded, else 1."""
+        return 1 if self.failed else 0
+
+    def summary(self) -> str:
+        """``12 files quantized, 1 failed``."""
+        done = len(self.items) - self.failed
+        noun = "file" if done == 1 else "files"
+        return f"{done} {noun} quantized, {self.failed} failed"
+
+
+def run_batch(
+    inputs: Sequence[str],
+    config: QuantizeConfig,
+    plan: Callable[[str], OutputPaths],
+    *,
+    force: bool = False,
+    command_line: str | None = None,
+    on_item: Callable[[BatchItem], None] | None = None,
+) -> BatchResult:
+    """Process every input; a failing input is recorded and the others go on.
+
+    Two inputs mapping to the same output are an error before any work starts.
+    """
+    plans = [plan(p) for p in inputs]
+    _check_collisions(inputs, plans)
+    result = BatchResult()
+    for item in _items(inputs, plans, config, force, command_line):
+        result.items.append(item)
+        if on_item is not None:
+            on_item(item)
+    return result
+
+
+def _items(
+    inputs: Sequence[str],
+    plans: Sequence[OutputPaths],
+    config: QuantizeConfig,
+    force: bool,
+    command_line: str | None,
+) -> Iterator[BatchItem]:
+    for path, paths in zip(inputs, plans):
+        try:
+            report = process_file(path, config, paths, force=force,
+                                  command_line=command_line)
+        except AdcsimError as exc:
+            yield BatchItem(input=path, error=str(exc))
+        else:
+            yield BatchItem(input=path, report=report)
+
+
+def _check_collisions(inputs: Sequence[str], plans: Sequence[OutputPaths]) -> None:
+    seen: dict[str, str] = {}
+    for source, paths in zip(inputs, plans):
+        for out in paths.files():
+            key = os.path.abspath(out)
+            if key in seen and seen[key] != source:
+                raise AdcsimError(
+                    f"inputs {seen[key]!r} and {source!r} would both write {out!r}"
+                )
+            seen[key] = source

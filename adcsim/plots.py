@@ -1,0 +1,198 @@
+"""Figures of a run; the only module importing matplotlib (inside functions).
+
+`PlotTap` collects, block by block and in bounded memory, what the figure needs:
+the loudest one-second window of reference and output, spectra averaged over
+the whole stream, and the error histogram. `draw_quantize_figure` turns that
+into a `matplotlib.figure.Figure` (never pyplot) and `save_figure` writes it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from adcsim.errors import AdcsimError
+
+NFFT = 4096
+HIST_BINS = 101
+
+
+class PlotTap:
+    """Bounded-memory plot data of a stream of aligned (reference, output) blocks.
+
+    Parameters
+    ----------
+    rate : int
+        Sample rate of the blocks.
+    channels : int
+    error_scale : float
+        Half-width of the histogram's range (e.g. D for uniform schemes).
+    """
+
+    def __init__(self, *, rate: int, channels: int, error_scale: float) -> None:
+        self.rate = rate
+        self.channels = channels
+        self.window = max(1, rate)  # one second
+        self.error_scale = error_scale if error_scale > 0 else 1.0
+        self._seg_ref: list[NDArray[np.float64]] = []
+        self._seg_out: list[NDArray[np.float64]] = []
+        self._seg_frames = 0
+        self._seg_start = 0
+        self.best_ref = np.zeros((0, channels))
+        self.best_out = np.zeros((0, channels))
+        self.best_start = 0
+        self._best_power = -1.0
+        self._position = 0
+        self._pending = np.zeros((0, 3))
+        self.spectra = np.zeros((3, NFFT // 2 + 1))
+        self.segments = 0
+        edges = np.linspace(-1.5, 1.5, HIST_BINS + 1) * self.error_scale
+        self.hist_edges = edges
+        self.hist_counts = np.zeros(HIST_BINS, dtype=np.int64)
+
+    def update(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+        """Add one aligned pair of blocks."""
+        self._update_window(ref, out)
+        err = out - ref
+        counts, _ = np.histogram(err, bins=self.hist_edges)
+        self.hist_counts += counts
+        # Spectra of the channel mean: one stream of (ref, out, err) columns.
+        mean = np.stack([ref.mean(axis=1), out.mean(axis=1), err.mean(axis=1)], 1)
+        self._pending = np.concatenate([self._pending, mean])
+        whole = self._pending.shape[0] // NFFT * NFFT
+        if whole:
+            segs = self._pending[:whole].reshape(-1, NFFT, 3)
+            window = np.hanning(NFFT)[None, :, None]
+            power = np.abs(np.fft.rfft(segs * window, axis=1)) ** 2
+            self.spectra += power.sum(axis=0).T
+            self.segments += segs.shape[0]
+            self._pending = self._pending[whole:]
+
+    def _update_window(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+        start = 0
+        while start < ref.shape[0]:
+            take = min(self.window - self._seg_frames, ref.shape[0] - start)
+            if self._seg_frames == 0:
+                self._seg_start = self._position + start
+            self._seg_ref.append(ref[start : start + take])
+            self._seg_out.append(out[start : start + take])
+            self._seg_frames += take
+            start += take
+            if self._seg_frames == self.window:
+                self._close_segment()
+        self._position += ref.shape[0]
+
+    def _close_segment(self) -> None:
+        seg = np.concatenate(self._seg_ref)
+        power = float(np.mean(seg**2)) if seg.size else 0.0
+        if power > self._best_power:
+            self._best_power = power
+            self.best_ref = seg
+            self.best_out = np.concatenate(self._seg_out)
+            self.best_start = self._seg_start
+        self._seg_ref, self._seg_out, self._seg_frames = [], [], 0
+
+    def finish(self) -> None:
+        """Close the last partial window and spectrum segment."""
+        if self._seg_frames:
+            self._close_segment()
+        if self.segments == 0 and self._pending.shape[0]:
+            n = self._pending.shape[0]
+            window = np.hanning(n)[:, None] if n > 1 else np.ones((1, 1))
+            spec = np.abs(np.fft.rfft(self._pending * window, n=NFFT, axis=0)) ** 2
+            self.spectra = spec.T
+            self.segments = 1
+
+
+def _db(power: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(10 * np.log10(np.maximum(power, 1e-30)))
+
+
+def draw_quantize_figure(
+    tap: PlotTap,
+    *,
+    quantizer: Any,
+    title: str,
+) -> Any:
+    """The five-panel figure of a quantize run (a matplotlib ``Figure``).
+
+    Panels: waveform of reference and output around the loudest point (first
+    channel), the error over the same window, the error histogram (with the
+    +-D/2 bounds of uniform schemes), averaged spectra (Hann, ``NFFT`` points)
+    of input, output and error, and the transfer characteristic drawn from the
+    quantizer's own codebook.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 10), layout="constrained")
+    axes = fig.subplot_mosaic([["wave", "wave"], ["err", "err"], ["hist", "xfer"],
+                               ["spec", "spec"]])
+    fig.suptitle(title, fontsize=10)
+    ref, out = tap.best_ref[:, :1], tap.best_out[:, :1]
+    rate = tap.rate
+    if ref.shape[0]:
+        centre = int(np.argmax(np.abs(ref[:, 0])))
+        half = max(1, min(ref.shape[0], max(64, rate // 100)) // 2)
+        lo, hi = max(0, centre - half), min(ref.shape[0], centre + half)
+        t_ms = (np.arange(lo, hi) + tap.best_start) / rate * 1e3
+        axes["wave"].plot(t_ms, ref[lo:hi, 0], label="input (resampled)", lw=1.0)
+        axes["wave"].step(t_ms, out[lo:hi, 0], where="mid", label="output", lw=1.0)
+        axes["err"].plot(t_ms, out[lo:hi, 0] - ref[lo:hi, 0], color="C3", lw=0.8)
+    axes["wave"].set(xlabel="time (ms)", ylabel="amplitude (full scale)",
+                     title=f"waveform, channel 1 of {tap.channels}")
+    axes["wave"].legend(loc="upper right", fontsize=8)
+    axes["err"].set(xlabel="time (ms)", ylabel="error (full scale)",
+                    title="error = output - input")
+    centres = (tap.hist_edges[:-1] + tap.hist_edges[1:]) / 2
+    axes["hist"].bar(centres, tap.hist_counts, width=np.diff(tap.hist_edges),
+                     color="C2")
+    step = quantizer.step
+    if step is not None:
+        for bound in (-step / 2, step / 2):
+            axes["hist"].axvline(bound, color="k", ls="--", lw=0.8)
+    axes["hist"].set(xlabel="error (full scale)", ylabel="samples",
+                     title="error histogram" + (" (dashed: +-D/2)" if step else ""))
+    freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
+    norm = max(tap.segments, 1) * np.sum(np.hanning(NFFT) ** 2) * rate / 2
+    for row, label in enumerate(("input", "output", "error")):
+        axes["spec"].plot(freqs, _db(tap.spectra[row] / norm), label=label, lw=0.8)
+    axes["spec"].set(xlabel="frequency (Hz)", ylabel="PSD (dB full scale / Hz)",
+                     title="spectra (channel mean, averaged over the whole stream)")
+    axes["spec"].legend(loc="upper right", fontsize=8)
+    _draw_transfer(axes["xfer"], quantizer)
+    return fig
+
+
+def _draw_transfer(ax: Any, quantizer: Any) -> None:
+    levels = quantizer.levels
+    points = min(200_000, max(4096, 64 * levels))
+    x = np.linspace(-1.0, 1.0, points, endpoint=False)
+    ax.plot(x, quantizer.quantize(x), lw=0.8, drawstyle="steps-post", label="Q(x)")
+    ax.plot([-1, 1], [-1, 1], color="0.6", lw=0.6, ls=":", label="y = x")
+    ax.set(xlabel="input (full scale)", ylabel="output (full scale)",
+           title=f"transfer characteristic, {quantizer.name} {quantizer.bits} bit")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def save_figure(fig: Any, path: str) -> None:
+    """Write ``fig`` atomically; the format follows the extension (png, svg, pdf).
+
+    Raises
+    ------
+    AdcsimError
+        Unknown image format or unwritable path.
+    """
+    from adcsim.audio_io import AtomicFile
+
+    ext = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+    if ext not in ("png", "svg", "pdf"):
+        raise AdcsimError(f"cannot write plot {path!r}: use a .png, .svg or .pdf name")
+    with AtomicFile(path) as tmp:
+        try:
+            fig.savefig(tmp.tmp, format=ext, dpi=100)
+        except OSError as exc:
+            raise AdcsimError(f"cannot write plot {path!r}: {exc.strerror or exc}") from exc
+        tmp.commit()
