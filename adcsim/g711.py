@@ -88,7 +88,7 @@ def _interval_number(law: Law, mag: NDArray[np.int32]) -> NDArray[np.int32]:
         # value 8159 so overload codes as the top interval. Adding 33 (the "bias",
         # 8159 + 33 = 2**13) moves the segment end points 31, 95, 223, ..., 8159
         # of Table 2a/G.711 to 64, 128, ..., 8192: segment s spans
-        # [2**(s + 6), 2**(s + 7)) and has 16 steps of 2**(s + 1).
+        # [2**(s + 5), 2**(s + 6)) and has 16 steps of 2**(s + 1).
         b = np.minimum(mag >> 2, 8158) + 33
         s = np.frexp(b)[1].astype(np.int32) - 6  # bit length - 6, exact for ints
         n: NDArray[np.int32] = (s << 4) | ((b >> (s + 1)) & 15)
@@ -126,7 +126,7 @@ def _decode_table(law: Law) -> NDArray[np.int16]:
     if law == "mulaw":
         s, q = n >> 4, n & 15
         # Midpoint (33 + 2q) 2**s - 33 of the interval, 14-bit units (Table 2a).
-        value = 4 * (((33 + 2 * q) << s) - 32)
+        value = 4 * (((33 + 2 * q) << s) - 33)
     else:
         e, q = n >> 4, n & 15
         # Midpoint of the interval, 16-bit units (Table 1a x 8): 16q + 8 in the

@@ -65,13 +65,14 @@ def _check_level(kind: str, level: object) -> float:
 def _check_freq(kind: str, name: str, value: object, rate: int, *, zero: bool) -> float:
     nyquist = rate / 2
     number = _number(value)
-    if number is None or not (number >= 0.0 if zero else number > 0.0) or (
-        number >= nyquist
+    if (
+        number is None
+        or not (number >= 0.0 if zero else number > 0.0)
+        or (number >= nyquist)
     ):
         low = "[0" if zero else "(0"
         raise AdcsimError(
-            f"{kind}: {name}={value!r} must be a number in {low}, {nyquist:g}) "
-            f"(below rate/2)"
+            f"{kind}: {name}={value!r} must be in {low}, {nyquist:g}), below rate/2"
         )
     return number
 
@@ -378,7 +379,7 @@ def generate(
     >>> generate("sine", rate=8000, freq_hz=5000)
     Traceback (most recent call last):
     ...
-    adcsim.errors.AdcsimError: sine: freq_hz=5000 must be a number in (0, 4000) ...
+    adcsim.errors.AdcsimError: sine: freq_hz=5000 must be in (0, 4000), below rate/2
     """
     try:
         defaults = KINDS[kind]

@@ -614,6 +614,10 @@ class ListeningScores:
                 "session_id": self.session_id, "listeners": self.listeners,
                 "excluded": self.excluded, "mushra": self.mushra, "abx": self.abx}
 
+    def to_json(self) -> str:
+        """`to_dict` as indented JSON text."""
+        return _dumps(self.to_dict())
+
     def table(self) -> str:
         """A plain-text table for the terminal."""
         lines = [f"session {self.session_id}: {len(self.listeners)} listener(s)"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -65,7 +66,7 @@ class SineFit:
     iterations: int
 
     def evaluate(self, frames: int, rate: float) -> NDArray[np.float64]:
-        """Evaluate the fitted sine at samples ``0 .. frames - 1`` of a ``rate`` Hz record.
+        """Evaluate the fit at samples ``0 .. frames - 1`` of a ``rate`` Hz record.
 
         Examples
         --------
@@ -256,12 +257,14 @@ def fit_sine(
     if freq_hz is not None:
         w = 2.0 * math.pi * float(freq_hz) / rate
         _, coef, resid = _three_param(arr, n, w)
+        fitted_hz = float(freq_hz)
     else:
         if initial_freq_hz is not None:
             w = 2.0 * math.pi * float(initial_freq_hz) / rate
         else:
             w = _initial_omega(arr)
         w, coef, resid, iterations = _four_param(arr, n, w, int(max_iterations))
+        fitted_hz = float(w * rate / (2.0 * math.pi))
 
     a, b, c = (float(v) for v in coef)
     phase = math.atan2(-b, a) - w * centre
@@ -269,7 +272,7 @@ def fit_sine(
     if phase <= -math.pi:
         phase += 2.0 * math.pi
     return SineFit(
-        freq_hz=float(w * rate / (2.0 * math.pi)),
+        freq_hz=fitted_hz,
         amplitude=math.hypot(a, b),
         phase_rad=phase,
         offset=c,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -232,7 +233,9 @@ def _harmonic_fit(
     rhs = np.zeros(k)
     for start in range(0, frames, _CHUNK):
         stop = min(start + _CHUNK, frames)
-        cols = _harmonic_columns(w, orders, np.arange(start, stop) - centre)
+        cols = _harmonic_columns(
+            w, orders, np.arange(start, stop, dtype=np.float64) - centre
+        )
         gram += cols @ cols.T
         rhs += cols @ x[start:stop]
     norms = np.sqrt(np.diag(gram))
@@ -242,7 +245,9 @@ def _harmonic_fit(
     noise = 0.0
     for start in range(0, frames, _CHUNK):
         stop = min(start + _CHUNK, frames)
-        cols = _harmonic_columns(w, orders, np.arange(start, stop) - centre)
+        cols = _harmonic_columns(
+            w, orders, np.arange(start, stop, dtype=np.float64) - centre
+        )
         resid = x[start:stop] - coef @ cols
         noise += float(resid @ resid)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -49,7 +50,7 @@ _A1000_DB = float(_a_weighting_raw_db(np.array([1000.0]))[0])
 
 
 def a_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
-    """The analog A-weighting of IEC 61672-1, in dB (0 dB at 1 kHz).
+    """Return the analog A-weighting of IEC 61672-1, in dB (0 dB at 1 kHz).
 
     Parameters
     ----------
@@ -134,7 +135,7 @@ def _a_weighting_sos_cached(rate: int) -> tuple[tuple[float, ...], ...]:
 
 
 def a_weighting_sos(rate: int) -> NDArray[np.float64]:
-    """A digital IEC 61672-1 A-weighting filter for ``rate``, as second-order sections.
+    """Design a digital IEC 61672-1 A-weighting filter for ``rate`` (sections).
 
     Parameters
     ----------

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import shlex
@@ -25,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 import wave
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -263,27 +263,68 @@ class Sample:
     returncode: int
 
 
-def run_timed(cmd: Sequence[str], *, log: Path) -> Sample:
-    """Run ``cmd`` to completion; time it and read its rusage.
+# The spawner runs in its own small interpreter (standard library only). Linux
+# records the spawning process's resident high-water mark into a child's
+# ru_maxrss when the child calls exec (fs/exec.c, setmax_mm_hiwater_rss), so
+# children spawned from this script (numpy, generated audio) would all report
+# this script's peak. Spawned from the spawner, they report at least its few MiB
+# (the floor, measured with `true` and printed), and otherwise their own peak.
+_SPAWNER = r"""
+import json, os, sys, time
+null = os.devnull
+flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+for line in sys.stdin:
+    req = json.loads(line)
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, req["log"], flags, 0o644),
+    ]
+    start = time.perf_counter()
+    pid = os.posix_spawnp(req["cmd"][0], req["cmd"], os.environ, file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    print(json.dumps([wall, usage.ru_maxrss, code]), flush=True)
+"""
 
-    ``os.wait4`` returns the child's resource usage; Linux's ``ru_maxrss``
-    there (KiB) is the largest resident set of the child and of the
-    descendants it waited for (a shell loop's commands, worker processes).
-    stderr goes to ``log``: a pipe could fill up and stall the child.
+
+class Spawner:
+    """Times whole processes from a small helper interpreter (see `_SPAWNER`).
+
+    The helper measures ``time.perf_counter`` around ``posix_spawnp`` and
+    ``os.wait4``, whose rusage gives the child's peak resident set (Linux
+    ``ru_maxrss``, KiB; for a shell loop or a worker pool, the largest of the
+    child and the descendants it waited for, not their sum). stderr of each
+    command goes to a file, since a pipe could fill and stall the child.
     """
-    with open(log, "wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(cmd),
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _SPAWNER],
             cwd=WORK,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Sample(wall, usage.ru_maxrss / 1024, proc.returncode)
+        self.floor_mib = self.run(["true"], log=WORK / "floor-stderr.txt").rss_mib
+
+    def run(self, cmd: Sequence[str], *, log: Path) -> Sample:
+        """Run ``cmd`` (cwd ``bench/work``) to completion; time it, read its rusage."""
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps({"cmd": list(cmd), "log": str(log)}) + "\n")
+        self._proc.stdin.flush()
+        reply = self._proc.stdout.readline()
+        if not reply:
+            raise BenchError(f"the spawner died running {shlex.join(cmd)}")
+        wall, rss_kib, code = json.loads(reply)
+        return Sample(float(wall), rss_kib / 1024, int(code))
+
+    def close(self) -> None:
+        """Stop the helper."""
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._proc.wait()
 
 
 @dataclass
@@ -305,12 +346,28 @@ class Series:
         """Median wall time in seconds."""
         return statistics.median(self.walls)
 
+    def peak_rss(self, floor_mib: float) -> str:
+        """Largest peak RSS over the runs in MiB; ``<= floor`` when at the floor.
+
+        Examples
+        --------
+        >>> s = Series("sox", ["sox"], samples=[Sample(0.1, 9.2, 0)])
+        >>> s.peak_rss(9.0), s.peak_rss(4.0)
+        ('<= 9', '9')
+        """
+        peak = max(x.rss_mib for x in self.samples)
+        if peak <= floor_mib + 0.5:
+            return f"<= {floor_mib:.0f}"
+        return f"{peak:.0f}"
+
 
 class BenchError(Exception):
     """A command failed while being timed."""
 
 
-def alternate(series: list[Series], *, runs: int, warmup: int = 1) -> None:
+def alternate(
+    spawner: Spawner, series: list[Series], *, runs: int, warmup: int = 1
+) -> None:
     """Run every series once per round (A B A B ...), ``warmup`` rounds untimed."""
     log = WORK / "last-stderr.txt"
     for round_ in range(warmup + runs):
@@ -318,7 +375,7 @@ def alternate(series: list[Series], *, runs: int, warmup: int = 1) -> None:
         for s in series:
             if s.prepare is not None:
                 s.prepare()
-            sample = run_timed(s.cmd, log=log)
+            sample = spawner.run(s.cmd, log=log)
             if sample.returncode != 0:
                 tail = log.read_text(errors="replace").strip().splitlines()[-3:]
                 raise BenchError(
@@ -413,6 +470,7 @@ class Bench:
         self.runs: int = args.runs
         self.out = WORK / "out"
         self.out.mkdir(parents=True, exist_ok=True)
+        self.spawner = Spawner()
         self.long = make_long_file(args.duration)
         self.probe = WORK / "probe-44k-stereo.wav"
         if _wav_frames(self.probe) is None:
@@ -461,17 +519,19 @@ class Bench:
             Series("adcsim", a_cmd, _clear(a_out)),
             Series("sox", sox_cmd, _clear(b_out)),
         ]
-        alternate(outcome.series, runs=self.runs)
+        alternate(self.spawner, outcome.series, runs=self.runs)
         a_fmt, b_fmt = _soxi(a_out), _soxi(b_out)
         if a_fmt != b_fmt:
             outcome.notes.append(
                 f"outputs differ in rate/channels/frames: adcsim {a_fmt}, sox {b_fmt}"
             )
-        ratio = pairwise_median(outcome.series[0], outcome.series[1])
+        a, b = outcome.series
+        ratio = pairwise_median(a, b)
+        spread = [x / y for x, y in zip(a.walls, b.walls, strict=True)]
         outcome.checks.append(
             (
                 "time ratio adcsim/sox",
-                f"{ratio:.2f}x",
+                f"{ratio:.2f}x ({min(spread):.2f}-{max(spread):.2f})",
                 f"<= {target:.1f}x",
                 ratio <= target,
             )
@@ -562,7 +622,7 @@ class Bench:
             outcome.skipped = f"`adcsim --version` exited {code}: {line}"
             return outcome
         outcome.series = [Series("adcsim", a_cmd), Series("sox", ["sox", "--version"])]
-        alternate(outcome.series, runs=max(self.runs, 10))
+        alternate(self.spawner, outcome.series, runs=max(self.runs, 10))
         median_ms = 1000 * outcome.series[0].median_s
         outcome.checks.append(
             ("median wall time", f"{median_ms:.0f} ms", "< 150 ms", median_ms < 150)
@@ -635,7 +695,7 @@ class Bench:
                 _clear(dirs["loop"]),
             ),
         ]
-        alternate(outcome.series, runs=self.runs)
+        alternate(self.spawner, outcome.series, runs=self.runs)
         j2, j1, per = outcome.series
         speedup = pairwise_median(j1, j2)
         ahead = pairwise_median(per, j2, scale=count / len(subset))
@@ -721,7 +781,10 @@ def _row(cells: Sequence[str]) -> str:
 
 
 def to_markdown(
-    outcomes: list[Outcome], machine: list[tuple[str, str]], args: argparse.Namespace
+    outcomes: list[Outcome],
+    machine: list[tuple[str, str]],
+    args: argparse.Namespace,
+    floor_mib: float,
 ) -> str:
     """Format the machine, the timings and the verdicts as Markdown."""
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -730,7 +793,9 @@ def to_markdown(
         "# adcsim vs sox: benchmark results",
         "",
         f"`bench/bench.py` ({mode}: {args.duration} s 44.1 kHz stereo 16-bit input, "
-        f"{args.runs} runs after one warm-up, alternating), {when}.",
+        f"{args.runs} runs after one warm-up, alternating), {when}. "
+        f"Peak RSS is the largest over the runs; values at the {floor_mib:.0f} MiB "
+        "floor of the spawning helper are shown as `<= floor`.",
         "",
         _row(["machine", ""]),
         _row(["---", "---"]),
@@ -753,7 +818,7 @@ def to_markdown(
                         s.label,
                         f"{s.median_s:.3f}",
                         f"{min(s.walls):.3f} - {max(s.walls):.3f}",
-                        f"{max(x.rss_mib for x in s.samples):.0f}",
+                        s.peak_rss(floor_mib),
                     ]
                 )
             )
@@ -779,8 +844,8 @@ def to_markdown(
     lines += ["", "Commands:", ""]
     for o in outcomes:
         for s in o.series:
-            cmd = shlex.join(s.cmd).replace(str(HERE.parent) + "/", "")
-            cmd = cmd.replace(sys.executable, "python")
+            cmd = shlex.join(s.cmd).replace(sys.executable, "python")
+            cmd = cmd.replace(str(HERE.parent) + "/", "")
             if len(cmd) > 300:
                 cmd = cmd[:300] + " ..."
             lines.append(f"- {o.key}, {s.label}: `{cmd}`")
@@ -861,6 +926,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.sox_vs_sox:
         print("--sox-vs-sox: the 'adcsim' side runs the sox command too")
     bench = Bench(args)
+    print(f"peak RSS floor of the spawning helper: {bench.spawner.floor_mib:.1f} MiB")
+    try:
+        outcomes, failed = run_cases(bench, args)
+    finally:
+        bench.spawner.close()
+    markdown = to_markdown(outcomes, machine, args, bench.spawner.floor_mib)
+    args.output.write_text(markdown, encoding="utf-8")
+    print(f"\nwrote {args.output}")
+    return 1 if failed else 0
+
+
+def run_cases(bench: Bench, args: argparse.Namespace) -> tuple[list[Outcome], bool]:
+    """Run the selected cases in order, printing as they go."""
     cases: dict[str, Callable[[], Outcome]] = {
         "1": bench.requantize,
         "2": bench.mulaw,
@@ -872,8 +950,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     failed = False
     for key in sorted(args.cases):
-        title = (cases[key].__doc__ or "").splitlines()[0]
-        print(f"\ncase {title}")
+        print(f"\n{(cases[key].__doc__ or key).splitlines()[0]}")
         try:
             outcome = cases[key]()
         except BenchError as exc:
@@ -888,16 +965,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  {s.label:<18} median {s.median_s:7.3f} s  "
                 f"min {min(s.walls):7.3f}  max {max(s.walls):7.3f}  "
-                f"peak RSS {max(x.rss_mib for x in s.samples):6.0f} MiB"
+                f"peak RSS {s.peak_rss(bench.spawner.floor_mib):>6} MiB"
             )
         for note in outcome.notes:
             print(f"  note: {note}")
         for name, value, target, ok in outcome.checks:
             print(f"  {_verdict(ok):<4}  {name}: {value} (target {target or '-'})")
-    markdown = to_markdown(outcomes, machine, args)
-    args.output.write_text(markdown, encoding="utf-8")
-    print(f"\nwrote {args.output}")
-    return 1 if failed else 0
+    return outcomes, failed
 
 
 if __name__ == "__main__":

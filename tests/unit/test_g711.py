@@ -45,7 +45,7 @@ from adcsim.quantizers import (
     make_quantizer,
 )
 
-LAWS = ("mulaw", "alaw")
+LAWS: tuple[g711.Law, ...] = ("mulaw", "alaw")
 ALL_INT16 = np.arange(-32768, 32768).astype(np.int16)
 ALL_BYTES = np.arange(256, dtype=np.uint8)
 
@@ -73,15 +73,20 @@ def _decision_values(ends: list[int], counts: list[int]) -> list[int]:
     return xs
 
 
-REF_X = {"mulaw": _decision_values(_MU_ENDS, _MU_COUNTS), "alaw": _decision_values(_A_ENDS, _A_COUNTS)}
+REF_X = {
+    "mulaw": _decision_values(_MU_ENDS, _MU_COUNTS),
+    "alaw": _decision_values(_A_ENDS, _A_COUNTS),
+}
 # Decoder output of interval n: its midpoint; mu-law's interval 0 outputs 0.
-REF_Y = {law: [(xs[n] + xs[n + 1]) // 2 for n in range(128)] for law, xs in REF_X.items()}
+REF_Y = {
+    law: [(xs[n] + xs[n + 1]) // 2 for n in range(128)] for law, xs in REF_X.items()
+}
 REF_Y["mulaw"][0] = 0
 # 16-bit scale of the table units (G.191's left justification).
 REF_SCALE = {"mulaw": 4, "alaw": 8}
 
 
-def _ref_magnitude(law: str, v: int) -> int:
+def _ref_magnitude(law: g711.Law, v: int) -> int:
     """G.191: one's complement of negatives, then keep the 14 or 13 MSBs."""
     m16 = v if v >= 0 else -v - 1
     if law == "mulaw":
@@ -89,19 +94,19 @@ def _ref_magnitude(law: str, v: int) -> int:
     return 2 * (m16 // 16)  # sign + 12 bits: drop 4 LSBs, in the 4096 scale
 
 
-def _ref_interval(law: str, m: int) -> int:
+def _ref_interval(law: g711.Law, m: int) -> int:
     """Interval n with x_n <= m < x_(n+1); m >= x_128 (overload) codes as 127."""
     return bisect.bisect_right(REF_X[law][:128], m) - 1
 
 
-def ref_encode(law: str, v: int) -> int:
+def ref_encode(law: g711.Law, v: int) -> int:
     n = _ref_interval(law, _ref_magnitude(law, v))
     if law == "mulaw":
         return 255 - n if v >= 0 else 127 - n
     return (128 + n if v >= 0 else n) ^ 0b01010101
 
 
-def ref_decode(law: str, byte: int) -> int:
+def ref_decode(law: g711.Law, byte: int) -> int:
     if law == "mulaw":
         positive, n = (True, 255 - byte) if byte >= 128 else (False, 127 - byte)
     else:
@@ -111,7 +116,7 @@ def ref_decode(law: str, byte: int) -> int:
     return value if positive else -value
 
 
-def ref_overload(law: str, v: int) -> bool:
+def ref_overload(law: g711.Law, v: int) -> bool:
     """Beyond the virtual decision value x_128 (v may exceed 16 bits)."""
     m16 = v if v >= 0 else -v - 1
     return m16 >= REF_SCALE[law] * REF_X[law][128]
@@ -139,7 +144,7 @@ def test_reference_tables_have_the_published_end_points() -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_encode_matches_the_reference_for_every_16bit_input(law: str) -> None:
+def test_encode_matches_the_reference_for_every_16bit_input(law: g711.Law) -> None:
     codes = g711.encode(ALL_INT16, law)
     assert codes.dtype == np.uint8
     bad = np.nonzero(codes != REF_CODES[law])[0]
@@ -147,14 +152,14 @@ def test_encode_matches_the_reference_for_every_16bit_input(law: str) -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_decode_matches_the_reference_for_every_code(law: str) -> None:
+def test_decode_matches_the_reference_for_every_code(law: g711.Law) -> None:
     values = g711.decode(ALL_BYTES, law)
     assert values.dtype == np.int16
     np.testing.assert_array_equal(values, REF_VALUES[law])
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_decoding_every_encoded_input_matches_the_reference(law: str) -> None:
+def test_decoding_every_encoded_input_matches_the_reference(law: g711.Law) -> None:
     np.testing.assert_array_equal(
         g711.decode(g711.encode(ALL_INT16, law), law), REF_VALUES[law][REF_CODES[law]]
     )
@@ -177,7 +182,7 @@ def test_decoding_every_encoded_input_matches_the_reference(law: str) -> None:
         ("alaw", -32768, 0x2A),
     ],
 )
-def test_published_spot_values(law: str, value: int, code: int) -> None:
+def test_published_spot_values(law: g711.Law, value: int, code: int) -> None:
     assert int(g711.encode(np.int16(value), law)) == code
 
 
@@ -201,7 +206,7 @@ T_MAX_DBM0 = {"alaw": 3.14, "mulaw": 3.17}
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_a_0_dbm0_sine_encodes_to_the_digital_milliwatt(law: str) -> None:
+def test_a_0_dbm0_sine_encodes_to_the_digital_milliwatt(law: g711.Law) -> None:
     peak = REF_SCALE[law] * REF_X[law][128] * 10 ** (-T_MAX_DBM0[law] / 20)
     k = np.arange(8)
     x = -peak * np.sin(np.pi / 8 + 2 * np.pi * 1000 * k / 8000)
@@ -213,7 +218,7 @@ def test_a_0_dbm0_sine_encodes_to_the_digital_milliwatt(law: str) -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_negative_input_codes_like_its_ones_complement(law: str) -> None:
+def test_negative_input_codes_like_its_ones_complement(law: g711.Law) -> None:
     # G.191: v and ~v = -v - 1 differ only in the sign bit.
     pos = np.arange(0, 32768).astype(np.int16)
     np.testing.assert_array_equal(
@@ -222,7 +227,7 @@ def test_negative_input_codes_like_its_ones_complement(law: str) -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_reencoding_a_decoded_value_gives_the_same_value(law: str) -> None:
+def test_reencoding_a_decoded_value_gives_the_same_value(law: g711.Law) -> None:
     once = g711.decode(ALL_BYTES, law)
     np.testing.assert_array_equal(g711.decode(g711.encode(once, law), law), once)
     as_float = g711.decode(ALL_BYTES, law, dtype=np.float64)
@@ -232,14 +237,14 @@ def test_reencoding_a_decoded_value_gives_the_same_value(law: str) -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_codes_are_identical_except_mulaw_negative_zero(law: str) -> None:
+def test_codes_are_identical_except_mulaw_negative_zero(law: g711.Law) -> None:
     again = g711.encode(g711.decode(ALL_BYTES, law), law)
     differ = ALL_BYTES[again != ALL_BYTES].tolist()
     assert differ == ([0x7F] if law == "mulaw" else [])
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_float_input_is_rounded_half_to_even_then_clipped(law: str) -> None:
+def test_float_input_is_rounded_half_to_even_then_clipped(law: g711.Law) -> None:
     ints = [-40000, -32769, -32768, -3, -2, -1, 0, 1, 2, 5, 32767, 32768, 50000]
     halves = [k + 0.5 for k in range(-10, 10)] + [32766.5, 32767.5, -32768.5]
     values = [float(v) for v in ints] + halves
@@ -255,7 +260,7 @@ def test_float_input_is_rounded_half_to_even_then_clipped(law: str) -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_float_input_beyond_double_full_scale_and_infinity_clip(law: str) -> None:
+def test_float_input_beyond_double_full_scale_and_infinity_clip(law: g711.Law) -> None:
     x = np.array([1e300, -1e300, np.inf, -np.inf])
     codes, overload = g711.encode_counting(x, law)
     np.testing.assert_array_equal(
@@ -265,7 +270,7 @@ def test_float_input_beyond_double_full_scale_and_infinity_clip(law: str) -> Non
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_decode_to_floats_is_value_over_32768(law: str) -> None:
+def test_decode_to_floats_is_value_over_32768(law: g711.Law) -> None:
     ints = g711.decode(ALL_BYTES, law).astype(np.float64)
     for dtype in (np.float64, np.float32):
         out = g711.decode(ALL_BYTES, law, dtype=dtype)
@@ -286,7 +291,7 @@ def test_shape_is_kept() -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_other_integer_types_holding_16bit_values_are_accepted(law: str) -> None:
+def test_other_integer_types_holding_16bit_values_are_accepted(law: g711.Law) -> None:
     values = ALL_INT16[::97]
     np.testing.assert_array_equal(
         g711.encode(values.astype(np.int64), law), REF_CODES[law][::97]
@@ -297,7 +302,9 @@ def test_other_integer_types_holding_16bit_values_are_accepted(law: str) -> None
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_overload_counts_samples_beyond_the_virtual_decision_value(law: str) -> None:
+def test_overload_counts_samples_beyond_the_virtual_decision_value(
+    law: g711.Law,
+) -> None:
     candidates = list(range(-33000, -32500)) + list(range(32500, 33000))
     x = np.array(candidates, dtype=np.float64) / 32768
     _, overload = g711.encode_counting(x, law)
@@ -356,7 +363,9 @@ def test_bits_other_than_8_are_refused(bits: int) -> None:
         AdcsimError, match=rf"^bits={bits} is not allowed for g711-mulaw: it must be 8$"
     ):
         G711MulawQuantizer(bits=bits)
-    with pytest.raises(AdcsimError, match=rf"^bits={bits} is not allowed for g711-alaw"):
+    with pytest.raises(
+        AdcsimError, match=rf"^bits={bits} is not allowed for g711-alaw"
+    ):
         make_quantizer("g711-alaw", bits=bits)
 
 
@@ -367,11 +376,11 @@ def test_bits_that_are_not_integers_are_refused(bits: object) -> None:
 
 
 def test_numpy_integer_8_is_accepted() -> None:
-    assert G711AlawQuantizer(bits=np.int64(8)).bits == 8  # type: ignore[arg-type]
+    assert G711AlawQuantizer(bits=np.int64(8)).bits == 8
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_codebook_is_the_sorted_decoded_values(law: str) -> None:
+def test_codebook_is_the_sorted_decoded_values(law: g711.Law) -> None:
     q = QUANTIZERS[law]()
     assert q.bits == 8 and q.levels == 256 and q.step is None and q.params == {}
     assert q.codebook.shape == (256,)
@@ -380,7 +389,7 @@ def test_codebook_is_the_sorted_decoded_values(law: str) -> None:
     np.testing.assert_array_equal(q.decode(k), q.codebook[k + 128])
 
 
-def _documented_code_of_byte(law: str, byte: int) -> int:
+def _documented_code_of_byte(law: g711.Law, byte: int) -> int:
     if law == "mulaw":
         return byte - 128 if byte < 128 else 255 - byte
     n = (byte ^ 0x55) & 0x7F
@@ -388,7 +397,7 @@ def _documented_code_of_byte(law: str, byte: int) -> int:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_codes_and_bytes_follow_the_documented_mapping(law: str) -> None:
+def test_codes_and_bytes_follow_the_documented_mapping(law: g711.Law) -> None:
     q = QUANTIZERS[law]()
     expected = np.array([_documented_code_of_byte(law, int(b)) for b in ALL_BYTES])
     codes = q.from_g711_bytes(ALL_BYTES)
@@ -401,7 +410,7 @@ def test_codes_and_bytes_follow_the_documented_mapping(law: str) -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_quantizer_matches_the_reference_on_every_16bit_input(law: str) -> None:
+def test_quantizer_matches_the_reference_on_every_16bit_input(law: g711.Law) -> None:
     q = QUANTIZERS[law]()
     x = ALL_INT16 / 32768
     codes, overload = q.encode_counting(x)
@@ -430,7 +439,7 @@ def test_byte_conversions_refuse_out_of_range_values() -> None:
 
 
 @pytest.mark.parametrize("law", LAWS)
-def test_quantize_stage_counts_overload_and_streams(law: str) -> None:
+def test_quantize_stage_counts_overload_and_streams(law: g711.Law) -> None:
     q = QUANTIZERS[law]()
     x = np.linspace(-1.2, 1.2, 2001).reshape(-1, 1)
     stage = QuantizeStage(q)
@@ -463,7 +472,7 @@ def _wav_data_chunk(buf: bytes) -> bytes:
 @pytest.mark.parametrize(("law", "subtype"), [("mulaw", "ULAW"), ("alaw", "ALAW")])
 @pytest.mark.parametrize("kind", ["int16", "float64", "float32"])
 def test_libsndfile_writes_and_reads_the_decoded_levels_bit_exactly(
-    law: str, subtype: str, kind: str
+    law: g711.Law, subtype: str, kind: str
 ) -> None:
     sf = pytest.importorskip("soundfile")
     levels = g711.decode(ALL_BYTES, law)
