@@ -143,7 +143,7 @@ def _rounded(x: NDArray[Any]) -> NDArray[Any]:
         raise AdcsimError("g711: x contains NaN")
     # Bounding first keeps the scaling from overflowing (and warning); samples
     # beyond 2 full scale are overloaded either way.
-    bounded = np.clip(x.astype(np.result_type(x, np.float32)), -2.0, 2.0)
+    bounded = np.clip(x.astype(np.result_type(x, np.float32), copy=False), -2.0, 2.0)
     r: NDArray[Any] = np.rint(bounded * 32768)
     return r
 
@@ -173,8 +173,8 @@ def encode_counting(x: ArrayLike, law: Law) -> tuple[NDArray[np.uint8], int]:
     ``v < 0``, before clipping to 16 bits) reaches the law's last, virtual
     decision value `OVERLOAD`: 32636 for mu-law (8159 x 4, Table 2a/G.711), 32768
     for A-law (4096 x 8, Table 1a/G.711). For A-law that is exactly the float
-    input beyond 16-bit full scale; for mu-law it also counts the top 131
-    positive and 131 negative 16-bit values.
+    input beyond 16-bit full scale; for mu-law it also counts the top 132
+    positive and 132 negative 16-bit values.
 
     Parameters
     ----------

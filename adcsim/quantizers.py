@@ -389,7 +389,7 @@ class _G711Base(Quantizer):
     ``m = -v - 1`` below (the reference's one's complement). That is
     ``m >= 32636`` for mu-law (8159 in Table 2a/G.711, x 4) and ``m >= 32768``
     for A-law (4096 in Table 1a/G.711, x 8): for A-law exactly the input beyond
-    16-bit full scale, for mu-law also the top 131 values of each polarity.
+    16-bit full scale, for mu-law also the top 132 values of each polarity.
     """
 
     #: The G.711 law, ``"mulaw"`` or ``"alaw"`` (see `adcsim.g711.LAWS`).

@@ -335,6 +335,8 @@ class Series:
     cmd: list[str]
     prepare: Callable[[], None] | None = None
     samples: list[Sample] = field(default_factory=list)
+    #: How to show the command in results.md (when it lists many files).
+    shown: str | None = None
 
     @property
     def walls(self) -> list[float]:
@@ -637,65 +639,54 @@ class Bench:
             outcome.skipped = "not applicable with --sox-vs-sox"
             return outcome
         files = [str(p) for p in make_batch_files(count)]
+        glob = str(Path(files[0]).parent / "clip*.wav")
         common = ["-b", "8", "--no-plot", "--force", "-q"]
         dirs = {j: self.out / f"batch-{j}" for j in ("j2", "j1", "loop", "probe")}
         for d in dirs.values():
             d.mkdir(exist_ok=True)
-        code, line = _probe(
-            _adcsim(
-                "quantize",
-                *files[:2],
-                *common,
-                "--out-dir",
-                str(dirs["probe"]),
-                "--jobs",
-                "2",
+
+        def jobs(n: int, inputs: list[str], out: Path) -> list[str]:
+            return _adcsim(
+                "quantize", *inputs, *common, "--out-dir", str(out), "--jobs", str(n)
             )
-        )
+
+        code, line = _probe(jobs(2, files[:2], dirs["probe"]))
         _clear(dirs["probe"])()
         if code != 0:
             outcome.skipped = f"adcsim rejected --jobs (exit {code}: {line})"
             return outcome
         subset = files[: min(count, self.args.loop_files)]
+        loop_args = shlex.join([*common, "--out-dir", str(dirs["loop"])])
         loop = (
-            'for f in "$@"; do "$0" -m adcsim quantize "$f" '
-            + shlex.join([*common, "--out-dir", str(dirs["loop"])])
-            + " || exit 1; done"
+            f'for f in "$@"; do "$0" -m adcsim quantize "$f" {loop_args} '
+            "|| exit 1; done"
         )
         outcome.series = [
             Series(
                 "jobs 2",
-                _adcsim(
-                    "quantize",
-                    *files,
-                    *common,
-                    "--out-dir",
-                    str(dirs["j2"]),
-                    "--jobs",
-                    "2",
-                ),
+                jobs(2, files, dirs["j2"]),
                 _clear(dirs["j2"]),
+                shown=shlex.join(jobs(2, ["GLOB"], dirs["j2"])).replace("GLOB", glob),
             ),
             Series(
                 "jobs 1",
-                _adcsim(
-                    "quantize",
-                    *files,
-                    *common,
-                    "--out-dir",
-                    str(dirs["j1"]),
-                    "--jobs",
-                    "1",
-                ),
+                jobs(1, files, dirs["j1"]),
                 _clear(dirs["j1"]),
+                shown=shlex.join(jobs(1, ["GLOB"], dirs["j1"])).replace("GLOB", glob),
             ),
             Series(
                 f"loop ({len(subset)} files)",
                 ["sh", "-c", loop, sys.executable, *subset],
                 _clear(dirs["loop"]),
+                shown=shlex.join(["sh", "-c", loop, sys.executable])
+                + f" <the first {len(subset)} files>",
             ),
         ]
         alternate(self.spawner, outcome.series, runs=self.runs)
+        for key, expected in (("j2", count), ("j1", count), ("loop", len(subset))):
+            made = len(list(dirs[key].glob("*.wav")))
+            if made != expected:
+                outcome.notes.append(f"{key}: {made} output WAVs, expected {expected}")
         j2, j1, per = outcome.series
         speedup = pairwise_median(j1, j2)
         ahead = pairwise_median(per, j2, scale=count / len(subset))
@@ -844,10 +835,8 @@ def to_markdown(
     lines += ["", "Commands:", ""]
     for o in outcomes:
         for s in o.series:
-            cmd = shlex.join(s.cmd).replace(sys.executable, "python")
+            cmd = (s.shown or shlex.join(s.cmd)).replace(sys.executable, "python")
             cmd = cmd.replace(str(HERE.parent) + "/", "")
-            if len(cmd) > 300:
-                cmd = cmd[:300] + " ..."
             lines.append(f"- {o.key}, {s.label}: `{cmd}`")
     return "\n".join(lines) + "\n"
 

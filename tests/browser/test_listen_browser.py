@@ -124,10 +124,11 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
             page.click("#ref-button")
             page.keyboard.press("1")
             assert page.get_attribute("button.stim.active", "data-name") == trial["stimuli"][0]
-            position = float(page.text_content("#position").split()[0])
-            page.keyboard.press("2")  # switch while playing: no restart
-            page.wait_for_timeout(250)
-            assert float(page.text_content("#position").split()[0]) >= position
+            page.wait_for_timeout(600)
+            before = page.evaluate("position()")
+            page.keyboard.press("2")  # switch while playing: same position, no restart
+            after = page.evaluate("position()")
+            assert 0.4 < before <= after < before + 0.3
             page.keyboard.press(" ")  # stop
             page.keyboard.press(" ")  # play again
             sliders = page.locator("#mushra-rows input[type=range]")
@@ -138,8 +139,7 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
             page.fill("#loop-start", "0.2")
             page.dispatch_event("#loop-start", "change")
             assert page.input_value("#loop-start") == "0.20"
-            page.keyboard.press("Escape")
-            page.locator("body").focus()
+            page.evaluate("document.activeElement.blur()")
             page.keyboard.press("n")
         else:
             page.keyboard.press("a")

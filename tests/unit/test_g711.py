@@ -321,6 +321,9 @@ def test_overload_thresholds() -> None:
     # float: 32767.5 rounds (to even) to 32768, -32768.5 to -32768
     assert counting(np.array([32767.5, -32768.5]) / 32768, "alaw")[1] == 1
     assert g711.OVERLOAD == {"mulaw": 32636, "alaw": 32768}
+    # the top 132 values of each polarity overload mu-law; none overload A-law
+    assert counting(ALL_INT16, "mulaw")[1] == 264
+    assert counting(ALL_INT16, "alaw")[1] == 0
 
 
 def test_errors_are_adcsim_errors_naming_the_value() -> None:
