@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -115,6 +116,11 @@ class AudioReader:
         if f.frames == 0:
             f.close()
             raise AdcsimError(f"cannot read {path!r}: no audio frames")
+        try:
+            _check_complete(path, f)
+        except AdcsimError:
+            f.close()
+            raise
         self.info = AudioInfo(path, f.samplerate, f.channels, f.frames, f.format,
                               f.subtype)
 
@@ -164,6 +170,61 @@ class AudioReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Bytes per sample of the uncompressed subtypes whose data size a header states.
+_SAMPLE_BYTES = {
+    "PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4,
+    "FLOAT": 4, "DOUBLE": 8, "ULAW": 1, "ALAW": 1,
+}
+
+
+def _declared_data_bytes(path: str) -> int | None:
+    """Sample-data bytes a WAV or AIFF header declares, None if not stated.
+
+    Walks the RIFF/RIFX/FORM chunks up to ``data`` (WAV) or ``SSND`` (AIFF,
+    minus its 8-byte offset and block-size fields). Sizes that mean "unknown"
+    in a pipe-written WAV (see `wavstream.is_unknown_size`) give None.
+    """
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+            endian, data_id, skip = ("<" if head[:4] == b"RIFF" else ">"), b"data", 0
+        elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            endian, data_id, skip = ">", b"SSND", 8
+        else:
+            return None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            size = int(struct.unpack(endian + "I", chunk[4:])[0])
+            if chunk[:4] == data_id:
+                return max(size - skip, 0)
+            f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+def _check_complete(path: str, f: sf.SoundFile) -> None:
+    """Refuse a WAV or AIFF file holding fewer frames than its header declares.
+
+    libsndfile silently shortens such a file to the frames present; a cut-off
+    copy or download would then pass for a shorter recording (issue 2 lists
+    truncated files among the bad inputs).
+    """
+    sample_bytes = _SAMPLE_BYTES.get(f.subtype)
+    if f.format not in ("WAV", "WAVEX", "AIFF") or sample_bytes is None:
+        return
+    frame_bytes = sample_bytes * f.channels
+    declared = _declared_data_bytes(path)
+    if declared is None or (
+        f.format != "AIFF" and wavstream.is_unknown_size(declared, frame_bytes)
+    ):
+        return
+    if declared // frame_bytes > f.frames:
+        raise AdcsimError(
+            f"cannot read {path!r}: truncated file, the header declares "
+            f"{declared // frame_bytes} frames but only {f.frames} are present"
+        )
 
 
 def _reason(exc: BaseException) -> str:
@@ -321,6 +382,16 @@ def same_file(a: str, b: str) -> bool:
         return Path(a).resolve() == Path(b).resolve()
 
 
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
 class AtomicFile:
     """A temporary file beside ``path`` renamed onto it by `commit`.
 
@@ -331,10 +402,18 @@ class AtomicFile:
     def __init__(self, path: str) -> None:
         self.path = path
         target = Path(path)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent or "."
-        )
-        os.close(fd)
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".part", dir=target.parent or "."
+            )
+        except OSError as exc:
+            raise AdcsimError(f"cannot write {path!r}: {_os_reason(exc)}") from exc
+        try:
+            # mkstemp creates the file 0600; a finished output gets the usual
+            # 0666 & ~umask, like any file the user creates.
+            os.fchmod(fd, 0o666 & ~_umask())
+        finally:
+            os.close(fd)
         self.tmp = tmp
         self.done = False
 

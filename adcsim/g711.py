@@ -16,8 +16,8 @@ Conventions (from the G.191 STL, ``src/g711/g711.c`` and its manual chapter
 * Before that reduction a negative sample ``v`` is turned into the magnitude
   ``~v = -v - 1`` (one's complement), not ``-v``. So ``v`` and ``-v - 1`` always
   get codes that differ only in the sign bit, and -1..-4 code as mu-law "-0".
-  Implementations that negate first (the old Sun ``g711.c``) differ from the
-  reference on a few hundred negative inputs.
+  Implementations that negate first differ from the reference on some negative
+  inputs (libsndfile 1.2.2: on the 127 negated decision values of each law).
 * Decoded values are the interval midpoints of G.711 Tables 1 and 2, scaled to
   16 bits (x4 for mu-law, x8 for A-law): at most 32124 (mu) and 32256 (A).
 
@@ -50,7 +50,6 @@ OVERLOAD: dict[str, int] = {"mulaw": 4 * 8159, "alaw": 8 * 4096}
 
 #: Largest decoded magnitude, 16-bit units (the top interval's midpoint).
 MAX_DECODED: dict[str, int] = {"mulaw": 4 * 8031, "alaw": 8 * 4032}
-
 
 #: Bits of the character inverted for transmission: mu-law inverts the 7
 #: magnitude bits (Table 2/G.711: +0 is 1111 1111); A-law inverts the even bits

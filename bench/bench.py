@@ -432,6 +432,17 @@ def _adcsim(*args: str) -> list[str]:
     return [sys.executable, "-m", "adcsim", *args]
 
 
+def _failure(code: int) -> str:
+    """Describe a probe's exit code: 2 is a usage error, anything else a failure.
+
+    Examples
+    --------
+    >>> _failure(2), _failure(1)
+    ('rejected', 'failed on')
+    """
+    return "rejected" if code == 2 else "failed on"
+
+
 def _probe(cmd: list[str]) -> tuple[int, str]:
     """Run ``cmd`` once untimed; return its exit code and last stderr line."""
     proc = subprocess.run(cmd, cwd=WORK, capture_output=True, text=True, check=False)
@@ -509,7 +520,7 @@ class Bench:
                     outcome.notes.append(note)
                 break
             outcome.notes.append(
-                f"adcsim rejected `{shlex.join(args)}` (exit {code}: {line})"
+                f"adcsim {_failure(code)} `{shlex.join(args)}` (exit {code}: {line})"
             )
         if chosen is None:
             outcome.skipped = "; ".join(outcome.notes)
@@ -653,7 +664,7 @@ class Bench:
         code, line = _probe(jobs(2, files[:2], dirs["probe"]))
         _clear(dirs["probe"])()
         if code != 0:
-            outcome.skipped = f"adcsim rejected --jobs (exit {code}: {line})"
+            outcome.skipped = f"adcsim {_failure(code)} --jobs (exit {code}: {line})"
             return outcome
         subset = files[: min(count, self.args.loop_files)]
         loop_args = shlex.join([*common, "--out-dir", str(dirs["loop"])])
