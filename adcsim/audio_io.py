@@ -503,6 +503,8 @@ class AudioWriter:
         except (sf.SoundFileError, RuntimeError, OSError) as exc:
             self._atomic.discard()
             raise AdcsimError(f"cannot write {path!r}: {_reason(exc)}") from exc
+        if subtype in FLOAT_SUBTYPES:
+            _disable_peak_chunk(self._file)
 
     def write(self, y: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """Store one block of levels; return the values as written."""
@@ -547,6 +549,20 @@ class AudioWriter:
                 self._file.close()
         if self._atomic is not None:
             self._atomic.discard()
+
+
+#: libsndfile's sf_command code SFC_SET_ADD_PEAK_CHUNK (sndfile.h).
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+def _disable_peak_chunk(f: sf.SoundFile) -> None:
+    """Stop libsndfile writing a PEAK chunk into float WAV/AIFF files.
+
+    The PEAK chunk carries a time stamp, which would make two runs with the
+    same input and settings write different bytes. soundfile has no public
+    call for this, so the C function is called through its handle.
+    """
+    sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
 
 
 def read(path: str) -> tuple[NDArray[np.float64], AudioInfo]:

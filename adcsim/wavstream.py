@@ -22,6 +22,27 @@ from adcsim.errors import AdcsimError
 
 _PCM, _FLOAT, _EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
+#: The "magic length" SoX writes when it cannot seek back to fix the header
+#: (``MS_UNSPEC`` in SoX's ``src/wav.c``), rounded down to whole frames there.
+SOX_UNSPECIFIED = 0x7FFFF000
+
+
+def is_unknown_size(size: int, frame_bytes: int) -> bool:
+    """Whether a ``data`` chunk size means "until end of stream".
+
+    0 and 0xFFFFFFFF (ffmpeg and others), and SoX's magic length
+    ``0x7FFFF000`` rounded down to a multiple of the frame size.
+
+    Examples
+    --------
+    >>> is_unknown_size(0xFFFFFFFF, 4), is_unknown_size(0x7FFFF000 // 6 * 6, 6)
+    (True, True)
+    >>> is_unknown_size(96000, 4)
+    False
+    """
+    if size in _UNKNOWN_SIZES:
+        return True
+    return frame_bytes > 0 and size == SOX_UNSPECIFIED // frame_bytes * frame_bytes
 
 
 @dataclass(frozen=True)
@@ -71,7 +92,7 @@ def read_header(stream: BinaryIO, name: str = "<stdin>") -> WavFormat:
         chunk_id, size = chunk_head[:4], struct.unpack("<I", chunk_head[4:])[0]
         if chunk_id == b"data":
             break
-        if size in _UNKNOWN_SIZES and chunk_id != b"data":
+        if size == 0xFFFFFFFF:
             raise AdcsimError(f"cannot read {name!r}: chunk {chunk_id!r} has no size")
         body = _read_exact(stream, size + (size & 1))
         if chunk_id == b"fmt ":
@@ -93,7 +114,8 @@ def read_header(stream: BinaryIO, name: str = "<stdin>") -> WavFormat:
             f"cannot read {name!r}: unsupported WAV encoding "
             f"(format tag {tag:#06x}, {bits} bits, {channels} channels)"
         )
-    data_bytes = None if size in _UNKNOWN_SIZES else size
+    frame_bytes = channels * bits // 8
+    data_bytes = None if is_unknown_size(size, frame_bytes) else size
     return WavFormat(rate, channels, bits, tag == _FLOAT, data_bytes)
 
 
@@ -115,24 +137,38 @@ def decode_samples(raw: bytes, fmt: WavFormat) -> NDArray[np.float64]:
 
 
 def read_blocks(
-    stream: BinaryIO, fmt: WavFormat, blocksize: int
+    stream: BinaryIO, fmt: WavFormat, blocksize: int, name: str = "<stdin>"
 ) -> Iterator[NDArray[np.float64]]:
-    """Yield blocks until the data chunk's size or end of input, whichever first.
+    """Yield blocks until the data chunk's size, or end of input if unknown.
 
-    A trailing partial frame (a cut-off stream) is dropped.
+    With an unknown size, a trailing partial frame is dropped.
+
+    Raises
+    ------
+    AdcsimError
+        The stream ends before the size its header declares (truncated).
     """
     remaining = fmt.data_bytes
     want = blocksize * fmt.frame_bytes
-    while remaining is None or remaining > 0:
+    pending = b""
+    while remaining is None or remaining >= fmt.frame_bytes:
         size = want if remaining is None else min(want, remaining)
-        raw = _read_exact(stream, size)
+        raw = pending + _read_exact(stream, size - len(pending))
         usable = len(raw) - len(raw) % fmt.frame_bytes
         if usable:
             yield decode_samples(raw[:usable], fmt)
+        pending = raw[usable:]
         if remaining is not None:
-            remaining -= len(raw)
+            remaining -= usable
         if len(raw) < size:
-            return
+            break
+    if remaining is not None and remaining >= fmt.frame_bytes:
+        declared = fmt.data_bytes // fmt.frame_bytes  # type: ignore[operator]
+        present = declared - remaining // fmt.frame_bytes
+        raise AdcsimError(
+            f"cannot read {name!r}: truncated WAV stream, the header declares "
+            f"{declared} frames but only {present} are present"
+        )
 
 
 def header_bytes(rate: int, channels: int, bits: int, is_float: bool) -> bytes:

@@ -93,7 +93,9 @@ def test_initial_frequency_is_used_as_the_start_of_the_iteration():
     rate, frames = 48000, 4800
     n = np.arange(frames)
     # Two tones: the spectral start picks the stronger, a given start the weaker.
-    x = np.sin(2 * np.pi * 1000.2 * n / rate) + 0.5 * np.sin(2 * np.pi * 5000.7 * n / rate)
+    x = np.sin(2 * np.pi * 1000.2 * n / rate) + 0.5 * np.sin(
+        2 * np.pi * 5000.7 * n / rate
+    )
     x += 1e-3 * rng.standard_normal(frames)
     assert fit_sine(x, rate).freq_hz == pytest.approx(1000.2, abs=0.05)
     fit = fit_sine(x, rate, initial_freq_hz=5000.0)
@@ -117,7 +119,13 @@ def test_silence_fits_a_zero_amplitude_sine_without_error():
 
 def test_results_are_plain_floats():
     fit = fit_sine(_sine(256, 8000, 700.0), 8000)
-    for value in (fit.freq_hz, fit.amplitude, fit.phase_rad, fit.offset, fit.residual_rms):
+    for value in (
+        fit.freq_hz,
+        fit.amplitude,
+        fit.phase_rad,
+        fit.offset,
+        fit.residual_rms,
+    ):
         assert type(value) is float
     assert -math.pi < fit.phase_rad <= math.pi
 
