@@ -39,10 +39,14 @@ def plot_scores(scores: ListeningScores) -> Any:
         index += 1
         labels = [r["label"] for r in scores.mushra]
         means = [r["mean"] for r in scores.mushra]
-        low = [r["mean"] - (r["ci_low"] if r["ci_low"] is not None else r["mean"])
-               for r in scores.mushra]
-        high = [(r["ci_high"] if r["ci_high"] is not None else r["mean"]) - r["mean"]
-                for r in scores.mushra]
+        low = [
+            r["mean"] - (r["ci_low"] if r["ci_low"] is not None else r["mean"])
+            for r in scores.mushra
+        ]
+        high = [
+            (r["ci_high"] if r["ci_high"] is not None else r["mean"]) - r["mean"]
+            for r in scores.mushra
+        ]
         ax.errorbar(range(len(labels)), means, yerr=[low, high], fmt="o", capsize=4)
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_ylim(0, 100)
@@ -53,10 +57,14 @@ def plot_scores(scores: ListeningScores) -> Any:
     if scores.abx:
         ax = axes[index]
         labels = [r["condition"] for r in scores.abx]
-        ax.bar(range(len(labels)), [100 * r["correct"] / r["trials"] for r in scores.abx])
+        ax.bar(
+            range(len(labels)), [100 * r["correct"] / r["trials"] for r in scores.abx]
+        )
         ax.axhline(50, color="0.4", linestyle="--", linewidth=1)
         for i, r in enumerate(scores.abx):
-            ax.annotate(f"p={r['p_value']:.2g}", (i, 2), ha="center", fontsize=8, color="white")
+            ax.annotate(
+                f"p={r['p_value']:.2g}", (i, 2), ha="center", fontsize=8, color="white"
+            )
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_ylim(0, 100)
         ax.set_ylabel("ABX correct (%)")

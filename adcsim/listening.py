@@ -159,7 +159,9 @@ params={}, path=None)
             else:
                 params[key] = float(value)
         except ValueError:
-            raise AdcsimError(f"condition {name!r}: {key}={value!r} is not a number") from None
+            raise AdcsimError(
+                f"condition {name!r}: {key}={value!r} is not a number"
+            ) from None
     return Condition(name=name, params=params, **values)
 
 
@@ -200,7 +202,9 @@ def cross_conditions(
         parts += [f"{rate}Hz"] if rate is not None else []
         parts += [kind] if kind != "none" else []
         out.append(
-            Condition(name="-".join(parts), scheme=scheme, bits=depth, rate=rate, dither=kind)
+            Condition(
+                name="-".join(parts), scheme=scheme, bits=depth, rate=rate, dither=kind
+            )
         )
     return out
 
@@ -251,7 +255,9 @@ def render_condition(
     if condition.bits is not None:
         if condition.dither != "none":
             y = dither(y, bits=condition.bits, kind=condition.dither, seed=seed)
-        y = quantize(y, bits=condition.bits, scheme=condition.scheme, **condition.params)
+        y = quantize(
+            y, bits=condition.bits, scheme=condition.scheme, **condition.params
+        )
     if resampled:
         y = resample(y, in_rate=condition.rate, out_rate=rate)
     return _fit_length(np.asarray(y, dtype=np.float64), x.shape[0])
@@ -278,12 +284,16 @@ def lowpass_anchor(
     from scipy.signal import butter, sosfiltfilt
 
     if cutoff_hz >= rate / 2:
-        raise AdcsimError(f"anchor cutoff_hz={cutoff_hz:g} needs a rate above {2 * cutoff_hz:g} Hz")
+        raise AdcsimError(
+            f"anchor cutoff_hz={cutoff_hz:g} needs a rate above {2 * cutoff_hz:g} Hz"
+        )
     sos = butter(12, cutoff_hz, fs=rate, output="sos")
     return np.asarray(sosfiltfilt(sos, x, axis=0), dtype=np.float64)
 
 
-def apply_fades(x: NDArray[np.float64], *, rate: int, fade_s: float = FADE_S) -> NDArray[np.float64]:
+def apply_fades(
+    x: NDArray[np.float64], *, rate: int, fade_s: float = FADE_S
+) -> NDArray[np.float64]:
     """Raised-cosine fade-in and fade-out of ``fade_s`` seconds (a new array).
 
     Examples
@@ -395,11 +405,22 @@ def export_listening_test(
     out = Path(out_dir)
     _prepare_dir(out, force=force)
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
-    dither_seeds = np.random.SeedSequence(seed).spawn(2)[1].generate_state(len(conditions))
+    dither_seeds = (
+        np.random.SeedSequence(seed).spawn(2)[1].generate_state(len(conditions))
+    )
     names = _NameSource(rng)
     digest = hashlib.sha256(
-        json.dumps([seed, design, trials, excerpt, mid_anchor, subtype,
-                    [c.to_dict() for c in conditions]]).encode()
+        json.dumps(
+            [
+                seed,
+                design,
+                trials,
+                excerpt,
+                mid_anchor,
+                subtype,
+                [c.to_dict() for c in conditions],
+            ]
+        ).encode()
     )
     items: list[dict[str, Any]] = []
     stimuli: dict[str, dict[str, Any]] = {}
@@ -414,15 +435,21 @@ def export_listening_test(
         x = _cut(x, info.rate, excerpt, ref_path)
         ref_lufs = _loudness(x, info.rate, ref_path)
         if not math.isfinite(ref_lufs):
-            raise AdcsimError(f"reference {ref_path!r} is silent: nothing to match loudness to")
+            raise AdcsimError(
+                f"reference {ref_path!r} is silent: nothing to match loudness to"
+            )
         rendered: dict[str, NDArray[np.float64]] = {"reference": x}
         if plan["mushra"]:
             rendered[ANCHOR_LOW] = lowpass_anchor(x, rate=info.rate, cutoff_hz=3500.0)
             if mid_anchor:
-                rendered[ANCHOR_MID] = lowpass_anchor(x, rate=info.rate, cutoff_hz=7000.0)
+                rendered[ANCHOR_MID] = lowpass_anchor(
+                    x, rate=info.rate, cutoff_hz=7000.0
+                )
         for condition, dseed in zip(conditions, dither_seeds):
             if condition.path is not None:
-                rendered[condition.name] = _read_file_condition(condition.path, info, excerpt)
+                rendered[condition.name] = _read_file_condition(
+                    condition.path, info, excerpt
+                )
             else:
                 rendered[condition.name] = render_condition(
                     x, rate=info.rate, condition=condition, seed=int(dseed)
@@ -435,25 +462,44 @@ def export_listening_test(
             lufs[label] = _loudness(y, info.rate, ref_path)
             gains[label] = ref_lufs - lufs[label] if math.isfinite(lufs[label]) else 0.0
         peak = max(
-            float(np.abs(y).max(initial=0.0)) * 10 ** (gains[k] / 20) for k, y in rendered.items()
+            float(np.abs(y).max(initial=0.0)) * 10 ** (gains[k] / 20)
+            for k, y in rendered.items()
         )
         headroom_db = min(0.0, 20 * math.log10(PEAK_LIMIT / peak)) if peak > 0 else 0.0
         items.append(
-            {"name": item, "path": str(ref_path), "rate": info.rate, "channels": info.channels,
-             "loudness_lufs": ref_lufs, "headroom_gain_db": headroom_db}
+            {
+                "name": item,
+                "path": str(ref_path),
+                "rate": info.rate,
+                "channels": info.channels,
+                "loudness_lufs": ref_lufs,
+                "headroom_gain_db": headroom_db,
+            }
         )
 
-        def stimulus(label: str, role: str, *, _item: str = item,
-                     _rendered: dict[str, NDArray[np.float64]] = rendered,
-                     _gains: dict[str, float] = gains, _lufs: dict[str, float] = lufs,
-                     _hr: float = headroom_db, _rate: int = info.rate) -> str:
+        def stimulus(
+            label: str,
+            role: str,
+            *,
+            _item: str = item,
+            _rendered: dict[str, NDArray[np.float64]] = rendered,
+            _gains: dict[str, float] = gains,
+            _lufs: dict[str, float] = lufs,
+            _hr: float = headroom_db,
+            _rate: int = info.rate,
+        ) -> str:
             name = names.new()
             gain = _gains[label] + _hr
-            stimuli[name] = {"item": _item, "role": role,
-                             "condition": label if role == "condition" else None,
-                             "label": HIDDEN_REFERENCE if role == "hidden_reference" else label,
-                             "loudness_before_lufs": _lufs[label], "match_gain_db": _gains[label],
-                             "headroom_gain_db": _hr, "gain_db": gain}
+            stimuli[name] = {
+                "item": _item,
+                "role": role,
+                "condition": label if role == "condition" else None,
+                "label": HIDDEN_REFERENCE if role == "hidden_reference" else label,
+                "loudness_before_lufs": _lufs[label],
+                "match_gain_db": _gains[label],
+                "headroom_gain_db": _hr,
+                "gain_db": gain,
+            }
             audio_jobs.append((name, _rendered[label] * 10 ** (gain / 20), _rate))
             return name
 
@@ -464,10 +510,18 @@ def export_listening_test(
             labels += [(c.name, "condition") for c in conditions]
             blind = [stimulus(label, role) for label, role in labels]
             order = [blind[i] for i in rng.permutation(len(blind))]
-            key_trials.append({"id": "", "design": "mushra", "item": item, "reference": open_ref,
-                               "stimuli": {n: stimuli[n]["label"] for n in order}})
-            page_trials.append({"id": "", "design": "mushra", "reference": open_ref,
-                                "stimuli": order})
+            key_trials.append(
+                {
+                    "id": "",
+                    "design": "mushra",
+                    "item": item,
+                    "reference": open_ref,
+                    "stimuli": {n: stimuli[n]["label"] for n in order},
+                }
+            )
+            page_trials.append(
+                {"id": "", "design": "mushra", "reference": open_ref, "stimuli": order}
+            )
         if plan["abx"]:
             for condition in conditions:
                 pair = ["reference", condition.name]
@@ -479,14 +533,35 @@ def export_listening_test(
                     xname = stimulus(pair[0] if x_is == "A" else pair[1], "abx")
                     salt = names.new() + names.new()
                     key_trials.append(
-                        {"id": "", "design": "abx", "item": item, "condition": condition.name,
-                         "set": 0, "trial": trial + 1, "a": a, "b": b, "x": xname,
-                         "a_label": stimuli[a]["label"], "b_label": stimuli[b]["label"],
-                         "x_is": x_is})
+                        {
+                            "id": "",
+                            "design": "abx",
+                            "item": item,
+                            "condition": condition.name,
+                            "set": 0,
+                            "trial": trial + 1,
+                            "a": a,
+                            "b": b,
+                            "x": xname,
+                            "a_label": stimuli[a]["label"],
+                            "b_label": stimuli[b]["label"],
+                            "x_is": x_is,
+                        }
+                    )
                     page_trials.append(
-                        {"id": "", "design": "abx", "set": 0, "trial": trial + 1, "of": trials,
-                         "a": a, "b": b, "x": xname, "salt": salt,
-                         "check": fnv1a32(f"{salt}:{x_is}")})
+                        {
+                            "id": "",
+                            "design": "abx",
+                            "set": 0,
+                            "trial": trial + 1,
+                            "of": trials,
+                            "a": a,
+                            "b": b,
+                            "x": xname,
+                            "salt": salt,
+                            "check": fnv1a32(f"{salt}:{x_is}"),
+                        }
+                    )
 
     session_id = digest.hexdigest()[:16]
     _number_trials(key_trials, page_trials, rng)
@@ -499,35 +574,57 @@ def export_listening_test(
         audio_io.write(str(wav), y, rate, subtype=subtype, force=force)
         data = base64.b64encode(wav.read_bytes()).decode("ascii")
         (js_dir / f"{name}.js").write_text(
-            f'adcsimStimulus("{name}", "data:audio/wav;base64,{data}");\n', encoding="utf-8"
+            f'adcsimStimulus("{name}", "data:audio/wav;base64,{data}");\n',
+            encoding="utf-8",
         )
         written, _ = audio_io.read(str(wav))
         stimuli[name]["loudness_lufs"] = _loudness(written, rate, str(wav))
         gains_db[name] = stimuli[name]["gain_db"]
 
-    public = {"format": "adcsim-listening-session", "schema_version": SCHEMA_VERSION,
-              "session_id": session_id, "adcsim_version": __version__,
-              "trials": page_trials}
+    public = {
+        "format": "adcsim-listening-session",
+        "schema_version": SCHEMA_VERSION,
+        "session_id": session_id,
+        "adcsim_version": __version__,
+        "trials": page_trials,
+    }
     (out / "session.js").write_text(
-        "window.ADCSIM_SESSION = " + json.dumps(public, indent=1) + ";\n", encoding="utf-8"
+        "window.ADCSIM_SESSION = " + json.dumps(public, indent=1) + ";\n",
+        encoding="utf-8",
     )
     page = out / "index.html"
     page.write_text(render_page(), encoding="utf-8")
-    key = {"format": KEY_FORMAT, "schema_version": SCHEMA_VERSION, "session_id": session_id,
-           "adcsim_version": __version__, "seed": seed, "design": design, "trials_per_set": trials,
-           "excerpt": None if excerpt is None else
-           {"start_s": excerpt[0], "duration_s": excerpt[1], "fade_s": FADE_S},
-           "mid_anchor": mid_anchor, "subtype": subtype,
-           "conditions": [c.to_dict() for c in conditions], "items": items,
-           "stimuli": stimuli, "trials": key_trials}
+    key = {
+        "format": KEY_FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "session_id": session_id,
+        "adcsim_version": __version__,
+        "seed": seed,
+        "design": design,
+        "trials_per_set": trials,
+        "excerpt": None
+        if excerpt is None
+        else {"start_s": excerpt[0], "duration_s": excerpt[1], "fade_s": FADE_S},
+        "mid_anchor": mid_anchor,
+        "subtype": subtype,
+        "conditions": [c.to_dict() for c in conditions],
+        "items": items,
+        "stimuli": stimuli,
+        "trials": key_trials,
+    }
     key_path = out / "key.json"
     key_path.write_text(_dumps(key), encoding="utf-8")
     exports = tuple(_export(kind, out, key_trials) for kind in plan["export"])
     (out / "README.txt").write_text(_readme(session_id, key, exports), encoding="utf-8")
     return ListeningSession(
-        out_dir=out, session_id=session_id, page=page, key=key_path, stimuli=len(audio_jobs),
+        out_dir=out,
+        session_id=session_id,
+        page=page,
+        key=key_path,
+        stimuli=len(audio_jobs),
         mushra_trials=sum(t["design"] == "mushra" for t in key_trials),
-        abx_trials=sum(t["design"] == "abx" for t in key_trials), gains_db=gains_db,
+        abx_trials=sum(t["design"] == "abx" for t in key_trials),
+        gains_db=gains_db,
         exports=exports,
     )
 
@@ -580,7 +677,9 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float | None, float |
     mean = float(arr.mean())
     if arr.size < 2:
         return mean, None, None
-    half = float(t.ppf(0.975, arr.size - 1)) * float(arr.std(ddof=1)) / math.sqrt(arr.size)
+    half = (
+        float(t.ppf(0.975, arr.size - 1)) * float(arr.std(ddof=1)) / math.sqrt(arr.size)
+    )
     return mean, mean - half, mean + half
 
 
@@ -610,9 +709,15 @@ class ListeningScores:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (stable key order, NaN as null)."""
-        return {"schema_version": SCHEMA_VERSION, "adcsim_version": __version__,
-                "session_id": self.session_id, "listeners": self.listeners,
-                "excluded": self.excluded, "mushra": self.mushra, "abx": self.abx}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "adcsim_version": __version__,
+            "session_id": self.session_id,
+            "listeners": self.listeners,
+            "excluded": self.excluded,
+            "mushra": self.mushra,
+            "abx": self.abx,
+        }
 
     def to_json(self) -> str:
         """`to_dict` as indented JSON text."""
@@ -626,8 +731,14 @@ class ListeningScores:
         if self.mushra:
             lines += ["", f"{'MUSHRA':<24}{'n':>5}{'mean':>8}{'95% CI':>18}"]
             for row in self.mushra:
-                ci = "" if row["ci_low"] is None else f"{row['ci_low']:.1f} .. {row['ci_high']:.1f}"
-                lines.append(f"{row['label']:<24}{row['n']:>5}{row['mean']:>8.1f}{ci:>18}")
+                ci = (
+                    ""
+                    if row["ci_low"] is None
+                    else f"{row['ci_low']:.1f} .. {row['ci_high']:.1f}"
+                )
+                lines.append(
+                    f"{row['label']:<24}{row['n']:>5}{row['mean']:>8.1f}{ci:>18}"
+                )
         if self.abx:
             lines += ["", f"{'ABX':<24}{'correct':>9}{'trials':>8}{'p':>10}"]
             for row in self.abx:
@@ -646,7 +757,9 @@ class ListeningScores:
                 f"{_csv(r['ci_high'])},,,"
             )
         for r in self.abx:
-            rows.append(f"abx,{r['condition']},,,,,{r['correct']},{r['trials']},{r['p_value']!r}")
+            rows.append(
+                f"abx,{r['condition']},,,,,{r['correct']},{r['trials']},{r['p_value']!r}"
+            )
         return "\n".join(rows) + "\n"
 
 
@@ -697,7 +810,8 @@ def score_results(results_paths: Sequence[str], key_path: str) -> ListeningScore
     for who, result in parsed:
         mushra = result.get("mushra", [])
         low = [
-            r for r in mushra
+            r
+            for r in mushra
             for name, label in trials[r["trial"]]["stimuli"].items()
             if label == HIDDEN_REFERENCE and r["ratings"][name] < MUSHRA_SCREEN_SCORE
         ]
@@ -716,25 +830,54 @@ def score_results(results_paths: Sequence[str], key_path: str) -> ListeningScore
             counts[0] += int(r["answer"] == t["x_is"])
             counts[1] += 1
 
-    order = [HIDDEN_REFERENCE, *(c["name"] for c in key["conditions"]), ANCHOR_MID, ANCHOR_LOW]
+    order = [
+        HIDDEN_REFERENCE,
+        *(c["name"] for c in key["conditions"]),
+        ANCHOR_MID,
+        ANCHOR_LOW,
+    ]
     mushra_rows = []
     for label in order:
         if label in ratings:
             mean, low_ci, high_ci = mean_interval(ratings[label])
-            mushra_rows.append({"label": label, "n": len(ratings[label]), "mean": mean,
-                                "ci_low": low_ci, "ci_high": high_ci})
+            mushra_rows.append(
+                {
+                    "label": label,
+                    "n": len(ratings[label]),
+                    "mean": mean,
+                    "ci_low": low_ci,
+                    "ci_high": high_ci,
+                }
+            )
     abx_rows = []
     for c in key["conditions"]:
         if c["name"] in abx:
             ok, n = abx[c["name"]]
-            abx_rows.append({"condition": c["name"], "trials": n, "correct": ok,
-                             "p_value": binomial_p_value(ok, n)})
+            abx_rows.append(
+                {
+                    "condition": c["name"],
+                    "trials": n,
+                    "correct": ok,
+                    "p_value": binomial_p_value(ok, n),
+                }
+            )
     if abx_rows:
         ok, n = sum(r["correct"] for r in abx_rows), sum(r["trials"] for r in abx_rows)
-        abx_rows.append({"condition": "pooled", "trials": n, "correct": ok,
-                         "p_value": binomial_p_value(ok, n)})
-    return ListeningScores(session_id=key["session_id"], listeners=listeners,
-                           excluded=excluded, mushra=mushra_rows, abx=abx_rows)
+        abx_rows.append(
+            {
+                "condition": "pooled",
+                "trials": n,
+                "correct": ok,
+                "p_value": binomial_p_value(ok, n),
+            }
+        )
+    return ListeningScores(
+        session_id=key["session_id"],
+        listeners=listeners,
+        excluded=excluded,
+        mushra=mushra_rows,
+        abx=abx_rows,
+    )
 
 
 # ---------------------------------------------------------------- helpers
@@ -757,13 +900,19 @@ class _NameSource:
 
 
 def _check_plan(
-    references: Sequence[str], conditions: Sequence[Condition], design: str, trials: int,
-    export: Iterable[str], subtype: str,
+    references: Sequence[str],
+    conditions: Sequence[Condition],
+    design: str,
+    trials: int,
+    export: Iterable[str],
+    subtype: str,
 ) -> dict[str, Any]:
     if not references:
         raise AdcsimError("no reference files given")
     if not conditions:
-        raise AdcsimError("no conditions: give --bits/--scheme/--rate, --condition or --file")
+        raise AdcsimError(
+            "no conditions: give --bits/--scheme/--rate, --condition or --file"
+        )
     names = [c.name for c in conditions]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
@@ -772,10 +921,16 @@ def _check_plan(
     if len(set(stems)) != len(stems):
         raise AdcsimError("reference file names must differ (they name the items)")
     if any(c.path for c in conditions) and len(references) != 1:
-        raise AdcsimError(f"--file conditions need exactly one reference, got {len(references)}")
+        raise AdcsimError(
+            f"--file conditions need exactly one reference, got {len(references)}"
+        )
     if design not in DESIGNS:
         raise AdcsimError(f"design={design!r} is not one of: {', '.join(DESIGNS)}")
-    if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 1000:
+    if (
+        isinstance(trials, bool)
+        or not isinstance(trials, int)
+        or not 1 <= trials <= 1000
+    ):
         raise AdcsimError(f"trials={trials!r} must be an integer in [1, 1000]")
     if subtype not in SUBTYPES:
         raise AdcsimError(f"subtype={subtype!r} is not one of: {', '.join(SUBTYPES)}")
@@ -783,8 +938,11 @@ def _check_plan(
     for kind in kinds:
         if kind not in EXPORTS:
             raise AdcsimError(f"export={kind!r} is not one of: {', '.join(EXPORTS)}")
-    return {"mushra": design in ("mushra", "both"), "abx": design in ("abx", "both"),
-            "export": kinds}
+    return {
+        "mushra": design in ("mushra", "both"),
+        "abx": design in ("abx", "both"),
+        "export": kinds,
+    }
 
 
 def _prepare_dir(out: Path, *, force: bool) -> None:
@@ -792,9 +950,13 @@ def _prepare_dir(out: Path, *, force: bool) -> None:
         raise AdcsimError(f"out-dir {str(out)!r} is not a directory")
     if out.is_dir() and any(out.iterdir()):
         if not (out / "key.json").exists():
-            raise AdcsimError(f"out-dir {str(out)!r} is not empty and holds no adcsim session")
+            raise AdcsimError(
+                f"out-dir {str(out)!r} is not empty and holds no adcsim session"
+            )
         if not force:
-            raise AdcsimError(f"out-dir {str(out)!r} holds a session; use --force to replace it")
+            raise AdcsimError(
+                f"out-dir {str(out)!r} holds a session; use --force to replace it"
+            )
         # Only what an earlier session wrote (key.json marks it as ours).
         for sub in ("audio", "stimuli", "webmushra", "beaqlejs"):
             if (out / sub).is_dir():
@@ -802,7 +964,9 @@ def _prepare_dir(out: Path, *, force: bool) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise AdcsimError(f"cannot create out-dir {str(out)!r}: {exc.strerror}") from exc
+        raise AdcsimError(
+            f"cannot create out-dir {str(out)!r}: {exc.strerror}"
+        ) from exc
 
 
 def _cut(
@@ -855,7 +1019,9 @@ def _loudness(x: NDArray[np.float64], rate: int, path: str) -> float:
 
 
 def _number_trials(
-    key_trials: list[dict[str, Any]], page_trials: list[dict[str, Any]], rng: np.random.Generator
+    key_trials: list[dict[str, Any]],
+    page_trials: list[dict[str, Any]],
+    rng: np.random.Generator,
 ) -> None:
     """Shuffle MUSHRA trials and ABX sets (trials within a set stay in order); set ids."""
     mushra = [i for i, t in enumerate(key_trials) if t["design"] == "mushra"]
@@ -871,8 +1037,11 @@ def _number_trials(
             order.append(i)
     new_key, new_page = [], []
     for n, i in enumerate(order, start=1):
-        tid = f"m{n:02d}" if key_trials[i]["design"] == "mushra" else (
-            f"x{key_trials[i]['set']:02d}-{key_trials[i]['trial']:02d}")
+        tid = (
+            f"m{n:02d}"
+            if key_trials[i]["design"] == "mushra"
+            else (f"x{key_trials[i]['set']:02d}-{key_trials[i]['trial']:02d}")
+        )
         key_trials[i]["id"] = page_trials[i]["id"] = tid
         new_key.append(key_trials[i])
         new_page.append(page_trials[i])
@@ -888,7 +1057,9 @@ def _load_json(path: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AdcsimError(f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+        raise AdcsimError(
+            f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno}"
+        ) from exc
     if not isinstance(data, dict):
         raise AdcsimError(f"{path!r} does not hold a JSON object")
     return data
@@ -922,12 +1093,19 @@ def _check_results(
                 if not isinstance(got, dict) or set(got) != set(t["stimuli"]):
                     raise refuse(f"trial={tid!r} rates other stimuli than the key's")
                 for name, value in got.items():
-                    if (isinstance(value, bool) or not isinstance(value, (int, float))
-                            or not 0 <= value <= 100):
-                        raise refuse(f"trial={tid!r} rating {name}={value!r} not in [0, 100]")
+                    if (
+                        isinstance(value, bool)
+                        or not isinstance(value, (int, float))
+                        or not 0 <= value <= 100
+                    ):
+                        raise refuse(
+                            f"trial={tid!r} rating {name}={value!r} not in [0, 100]"
+                        )
             else:
                 if r.get("answer") not in ("A", "B"):
-                    raise refuse(f"trial={tid!r} answer={r.get('answer')!r} is not A or B")
+                    raise refuse(
+                        f"trial={tid!r} answer={r.get('answer')!r} is not A or B"
+                    )
                 if r.get("x") != t["x"]:
                     raise refuse(f"trial={tid!r} x={r.get('x')!r} is not the key's")
 
@@ -946,34 +1124,63 @@ def _export_webmushra(out: Path, key_trials: list[dict[str, Any]]) -> Path:
     pages: list[Any] = []
     for t in key_trials:
         if t["design"] == "mushra":
-            pages.append({
-                "type": "mushra", "id": t["id"], "name": f"Trial {t['id']}",
-                "content": "Rate each condition against the reference.", "showWaveform": True,
-                "enableLooping": True, "reference": f"{src}{t['reference']}.wav",
-                "createAnchor35": False, "createAnchor70": False, "randomize": False,
-                "showConditionNames": False,
-                "stimuli": {n: f"{src}{n}.wav" for n in t["stimuli"]},
-            })
+            pages.append(
+                {
+                    "type": "mushra",
+                    "id": t["id"],
+                    "name": f"Trial {t['id']}",
+                    "content": "Rate each condition against the reference.",
+                    "showWaveform": True,
+                    "enableLooping": True,
+                    "reference": f"{src}{t['reference']}.wav",
+                    "createAnchor35": False,
+                    "createAnchor70": False,
+                    "randomize": False,
+                    "showConditionNames": False,
+                    "stimuli": {n: f"{src}{n}.wav" for n in t["stimuli"]},
+                }
+            )
         elif t["design"] == "abx":
             # webMUSHRA's paired comparison ("paired_comparison") is the closest page
             # type; it draws X itself, so it gets the A and B files of each set once.
             if t["trial"] == 1:
-                pages.append({
-                    "type": "paired_comparison", "id": f"set{t['set']:02d}",
-                    "name": f"ABX set {t['set']}", "unforced": None,
-                    "content": "Which one differs from the reference?", "showWaveform": True,
-                    "enableLooping": True, "reference": f"{src}{t['a']}.wav",
-                    "stimuli": {"B": f"{src}{t['b']}.wav"},
-                })
+                pages.append(
+                    {
+                        "type": "paired_comparison",
+                        "id": f"set{t['set']:02d}",
+                        "name": f"ABX set {t['set']}",
+                        "unforced": None,
+                        "content": "Which one differs from the reference?",
+                        "showWaveform": True,
+                        "enableLooping": True,
+                        "reference": f"{src}{t['a']}.wav",
+                        "stimuli": {"B": f"{src}{t['b']}.wav"},
+                    }
+                )
     config = {
-        "testname": "adcsim listening test", "testId": "adcsim", "bufferSize": 2048,
-        "stopOnErrors": True, "showButtonPreviousPage": True, "remoteService": "service/write.php",
-        "pages": [{"type": "generic", "id": "intro", "name": "Welcome",
-                   "content": "Blind listening test built by adcsim."},
-                  *pages,
-                  {"type": "finish", "name": "Thank you", "content": "Thank you!",
-                   "showResults": False, "writeResults": True,
-                   "questionnaire": [{"type": "text", "label": "name", "name": "name"}]}],
+        "testname": "adcsim listening test",
+        "testId": "adcsim",
+        "bufferSize": 2048,
+        "stopOnErrors": True,
+        "showButtonPreviousPage": True,
+        "remoteService": "service/write.php",
+        "pages": [
+            {
+                "type": "generic",
+                "id": "intro",
+                "name": "Welcome",
+                "content": "Blind listening test built by adcsim.",
+            },
+            *pages,
+            {
+                "type": "finish",
+                "name": "Thank you",
+                "content": "Thank you!",
+                "showResults": False,
+                "writeResults": True,
+                "questionnaire": [{"type": "text", "label": "name", "name": "name"}],
+            },
+        ],
     }
     path = out / "webmushra" / "adcsim.yaml"
     path.parent.mkdir(exist_ok=True)
@@ -985,27 +1192,56 @@ def _export_beaqlejs(out: Path, key_trials: list[dict[str, Any]]) -> Path:
     # BeaqleJS (HSU-ANT/beaqlejs) takes a JS object TestConfig with TestSets of
     # named Files; "RateRef"-style MUSHRA and ABX test types use separate configs.
     mushra = [
-        {"Name": t["id"], "TestID": t["id"],
-         "Files": {"Reference": f"audio/{t['reference']}.wav",
-                   **{n: f"audio/{n}.wav" for n in t["stimuli"]}}}
-        for t in key_trials if t["design"] == "mushra"
+        {
+            "Name": t["id"],
+            "TestID": t["id"],
+            "Files": {
+                "Reference": f"audio/{t['reference']}.wav",
+                **{n: f"audio/{n}.wav" for n in t["stimuli"]},
+            },
+        }
+        for t in key_trials
+        if t["design"] == "mushra"
     ]
     abx = [
-        {"Name": f"set{t['set']:02d}", "TestID": f"set{t['set']:02d}",
-         "Files": {"A": f"audio/{t['a']}.wav", "B": f"audio/{t['b']}.wav"}}
-        for t in key_trials if t["design"] == "abx" and t["trial"] == 1
+        {
+            "Name": f"set{t['set']:02d}",
+            "TestID": f"set{t['set']:02d}",
+            "Files": {"A": f"audio/{t['a']}.wav", "B": f"audio/{t['b']}.wav"},
+        }
+        for t in key_trials
+        if t["design"] == "abx" and t["trial"] == 1
     ]
-    common = {"RandomizeTestOrder": False, "MaxTestsPerRun": -1, "RequireMaxRating": False,
-              "EnableABLoop": True, "EnableOnlineSubmission": False, "SupervisorContact": "",
-              "AudioRoot": "", "LoopByDefault": True, "ShowFileIDs": False,
-              "ShowResults": False, "BrowserFeatureDetection": True}
+    common = {
+        "RandomizeTestOrder": False,
+        "MaxTestsPerRun": -1,
+        "RequireMaxRating": False,
+        "EnableABLoop": True,
+        "EnableOnlineSubmission": False,
+        "SupervisorContact": "",
+        "AudioRoot": "",
+        "LoopByDefault": True,
+        "ShowFileIDs": False,
+        "ShowResults": False,
+        "BrowserFeatureDetection": True,
+    }
     text = "// BeaqleJS configurations written by adcsim (same stimuli and blinding).\n"
     if mushra:
-        text += "var TestConfigMushra = " + json.dumps(
-            {"TestName": "adcsim MUSHRA", **common, "TestSets": mushra}, indent=2) + ";\n"
+        text += (
+            "var TestConfigMushra = "
+            + json.dumps(
+                {"TestName": "adcsim MUSHRA", **common, "TestSets": mushra}, indent=2
+            )
+            + ";\n"
+        )
     if abx:
-        text += "var TestConfigAbx = " + json.dumps(
-            {"TestName": "adcsim ABX", **common, "TestSets": abx}, indent=2) + ";\n"
+        text += (
+            "var TestConfigAbx = "
+            + json.dumps(
+                {"TestName": "adcsim ABX", **common, "TestSets": abx}, indent=2
+            )
+            + ";\n"
+        )
     path = out / "beaqlejs" / "adcsim_config.js"
     path.parent.mkdir(exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -1019,7 +1255,7 @@ def _readme(session_id: str, key: dict[str, Any], exports: tuple[Path, ...]) -> 
 ===========================================
 
 This directory holds {n_m} MUSHRA trial(s) and {n_x} ABX trial(s), built by
-adcsim {__version__} with seed {key['seed']}.
+adcsim {__version__} with seed {key["seed"]}.
 
 FOR THE TEST LEADER
 - Before giving the session to listeners, MOVE key.json OUT of this directory:

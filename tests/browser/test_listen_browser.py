@@ -34,7 +34,9 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright for Python is not installed"
 )
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"
+    ),
     pytest.mark.slow,
 ]
 
@@ -45,12 +47,25 @@ def session(tmp_path: Path) -> Path:
     t = np.arange(3 * rate) / rate
     rng = np.random.default_rng(7)
     mono = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)
-    audio_io.write(str(tmp_path / "tone.wav"), np.column_stack([mono, 0.7 * mono]), rate)
+    audio_io.write(
+        str(tmp_path / "tone.wav"), np.column_stack([mono, 0.7 * mono]), rate
+    )
     out = tmp_path / "session"
     result = CliRunner().invoke(
         listen,
-        [str(tmp_path / "tone.wav"), "-o", str(out), "--bits", "5", "--trials", "3",
-         "--excerpt", "0.5:1.5", "--seed", "11"],
+        [
+            str(tmp_path / "tone.wav"),
+            "-o",
+            str(out),
+            "--bits",
+            "5",
+            "--trials",
+            "3",
+            "--excerpt",
+            "0.5:1.5",
+            "--seed",
+            "11",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -95,7 +110,9 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
 
     # Nothing the page loads names a condition or role.
     key = json.loads((session / "key.json").read_text())
-    page_text = (session / "index.html").read_text() + (session / "session.js").read_text()
+    page_text = (session / "index.html").read_text() + (
+        session / "session.js"
+    ).read_text()
     for word in ["uniform", "5bit", "hidden-reference", "anchor", "x_is"]:
         assert word not in page_text
 
@@ -115,15 +132,21 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
     page.fill("#listener", "tester")
     page.click("#start")
     for index, trial in enumerate(trials):
-        page.wait_for_selector(f'#trial[data-state="ready"][data-trial="{trial["id"]}"]')
+        page.wait_for_selector(
+            f'#trial[data-state="ready"][data-trial="{trial["id"]}"]'
+        )
         for src in page.eval_on_selector_all(
-            "#trial:not(.hidden) button.stim:visible", "bs => bs.map(b => b.dataset.src)"
+            "#trial:not(.hidden) button.stim:visible",
+            "bs => bs.map(b => b.dataset.src)",
         ):
             assert (session / src).is_file()
         if trial["design"] == "mushra":
             page.click("#ref-button")
             page.keyboard.press("1")
-            assert page.get_attribute("button.stim.active", "data-name") == trial["stimuli"][0]
+            assert (
+                page.get_attribute("button.stim.active", "data-name")
+                == trial["stimuli"][0]
+            )
             page.wait_for_timeout(600)
             before = page.evaluate("position()")
             page.keyboard.press("2")  # switch while playing: same position, no restart
@@ -164,7 +187,8 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
     ratings = downloaded["mushra"][0]["ratings"]
     assert sorted(ratings.values()) == [5 * (i + 1) for i in range(len(ratings))]
     result = CliRunner().invoke(
-        listen_results, [str(path), "--key", str(session / "key.json"), "--report", "-"],
+        listen_results,
+        [str(path), "--key", str(session / "key.json"), "--report", "-"],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -172,10 +196,13 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
     abx_trials = [t for t in key["trials"] if t["design"] == "abx"]
     expected = sum(
         ("B" if i % 2 else "A") == t["x_is"]
-        for i, t in enumerate(key["trials"]) if t["design"] == "abx"
+        for i, t in enumerate(key["trials"])
+        if t["design"] == "abx"
     )
     assert report["abx"][0] == {
-        "condition": "uniform-5bit", "trials": len(abx_trials), "correct": expected,
+        "condition": "uniform-5bit",
+        "trials": len(abx_trials),
+        "correct": expected,
         "p_value": report["abx"][0]["p_value"],
     }
     # The hidden reference got at most 5 * 5 < 90: this listener is screened out.

@@ -44,7 +44,9 @@ def test_k_weighting_response_matches_the_48k_filter_at_other_rates(rate):
     reference = np.array([SHELF_48K_B + SHELF_48K_A, RLB_48K_B + RLB_48K_A])
     _, h_ref = sosfreqz(reference, worN=freqs, fs=48000)
     _, h = sosfreqz(k_weighting(rate), worN=freqs, fs=rate)
-    np.testing.assert_allclose(20 * np.log10(abs(h)), 20 * np.log10(abs(h_ref)), atol=0.05)
+    np.testing.assert_allclose(
+        20 * np.log10(abs(h)), 20 * np.log10(abs(h_ref)), atol=0.05
+    )
 
 
 @pytest.mark.parametrize("rate", [44100, 48000])
@@ -101,7 +103,9 @@ def test_surround_channels_weigh_1_41():
     left[:, 0] = s
     surround = np.zeros((s.size, 5))
     surround[:, 3] = s
-    diff = integrated_loudness(surround, rate=rate) - integrated_loudness(left, rate=rate)
+    diff = integrated_loudness(surround, rate=rate) - integrated_loudness(
+        left, rate=rate
+    )
     assert diff == pytest.approx(10 * np.log10(1.41), abs=1e-9)
 
 
