@@ -29,8 +29,8 @@ KINDS: dict[str, dict[str, Any]] = {
         "coherent": False,
         "phase_rad": 0.0,
     },
-    "multitone": {"freqs_hz": (250.0, 1000.0, 4000.0), "level_dbfs": -1.0},
-    "chirp": {"f0_hz": 20.0, "f1_hz": 20000.0, "method": "log", "level_dbfs": -1.0},
+    "multitone": {"freqs_hz": (250.0, 1000.0, 3150.0), "level_dbfs": -1.0},
+    "chirp": {"f0_hz": 20.0, "f1_hz": None, "method": "log", "level_dbfs": -1.0},
     "noise": {
         "color": "white",
         "distribution": "gaussian",
@@ -202,7 +202,10 @@ def _chirp(
     method = _check_choice("chirp", "method", options["method"], CHIRP_METHODS)
     log = method == "log"
     f0 = _check_freq("chirp", "f0_hz", options["f0_hz"], rate, zero=not log)
-    f1 = _check_freq("chirp", "f1_hz", options["f1_hz"], rate, zero=not log)
+    f1_opt = options["f1_hz"]
+    if f1_opt is None:
+        f1_opt = min(20000.0, 0.45 * rate)
+    f1 = _check_freq("chirp", "f1_hz", f1_opt, rate, zero=not log)
     level = _check_level("chirp", options["level_dbfs"])
     if frames < 2:
         raise AdcsimError(f"chirp: frames={frames} must be at least 2")
@@ -329,7 +332,8 @@ def generate(
         ``-pi k (k - 1) / K``, scaled so the PEAK of their sum is the level.
 
         ``chirp``: ``f0_hz``, ``f1_hz`` in [0, rate/2) ((0, rate/2) for ``log``)
-        (20, 20000), ``method`` ``linear`` or ``log`` (log), ``level_dbfs``
+        (20; f1 defaults to 20000 or 0.45 rate, whichever is lower),
+        ``method`` ``linear`` or ``log`` (log), ``level_dbfs``
         peak (-1): a sine whose instantaneous frequency goes from f0 at the first
         sample to f1 at the last, linearly or exponentially in time.
 
@@ -362,10 +366,13 @@ def generate(
     IEEE Std 1241: there a slow ramp or a sine drives the converter with many
     samples per code, and the code counts give the transition levels (DNL,
     INL). This ramp hits the centre of each code once, so an ideal quantizer of
-    the same depth returns it unchanged with exactly one count per code; to
+    the same depth returns it unchanged with exactly one count per code. To
     probe the transition levels of an N-bit quantizer, generate the ramp with
-    more bits, N + m, which gives each N-bit code 2**m evenly spaced samples,
-    the discrete version of the slow ramp.
+    more bits, N + m: the discrete version of the slow ramp, 2**m evenly spaced
+    samples per N-bit code. One in 2**m of them falls exactly on an ideal
+    mid-tread decision level, a tie that ``uniform`` rounds half to even, so an
+    ideal quantizer's counts alternate 2**m - 1 and 2**m + 1 (pairs sum to
+    2**(m+1)); a converter's departures from that pattern are its DNL.
 
     Examples
     --------

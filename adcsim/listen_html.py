@@ -31,7 +31,8 @@ PAGE = r"""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>adcsim listening test</title>
 <style>
-  :root { --fg: #1d232b; --muted: #5b6675; --accent: #2463eb; --bg: #f6f7f9; --card: #fff;
+  :root { --fg: #1d232b; --muted: #5b6675; --accent: #2463eb; --bg: #f6f7f9; --card:
+    #fff;
           --line: #d6dbe3; --on: #dbe7ff; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 15px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
@@ -44,18 +45,23 @@ PAGE = r"""<!DOCTYPE html>
   main { max-width: 900px; margin: 20px auto; padding: 0 16px; }
   .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
           padding: 16px 20px; margin-bottom: 16px; }
-  button { font: inherit; padding: 6px 14px; border: 1px solid var(--line); border-radius: 6px;
+  button { font: inherit; padding: 6px 14px; border: 1px solid var(--line);
+    border-radius: 6px;
            background: #fff; cursor: pointer; }
   button:hover { border-color: var(--accent); }
-  button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
-  button.stim.active { background: var(--on); border-color: var(--accent); font-weight: 600; }
+  button.primary { background: var(--accent); color: #fff; border-color:
+    var(--accent); }
+  button.stim.active { background: var(--on); border-color: var(--accent);
+    font-weight: 600; }
   button:disabled { opacity: 0.5; cursor: default; }
   .hidden { display: none !important; }
-  .row { display: grid; grid-template-columns: 110px 1fr 48px; gap: 12px; align-items: center;
+  .row { display: grid; grid-template-columns: 110px 1fr 48px; gap: 12px;
+    align-items: center;
          padding: 6px 0; border-bottom: 1px solid #eef0f3; }
   .row input[type=range] { width: 100%; }
   .value { text-align: right; font-variant-numeric: tabular-nums; }
-  .scale { display: grid; grid-template-columns: 110px repeat(5, 1fr) 48px; color: var(--muted);
+  .scale { display: grid; grid-template-columns: 110px repeat(5, 1fr) 48px; color:
+    var(--muted);
            font-size: 12px; gap: 0 12px; }
   .scale span { text-align: center; }
   .transport { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
@@ -80,8 +86,10 @@ PAGE = r"""<!DOCTYPE html>
 </header>
 <main>
   <section id="intro" class="card">
-    <p>Listen with good headphones in a quiet room. You will not be told what you hear.</p>
-    <p><label>Your name or initials: <input id="listener" autocomplete="off"></label></p>
+    <p>Listen with good headphones in a quiet room. You will not be told what you
+      hear.</p>
+    <p><label>Your name or initials: <input id="listener"
+      autocomplete="off"></label></p>
     <button id="start" class="primary">Start</button>
     <p id="error" class="hidden" style="color:#b00020"></p>
   </section>
@@ -90,7 +98,8 @@ PAGE = r"""<!DOCTYPE html>
     <h2 id="trial-title"></h2>
     <p id="trial-text" class="help"></p>
     <div id="mushra" class="hidden">
-      <div class="row"><button class="stim" id="ref-button" data-key="R">Reference</button>
+      <div class="row"><button class="stim" id="ref-button"
+        data-key="R">Reference</button>
         <span class="help">the open reference (<kbd>R</kbd>)</span><span></span></div>
       <div class="scale"><span></span><span>Bad</span><span>Poor</span><span>Fair</span>
         <span>Good</span><span>Excellent</span><span></span></div>
@@ -111,8 +120,10 @@ PAGE = r"""<!DOCTYPE html>
     <div class="transport">
       <button id="play" class="primary">Play</button>
       <span id="position">0.00 s</span>
-      <label>loop from <input id="loop-start" type="number" min="0" step="0.1" value="0"> s</label>
-      <label>to <input id="loop-end" type="number" min="0" step="0.1" value="0"> s</label>
+      <label>loop from <input id="loop-start" type="number" min="0" step="0.1"
+        value="0"> s</label>
+      <label>to <input id="loop-end" type="number" min="0" step="0.1" value="0">
+        s</label>
       <button id="loop-reset">Whole excerpt</button>
       <button id="next" class="hidden">Next (<kbd>N</kbd>)</button>
     </div>
@@ -126,7 +137,8 @@ PAGE = r"""<!DOCTYPE html>
     <h2>Thank you: the test is complete</h2>
     <div id="results"></div>
     <button id="download" class="primary">Download results</button>
-    <p class="help">Send the downloaded JSON file to the test leader. A copy is kept in this
+    <p class="help">Send the downloaded JSON file to the test leader. A copy is kept
+      in this
       browser's local storage.</p>
   </section>
 </main>
@@ -302,13 +314,15 @@ async function showTrial() {
   section.dataset.design = t.design;
   $("progress").max = S.trials.length;
   $("progress").value = trialIndex;
-  $("progress-text").textContent = "Trial " + (trialIndex + 1) + " of " + S.trials.length;
+  $("progress-text").textContent =
+    "Trial " + (trialIndex + 1) + " of " + S.trials.length;
   $("mushra").classList.toggle("hidden", t.design !== "mushra");
   $("abx").classList.toggle("hidden", t.design !== "abx");
   $("next").classList.toggle("hidden", t.design !== "mushra");
   if (t.design === "mushra") {
     $("trial-title").textContent = "MUSHRA: rate each stimulus against the reference";
-    $("trial-text").textContent = "One of the stimuli is the reference itself; rate it 100.";
+    $("trial-text").textContent =
+      "One of the stimuli is the reference itself; rate it 100.";
     const ref = $("ref-button");
     ref.dataset.name = t.reference;
     ref.dataset.src = "audio/" + t.reference + ".wav";
@@ -320,7 +334,8 @@ async function showTrial() {
       const row = document.createElement("div");
       row.className = "row";
       const slider = document.createElement("input");
-      slider.type = "range"; slider.min = 0; slider.max = 100; slider.step = 1; slider.value = 0;
+      slider.type = "range";
+      slider.min = 0; slider.max = 100; slider.step = 1; slider.value = 0;
       slider.dataset.name = name;
       const value = document.createElement("span");
       value.className = "value";
@@ -331,7 +346,8 @@ async function showTrial() {
       rows.append(row);
     });
   } else {
-    $("trial-title").textContent = "ABX set " + t.set + ", trial " + t.trial + " of " + t.of;
+    $("trial-title").textContent =
+      "ABX set " + t.set + ", trial " + t.trial + " of " + t.of;
     $("trial-text").textContent = "X is either A or B. Which one?";
     [["abx-a", t.a], ["abx-b", t.b], ["abx-x", t.x]].forEach(([id, name]) => {
       const b = $(id);
@@ -392,7 +408,8 @@ function finish() {
   const table = (head, rows) => {
     const el = document.createElement("table");
     el.innerHTML = "<tr>" + head.map((h) => "<th>" + h + "</th>").join("") + "</tr>" +
-      rows.map((r) => "<tr>" + r.map((c) => "<td>" + c + "</td>").join("") + "</tr>").join("");
+      rows.map((r) => "<tr>" + r.map((c) => "<td>" + c + "</td>").join("") + "</tr>")
+        .join("");
     return el;
   };
   if (Object.keys(sets).length) {
@@ -408,14 +425,16 @@ function finish() {
     h.textContent = "MUSHRA (your ratings, stimuli in the order shown)";
     out.append(h, table(["trial", "ratings"], results.mushra.map((r) => {
       const t = S.trials.find((u) => u.id === r.trial);
-      return [r.trial, t.stimuli.map((n, i) => (i + 1) + ": " + r.ratings[n]).join(", ")];
+      return [r.trial,
+              t.stimuli.map((n, i) => (i + 1) + ": " + r.ratings[n]).join(", ")];
     })));
     out.lastChild.id = "mushra-results";
   }
 }
 
 function download() {
-  const blob = new Blob([JSON.stringify(results, null, 2)], { type: "application/json" });
+  const blob = new Blob([JSON.stringify(results, null, 2)],
+                        { type: "application/json" });
   const a = document.createElement("a");
   const who = (results.listener || "listener").replace(/[^A-Za-z0-9_-]+/g, "_");
   a.href = URL.createObjectURL(blob);
@@ -447,7 +466,8 @@ function onKey(e) {
     if (k === "r") select(t.reference);
     else if (n >= 1 && n <= mushraOrder.length) select(mushraOrder[n - 1]);
     else if ((k === "arrowup" || k === "arrowdown") && mushraOrder.includes(active)) {
-      const s = document.querySelector('#mushra-rows input[data-name="' + active + '"]');
+      const s =
+        document.querySelector('#mushra-rows input[data-name="' + active + '"]');
       s.value = Number(s.value) + (k === "arrowup" ? 1 : -1) * (e.shiftKey ? 1 : 5);
       s.dispatchEvent(new Event("input"));
     } else if (k === "n" || k === "enter") next();
@@ -478,8 +498,10 @@ $("play").addEventListener("click", togglePlay);
 $("next").addEventListener("click", next);
 $("answer-a").addEventListener("click", () => answer("A"));
 $("answer-b").addEventListener("click", () => answer("B"));
-$("loop-start").addEventListener("change", (e) => setLoop(Number(e.target.value), loopEnd));
-$("loop-end").addEventListener("change", (e) => setLoop(loopStart, Number(e.target.value)));
+$("loop-start").addEventListener("change",
+                                (e) => setLoop(Number(e.target.value), loopEnd));
+$("loop-end").addEventListener("change",
+                              (e) => setLoop(loopStart, Number(e.target.value)));
 $("loop-reset").addEventListener("click", () => setLoop(0, duration));
 $("download").addEventListener("click", download);
 document.addEventListener("keydown", onKey);

@@ -113,7 +113,7 @@ class Condition:
             raise AdcsimError(f"condition {self.name!r} sets neither bits nor rate")
 
     def to_dict(self) -> dict[str, Any]:
-        """The condition for the key file."""
+        """Return the condition as a dict for the key file."""
         return {
             "name": self.name,
             "scheme": None if self.path else self.scheme,
@@ -186,7 +186,7 @@ def cross_conditions(
     rates: Sequence[int | None] = (None,),
     dithers: Sequence[str] = ("none",),
 ) -> list[Condition]:
-    """The cross product of scheme, bits, rate and dither lists, named after them.
+    """Return the cross product of scheme, bits, rate and dither lists, named.
 
     Examples
     --------
@@ -266,7 +266,7 @@ def render_condition(
 def lowpass_anchor(
     x: NDArray[np.float64], *, rate: int, cutoff_hz: float
 ) -> NDArray[np.float64]:
-    """The BS.1534-3 anchor: ``x`` low-passed at ``cutoff_hz``, zero phase.
+    """Low-pass ``x`` at ``cutoff_hz`` with zero phase: the BS.1534-3 anchor.
 
     Notes
     -----
@@ -278,7 +278,8 @@ def lowpass_anchor(
     --------
     >>> t = np.arange(4800) / 48000
     >>> x = np.column_stack([np.sin(2 * np.pi * 10000 * t)])
-    >>> float(np.abs(lowpass_anchor(x, rate=48000, cutoff_hz=3500)[1000:-1000]).max()) < 1e-4
+    >>> y = lowpass_anchor(x, rate=48000, cutoff_hz=3500)
+    >>> float(np.abs(y[1000:-1000]).max()) < 1e-4
     True
     """
     from scipy.signal import butter, sosfiltfilt
@@ -445,7 +446,7 @@ def export_listening_test(
                 rendered[ANCHOR_MID] = lowpass_anchor(
                     x, rate=info.rate, cutoff_hz=7000.0
                 )
-        for condition, dseed in zip(conditions, dither_seeds):
+        for condition, dseed in zip(conditions, dither_seeds, strict=True):
             if condition.path is not None:
                 rendered[condition.name] = _read_file_condition(
                     condition.path, info, excerpt
@@ -708,7 +709,7 @@ class ListeningScores:
     abx: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report (stable key order, NaN as null)."""
+        """Return the JSON report as a dict (stable key order, NaN as None)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "adcsim_version": __version__,
@@ -724,7 +725,7 @@ class ListeningScores:
         return _dumps(self.to_dict())
 
     def table(self) -> str:
-        """A plain-text table for the terminal."""
+        """Return a plain-text table for the terminal."""
         lines = [f"session {self.session_id}: {len(self.listeners)} listener(s)"]
         for who, why in self.excluded.items():
             lines.append(f"excluded {who}: {why}")
@@ -758,7 +759,8 @@ class ListeningScores:
             )
         for r in self.abx:
             rows.append(
-                f"abx,{r['condition']},,,,,{r['correct']},{r['trials']},{r['p_value']!r}"
+                f"abx,{r['condition']},,,,,{r['correct']},{r['trials']},"
+                f"{r['p_value']!r}"
             )
         return "\n".join(rows) + "\n"
 
@@ -1023,7 +1025,7 @@ def _number_trials(
     page_trials: list[dict[str, Any]],
     rng: np.random.Generator,
 ) -> None:
-    """Shuffle MUSHRA trials and ABX sets (trials within a set stay in order); set ids."""
+    """Shuffle MUSHRA trials and ABX sets (a set keeps its order); set ids."""
     mushra = [i for i, t in enumerate(key_trials) if t["design"] == "mushra"]
     sets: dict[tuple[str, str], list[int]] = {}
     for i, t in enumerate(key_trials):
@@ -1075,7 +1077,8 @@ def _check_results(
         raise refuse("not an adcsim listening results file")
     if result.get("session_id") != key["session_id"]:
         raise refuse(
-            f"session_id={result.get('session_id')!r}, the key's is {key['session_id']!r}"
+            f"session_id={result.get('session_id')!r}, "
+            f"the key's is {key['session_id']!r}"
         )
     seen: set[str] = set()
     for design in ("mushra", "abx"):
@@ -1140,23 +1143,22 @@ def _export_webmushra(out: Path, key_trials: list[dict[str, Any]]) -> Path:
                     "stimuli": {n: f"{src}{n}.wav" for n in t["stimuli"]},
                 }
             )
-        elif t["design"] == "abx":
+        elif t["design"] == "abx" and t["trial"] == 1:
             # webMUSHRA's paired comparison ("paired_comparison") is the closest page
             # type; it draws X itself, so it gets the A and B files of each set once.
-            if t["trial"] == 1:
-                pages.append(
-                    {
-                        "type": "paired_comparison",
-                        "id": f"set{t['set']:02d}",
-                        "name": f"ABX set {t['set']}",
-                        "unforced": None,
-                        "content": "Which one differs from the reference?",
-                        "showWaveform": True,
-                        "enableLooping": True,
-                        "reference": f"{src}{t['a']}.wav",
-                        "stimuli": {"B": f"{src}{t['b']}.wav"},
-                    }
-                )
+            pages.append(
+                {
+                    "type": "paired_comparison",
+                    "id": f"set{t['set']:02d}",
+                    "name": f"ABX set {t['set']}",
+                    "unforced": None,
+                    "content": "Which one differs from the reference?",
+                    "showWaveform": True,
+                    "enableLooping": True,
+                    "reference": f"{src}{t['a']}.wav",
+                    "stimuli": {"B": f"{src}{t['b']}.wav"},
+                }
+            )
     config = {
         "testname": "adcsim listening test",
         "testId": "adcsim",
@@ -1283,13 +1285,15 @@ gains are recorded in key.json.
     for path in exports:
         if path.parent.name == "webmushra":
             text += (
-                "\nwebMUSHRA: copy webmushra/adcsim.yaml into webMUSHRA's configs/ and the\n"
+                "\nwebMUSHRA: copy webmushra/adcsim.yaml into webMUSHRA's configs/\n"
+                "and the "
                 "audio/ files into configs/resources/adcsim/, then open\n"
                 "index.html?config=adcsim.yaml on the webMUSHRA server.\n"
             )
         else:
             text += (
-                "\nBeaqleJS: copy beaqlejs/adcsim_config.js and audio/ next to BeaqleJS's\n"
+                "\nBeaqleJS: copy beaqlejs/adcsim_config.js and audio/ next to\n"
+                "BeaqleJS's "
                 "index.html and load TestConfigMushra or TestConfigAbx.\n"
             )
     return text

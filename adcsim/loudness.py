@@ -44,7 +44,7 @@ OFFSET_DB = -0.691
 
 
 def k_weighting(rate: int) -> NDArray[np.float64]:
-    """The two K-weighting biquads for ``rate``, as second-order sections.
+    """Design the two K-weighting biquads for ``rate`` (second-order sections).
 
     Parameters
     ----------

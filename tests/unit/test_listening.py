@@ -1,0 +1,421 @@
+"""Listening-test sessions and scoring, checked against independent references."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adcsim import audio_io
+from adcsim.errors import AdcsimError
+from adcsim.listening import (
+    PEAK_LIMIT,
+    Condition,
+    apply_fades,
+    binomial_p_value,
+    cross_conditions,
+    export_listening_test,
+    fnv1a32,
+    lowpass_anchor,
+    mean_interval,
+    parse_condition,
+    parse_excerpt,
+    render_condition,
+    score_results,
+)
+from adcsim.loudness import integrated_loudness
+
+RATE = 16000
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> str:
+    t = np.arange(2 * RATE) / RATE
+    rng = np.random.default_rng(3)
+    x = 0.4 * np.sin(2 * np.pi * 300 * t) + 0.05 * rng.standard_normal(t.size)
+    path = str(tmp_path / "item.wav")
+    audio_io.write(path, x, RATE)
+    return path
+
+
+def build(reference: str, out: Path, **kwargs):
+    options = {
+        "conditions": [Condition(name="q4", bits=4), Condition(name="q8", bits=8)],
+        "trials": 4,
+        "seed": 5,
+    }
+    options.update(kwargs)
+    return export_listening_test([reference], str(out), **options)
+
+
+def samples(session: Path, name: str) -> np.ndarray:
+    return audio_io.read(str(session / "audio" / f"{name}.wav"))[0]
+
+
+# ------------------------------------------------------------ statistics
+
+
+@pytest.mark.parametrize(
+    ("correct", "trials"), [(0, 16), (8, 16), (12, 16), (16, 16), (9, 10)]
+)
+def test_binomial_p_value_matches_scipy_binomtest(correct, trials):
+    from scipy.stats import binomtest
+
+    expected = binomtest(correct, trials, 0.5, alternative="greater").pvalue
+    assert binomial_p_value(correct, trials) == pytest.approx(expected, rel=1e-12)
+
+
+def test_binomial_p_value_by_enumeration():
+    # 2**10 equally likely answer sheets; count those with at least 8 right.
+    sheets = np.array(np.meshgrid(*[[0, 1]] * 10)).reshape(10, -1)
+    assert binomial_p_value(8, 10) == np.mean(sheets.sum(axis=0) >= 8)
+
+
+def test_mean_interval_uses_the_student_t_quantile():
+    # t(0.975, df=3) = 3.182446 (published tables).
+    values = [50.0, 60.0, 70.0, 80.0]
+    half = 3.182446 * np.std(values, ddof=1) / 2
+    mean, low, high = mean_interval(values)
+    assert (mean, low, high) == pytest.approx((65.0, 65 - half, 65 + half), rel=1e-6)
+    assert mean_interval([42.0]) == (42.0, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "digest"), [("", "811c9dc5"), ("a", "e40c292c"), ("foobar", "bf9cf968")]
+)
+def test_fnv1a32_matches_the_published_test_vectors(text, digest):
+    assert fnv1a32(text) == digest
+
+
+# ------------------------------------------------------------ parsing
+
+
+def test_parse_condition_reads_keys_and_scheme_parameters():
+    c = parse_condition("tel=scheme=mulaw,bits=8,rate=8000,dither=tpdf,mu=100")
+    assert (c.name, c.scheme, c.bits, c.rate, c.dither, dict(c.params)) == (
+        "tel",
+        "mulaw",
+        8,
+        8000,
+        "tpdf",
+        {"mu": 100.0},
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("tel", "NAME=key=value"),
+        ("tel=bits", "key=value"),
+        ("tel=bits=x", "bits='x'"),
+        ("tel=bits=8,bits=9", "new key"),
+        ("hidden-reference=bits=8", "hidden-reference"),
+        ("tel=scheme=mulaw", "neither bits nor rate"),
+    ],
+)
+def test_parse_condition_refuses_bad_text(text, match):
+    with pytest.raises(AdcsimError, match=match):
+        parse_condition(text)
+
+
+def test_cross_conditions_is_the_full_product():
+    names = [
+        c.name
+        for c in cross_conditions(
+            schemes=["uniform", "mulaw"],
+            bits=[6, 8],
+            rates=[8000],
+            dithers=["none", "tpdf"],
+        )
+    ]
+    assert len(names) == len(set(names)) == 8
+
+
+@pytest.mark.parametrize("text", ["1", "a:2", "-1:2", "1:0.1"])
+def test_parse_excerpt_refuses_bad_text(text):
+    with pytest.raises(AdcsimError, match="excerpt"):
+        parse_excerpt(text)
+
+
+# ------------------------------------------------------------ rendering
+
+
+def test_render_condition_equals_a_straight_uniform_quantizer():
+    x = np.linspace(-0.9, 0.9, 101).reshape(-1, 1)
+    y = render_condition(x, rate=RATE, condition=Condition(name="q5", bits=5), seed=0)
+    np.testing.assert_array_equal(y, np.round(x * 16) / 16)
+
+
+def test_render_condition_keeps_shape_across_a_rate_change():
+    x = np.zeros((1001, 2))
+    y = render_condition(
+        x, rate=44100, condition=Condition(name="r", bits=8, rate=8000), seed=0
+    )
+    assert y.shape == x.shape
+
+
+def test_lowpass_anchor_passes_1k_and_stops_7k():
+    t = np.arange(RATE) / RATE
+    for freq, low, high in [(1000, 0.999, 1.001), (7000, 0, 1e-4)]:
+        x = np.sin(2 * np.pi * freq * t)[:, None]
+        y = lowpass_anchor(x, rate=RATE, cutoff_hz=3500)
+        ratio = np.std(y[2000:-2000]) / np.std(x[2000:-2000])
+        assert low <= ratio <= high
+
+
+def test_fades_start_and_end_at_zero():
+    y = apply_fades(np.ones((1000, 1)), rate=RATE)
+    assert y[0, 0] == y[-1, 0] == 0.0
+    assert np.all(y[round(0.02 * RATE) : -round(0.02 * RATE)] == 1.0)
+
+
+# ------------------------------------------------------------ sessions
+
+
+def test_session_blinds_and_key_maps_every_name(reference, tmp_path):
+    out = tmp_path / "s"
+    session = build(reference, out, mid_anchor=True)
+    key = json.loads((out / "key.json").read_text())
+    public = (out / "session.js").read_text()
+    wavs = {p.stem for p in (out / "audio").glob("*.wav")}
+    assert wavs == set(key["stimuli"]) and session.stimuli == len(wavs)
+    assert "q4" not in public and "anchor" not in public
+    mushra = [t for t in key["trials"] if t["design"] == "mushra"]
+    assert len(mushra) == 1
+    assert sorted(mushra[0]["stimuli"].values()) == sorted(
+        ["hidden-reference", "anchor-3.5k", "anchor-7k", "q4", "q8"]
+    )
+    # 2 conditions x 4 ABX trials, grouped in 2 sets.
+    abx = [t for t in key["trials"] if t["design"] == "abx"]
+    assert len(abx) == 8 and {t["set"] for t in abx} == {1, 2}
+
+
+def test_hidden_reference_is_the_reference_and_abx_x_is_its_source(reference, tmp_path):
+    out = tmp_path / "s"
+    build(reference, out)
+    key = json.loads((out / "key.json").read_text())
+    mushra = next(t for t in key["trials"] if t["design"] == "mushra")
+    hidden = next(
+        n for n, lab in mushra["stimuli"].items() if lab == "hidden-reference"
+    )
+    np.testing.assert_array_equal(
+        samples(out, hidden), samples(out, mushra["reference"])
+    )
+    for t in (t for t in key["trials"] if t["design"] == "abx"):
+        source = t["a"] if t["x_is"] == "A" else t["b"]
+        other = t["b"] if t["x_is"] == "A" else t["a"]
+        np.testing.assert_array_equal(samples(out, t["x"]), samples(out, source))
+        assert not np.array_equal(samples(out, t["x"]), samples(out, other))
+
+
+def test_every_stimulus_is_loudness_matched(reference, tmp_path):
+    out = tmp_path / "s"
+    build(
+        reference,
+        out,
+        conditions=[
+            Condition(name="q3", bits=3),
+            Condition(name="tel", bits=8, rate=8000, scheme="mulaw"),
+        ],
+    )
+    key = json.loads((out / "key.json").read_text())
+    ref = next(t for t in key["trials"] if t["design"] == "mushra")["reference"]
+    target = integrated_loudness(samples(out, ref), rate=RATE)
+    for name in key["stimuli"]:
+        assert integrated_loudness(samples(out, name), rate=RATE) == pytest.approx(
+            target, abs=0.1
+        ), key["stimuli"][name]["label"]
+
+
+def test_no_stimulus_exceeds_the_peak_limit(tmp_path):
+    # A near full-scale sine: the low-pass anchor of its harmonics needs gain.
+    t = np.arange(RATE) / RATE
+    x = 0.99 * np.sign(np.sin(2 * np.pi * 500 * t)) * 0.9
+    path = str(tmp_path / "square.wav")
+    audio_io.write(path, x, RATE)
+    out = tmp_path / "s"
+    build(path, out, design="mushra")
+    key = json.loads((out / "key.json").read_text())
+    assert key["items"][0]["headroom_gain_db"] < 0
+    for name in key["stimuli"]:
+        assert np.abs(samples(out, name)).max() <= PEAK_LIMIT + 1 / 32768
+
+
+def test_same_seed_same_session_other_seed_other_names(reference, tmp_path):
+    build(reference, tmp_path / "a")
+    build(reference, tmp_path / "b")
+    build(reference, tmp_path / "c", seed=6)
+    key_a = (tmp_path / "a" / "key.json").read_text()
+    assert key_a == (tmp_path / "b" / "key.json").read_text()
+    for name in json.loads(key_a)["stimuli"]:
+        wav = Path("audio") / f"{name}.wav"
+        assert (tmp_path / "a" / wav).read_bytes() == (
+            tmp_path / "b" / wav
+        ).read_bytes()
+    key_c = json.loads((tmp_path / "c" / "key.json").read_text())
+    assert not set(key_c["stimuli"]) & set(json.loads(key_a)["stimuli"])
+
+
+def test_excerpt_sets_the_length(reference, tmp_path):
+    build(reference, tmp_path / "s", excerpt=(0.25, 1.0), design="abx")
+    key = json.loads((tmp_path / "s" / "key.json").read_text())
+    for name in key["stimuli"]:
+        assert samples(tmp_path / "s", name).shape[0] == RATE
+
+
+def test_exports_name_the_same_stimuli(reference, tmp_path):
+    session = build(reference, tmp_path / "s", export=["webmushra", "beaqlejs"])
+    key = json.loads(session.key.read_text())
+    mushra = next(t for t in key["trials"] if t["design"] == "mushra")
+    web = json.loads((tmp_path / "s" / "webmushra" / "adcsim.yaml").read_text())
+    page = next(p for p in web["pages"] if p["type"] == "mushra")
+    assert {Path(v).stem for v in page["stimuli"].values()} == set(mushra["stimuli"])
+    beaqle = (tmp_path / "s" / "beaqlejs" / "adcsim_config.js").read_text()
+    assert all(f"audio/{n}.wav" in beaqle for n in mushra["stimuli"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"conditions": []}, "no conditions"),
+        ({"design": "ab"}, "design='ab'"),
+        ({"trials": 0}, "trials=0"),
+        ({"subtype": "FLOAT"}, "subtype='FLOAT'"),
+        ({"export": ["x"]}, "export='x'"),
+        ({"excerpt": (1.5, 1.0)}, "excerpt ends"),
+        (
+            {"conditions": [Condition(name="a", bits=4), Condition(name="a", bits=5)]},
+            "twice",
+        ),
+    ],
+)
+def test_bad_sessions_are_refused(reference, tmp_path, kwargs, match):
+    with pytest.raises(AdcsimError, match=match):
+        build(reference, tmp_path / "s", **kwargs)
+
+
+def test_existing_session_needs_force(reference, tmp_path):
+    build(reference, tmp_path / "s")
+    with pytest.raises(AdcsimError, match="--force"):
+        build(reference, tmp_path / "s")
+    build(reference, tmp_path / "s", force=True)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(AdcsimError, match="not empty"):
+        build(reference, tmp_path / "other", force=True)
+
+
+# ------------------------------------------------------------ scoring
+
+
+def listener(
+    key: dict, name: str, *, hidden: float, q4: float, abx_right: bool
+) -> dict:
+    mushra, abx = [], []
+    for t in key["trials"]:
+        if t["design"] == "mushra":
+            score = {
+                "hidden-reference": hidden,
+                "q4": q4,
+                "q8": 95.0,
+                "anchor-3.5k": 10.0,
+            }
+            mushra.append(
+                {
+                    "trial": t["id"],
+                    "ratings": {n: score[lab] for n, lab in t["stimuli"].items()},
+                }
+            )
+        else:
+            wrong = "B" if t["x_is"] == "A" else "A"
+            abx.append(
+                {
+                    "trial": t["id"],
+                    "x": t["x"],
+                    "answer": t["x_is"] if abx_right else wrong,
+                }
+            )
+    return {
+        "format": "adcsim-listening-results",
+        "schema_version": 1,
+        "session_id": key["session_id"],
+        "listener": name,
+        "mushra": mushra,
+        "abx": abx,
+    }
+
+
+def write_results(tmp_path: Path, key: dict, listeners: list[dict]) -> list[str]:
+    paths = []
+    for i, result in enumerate(listeners):
+        path = tmp_path / f"r{i}.json"
+        path.write_text(json.dumps(result))
+        paths.append(str(path))
+    return paths
+
+
+def test_scores_deblind_screen_and_count(reference, tmp_path):
+    session = build(reference, tmp_path / "s")
+    key = json.loads(session.key.read_text())
+    people = [
+        listener(key, "ann", hidden=100, q4=40, abx_right=True),
+        listener(key, "bob", hidden=95, q4=60, abx_right=False),
+        listener(key, "cid", hidden=80, q4=0, abx_right=True),  # fails the screen
+    ]
+    scores = score_results(write_results(tmp_path, key, people), str(session.key))
+    assert scores.listeners == ["ann", "bob", "cid"]
+    assert list(scores.excluded) == ["cid"]
+    rows = {r["label"]: r for r in scores.mushra}
+    assert rows["q4"]["n"] == 2 and rows["q4"]["mean"] == 50.0
+    half = 12.706205 * np.std([40, 60], ddof=1) / np.sqrt(2)  # t(0.975, 1)
+    assert rows["q4"]["ci_low"] == pytest.approx(50 - half, rel=1e-6)
+    assert rows["hidden-reference"]["mean"] == 97.5
+    abx = {r["condition"]: r for r in scores.abx}
+    # ABX is not screened: 3 listeners x 4 trials, 2 of them right every time.
+    assert (abx["q4"]["correct"], abx["q4"]["trials"]) == (8, 12)
+    assert abx["pooled"]["p_value"] == pytest.approx(binomial_p_value(16, 24))
+    assert "q4" in scores.table() and "cid" in scores.table()
+    assert scores.csv().count("\n") == 1 + len(scores.mushra) + len(scores.abx)
+    assert json.loads(scores.to_json())["excluded"] == scores.excluded
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda r: r.update(session_id="0" * 16), "session_id"),
+        (lambda r: r["abx"][0].update(trial="x99-01"), "x99-01"),
+        (lambda r: r["abx"][0].update(answer="C"), "answer='C'"),
+        (lambda r: r["abx"][0].update(x="zzzzzzzz"), "x='zzzzzzzz'"),
+        (lambda r: r["abx"].append(dict(r["abx"][0])), "repeated"),
+        (lambda r: r["mushra"][0]["ratings"].update(extra=50), "other stimuli"),
+        (
+            lambda r: r["mushra"][0]["ratings"].update(
+                {next(iter(r["mushra"][0]["ratings"])): 120}
+            ),
+            "not in \\[0, 100\\]",
+        ),
+        (lambda r: r.update(format="x"), "not an adcsim"),
+    ],
+)
+def test_results_that_do_not_match_the_key_are_refused(
+    reference, tmp_path, edit, match
+):
+    session = build(reference, tmp_path / "s")
+    key = json.loads(session.key.read_text())
+    result = listener(key, "ann", hidden=100, q4=40, abx_right=True)
+    edit(result)
+    paths = write_results(tmp_path, key, [result])
+    with pytest.raises(AdcsimError, match=match):
+        score_results(paths, str(session.key))
+
+
+def test_unreadable_results_name_the_file(reference, tmp_path):
+    session = build(reference, tmp_path / "s")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops")
+    with pytest.raises(AdcsimError, match="bad.json"):
+        score_results([str(bad)], str(session.key))
+    with pytest.raises(AdcsimError, match="missing.json"):
+        score_results([str(tmp_path / "missing.json")], str(session.key))
