@@ -35,6 +35,7 @@ BLOCKSIZE = 65536
 PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
 FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 G711_SUBTYPES = {"ULAW": "mulaw", "ALAW": "alaw"}
+_UNSIGNED_8_FORMATS = ("WAV", "WAVEX", "RF64", "W64")
 _EXTENSION_FORMATS = {"aif": "AIFF", "aiff": "AIFF", "aifc": "AIFF", "oga": "OGG"}
 
 
@@ -267,13 +268,16 @@ def choose_subtype(fmt: str, grid_bits: int | None) -> str:
 
     Examples
     --------
-    >>> choose_subtype("WAV", 8), choose_subtype("FLAC", 8), choose_subtype("WAV", 12)
+    >>> choose_subtype("WAV", 8), choose_subtype("AIFF", 8), choose_subtype("WAV", 12)
     ('PCM_U8', 'PCM_S8', 'PCM_16')
     >>> choose_subtype("WAV", None), choose_subtype("FLAC", None)
     ('FLOAT', 'PCM_24')
     """
     if grid_bits is not None:
-        for subtype in ("PCM_U8", "PCM_S8", "PCM_16", "PCM_24", "PCM_32"):
+        # 8-bit WAV is unsigned by definition; AIFF (and FLAC) store it signed,
+        # and their unsigned variant is a non-standard extension.
+        eight = ("PCM_U8", "PCM_S8") if fmt in _UNSIGNED_8_FORMATS else ("PCM_S8",)
+        for subtype in (*eight, "PCM_16", "PCM_24", "PCM_32"):
             if PCM_BITS[subtype] >= grid_bits and sf.check_format(fmt, subtype):
                 return subtype
     for subtype in ("FLOAT", "PCM_32", "PCM_24", "PCM_16"):
@@ -333,9 +337,10 @@ class Container:
 
             law = G711_SUBTYPES[self.subtype]
             ints16 = np.clip(np.round(np.asarray(y) * 32768.0), -32768, 32767)
-            ints16 = ints16.astype(np.int16)
-            written = g711.decode(g711.encode(ints16, law), law, dtype=np.float64)
-            return ints16, written
+            # libsndfile's own encoder differs from G.191 on 127 negative inputs
+            # per law; handed G.711 levels, it writes the reference's bytes.
+            levels = g711.decode(g711.encode(ints16.astype(np.int16), law), law)
+            return levels, levels / 32768.0
         y64 = np.asarray(y, dtype=np.float64)
         return y64, y64
 
@@ -414,6 +419,10 @@ class AtomicFile:
             os.fchmod(fd, 0o666 & ~_umask())
         finally:
             os.close(fd)
+        # mkstemp creates 0600; give the output the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         self.tmp = tmp
         self.done = False
 

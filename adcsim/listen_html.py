@@ -55,12 +55,12 @@ PAGE = r"""<!DOCTYPE html>
     font-weight: 600; }
   button:disabled { opacity: 0.5; cursor: default; }
   .hidden { display: none !important; }
-  .row { display: grid; grid-template-columns: 110px 1fr 48px; gap: 12px;
+  .row { display: grid; grid-template-columns: 124px 1fr 48px; gap: 12px;
     align-items: center;
          padding: 6px 0; border-bottom: 1px solid #eef0f3; }
   .row input[type=range] { width: 100%; }
   .value { text-align: right; font-variant-numeric: tabular-nums; }
-  .scale { display: grid; grid-template-columns: 110px repeat(5, 1fr) 48px; color:
+  .scale { display: grid; grid-template-columns: 124px repeat(5, 1fr) 48px; color:
     var(--muted);
            font-size: 12px; gap: 0 12px; }
   .scale span { text-align: center; }

@@ -249,9 +249,10 @@ def render_condition(
     from adcsim.resample import resample
 
     y = x
-    resampled = condition.rate is not None and condition.rate != rate
+    work_rate = rate if condition.rate is None else condition.rate
+    resampled = work_rate != rate
     if resampled:
-        y = resample(y, in_rate=rate, out_rate=condition.rate)
+        y = resample(y, in_rate=rate, out_rate=work_rate)
     if condition.bits is not None:
         if condition.dither != "none":
             y = dither(y, bits=condition.bits, kind=condition.dither, seed=seed)
@@ -259,7 +260,7 @@ def render_condition(
             y, bits=condition.bits, scheme=condition.scheme, **condition.params
         )
     if resampled:
-        y = resample(y, in_rate=condition.rate, out_rate=rate)
+        y = resample(y, in_rate=work_rate, out_rate=rate)
     return _fit_length(np.asarray(y, dtype=np.float64), x.shape[0])
 
 
@@ -304,7 +305,7 @@ def apply_fades(
     """
     n = min(round(fade_s * rate), x.shape[0] // 2)
     ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n) if n else np.zeros(0)
-    y = x.copy()
+    y: NDArray[np.float64] = np.array(x, dtype=np.float64)
     y[:n] *= ramp[:, None]
     y[x.shape[0] - n :] *= ramp[::-1, None]
     return y
@@ -659,7 +660,7 @@ def binomial_p_value(correct: int, trials: int) -> float:
     if not 0 <= correct <= trials:
         raise AdcsimError(f"correct={correct} must be in [0, trials={trials}]")
     tail = sum(math.comb(trials, k) for k in range(correct, trials + 1))
-    return tail / 2**trials
+    return float(tail / 2**trials)
 
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float | None, float | None]:
@@ -1086,7 +1087,7 @@ def _check_results(
         if not isinstance(entries, list):
             raise refuse(f"{design!r} is not a list")
         for r in entries:
-            tid = r.get("trial") if isinstance(r, dict) else None
+            tid = str(r.get("trial")) if isinstance(r, dict) else ""
             t = trials.get(tid)
             if t is None or t["design"] != design or tid in seen:
                 raise refuse(f"trial={tid!r} is unknown or repeated")

@@ -70,6 +70,8 @@ class Quantizer(ABC):
 
     name: ClassVar[str]
     summary: ClassVar[str]
+    #: The sample rate a standard specifies the scheme for (G.711: 8000 Hz).
+    nominal_rate: ClassVar[int | None] = None
     #: Extra parameters the scheme accepts, with their defaults.
     PARAMS: ClassVar[Mapping[str, float]] = {}
 
@@ -394,6 +396,13 @@ class _G711Base(Quantizer):
 
     #: The G.711 law, ``"mulaw"`` or ``"alaw"`` (see `adcsim.g711.LAWS`).
     law: ClassVar[str]
+
+    nominal_rate = 8000
+
+    @property
+    def grid_bits(self) -> int:
+        """16: the G.191 decoder's levels are 16-bit integers (PCM_16 holds them)."""
+        return 16
 
     def __init__(self, *, bits: int = 8) -> None:
         from adcsim import g711
