@@ -78,6 +78,11 @@ def quantizer_options(func: F) -> F:
                      help="Dither before the quantizer: rpdf +-1/2 LSB, tpdf +-1 LSB."),
         click.option("--seed", type=click.IntRange(0), default=_DEFAULTS.seed,
                      show_default=True, help="Seed of the dither noise."),
+        click.option("--noise-shaping", default=_DEFAULTS.noise_shaping,
+                     show_default=True,
+                     help="Error-feedback noise shaping on top of --dither: none, "
+                          "first-order, f-weighted, improved-e-weighted, shibata, ..., "
+                          "or weighted (designed for the stream's rate)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -86,7 +91,7 @@ def quantizer_options(func: F) -> F:
 
 def build_config(
     *, bits: int, scheme: str, mu: float | None, a: float | None, rate: int | None,
-    dither: str, seed: int, **extra: Any,
+    dither: str, seed: int, noise_shaping: str, **extra: Any,
 ) -> QuantizeConfig:
     """A validated config from option values; bad values are usage errors (exit 2)."""
     params = {k: v for k, v in (("mu", mu), ("a", a)) if v is not None}
@@ -98,7 +103,8 @@ def build_config(
             # Give the scheme its parameters with their defaults for the report.
             params = {**{k: v for k, v in cls.PARAMS.items() if v is not None}, **params}
         config = QuantizeConfig(bits=bits, scheme=scheme, rate=rate, dither=dither,
-                                seed=seed, params=params, **extra)
+                                seed=seed, noise_shaping=noise_shaping, params=params,
+                                **extra)
         return config.validate()
     except AdcsimError as exc:
         raise _usage(str(exc)) from None
@@ -112,6 +118,8 @@ Examples:
   adcsim quantize in.wav -s alaw --a 87.6 -b 6 --out-dir out/
   adcsim quantize in.wav -s midrise -b 4 --subtype FLOAT --no-plot
   adcsim quantize in.wav -b 4 --error-out err.wav --error-gain 24
+  adcsim quantize in.wav -b 16 --dither tpdf --noise-shaping f-weighted
+  adcsim quantize in.wav -b 8 -s g711-mulaw -r 8000 --subtype ULAW -o tel.wav
   adcsim quantize in.wav -b 8 --report - --no-plot -q | jq .metrics.snr_db
   sox in.flac -t wav - | adcsim quantize - -b 10 -o - | sox -t wav - out.flac
   adcsim quantize takes/*.wav -b 8 --out-dir degraded/

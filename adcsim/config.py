@@ -29,6 +29,9 @@ class QuantizeConfig:
         ``none``, ``rpdf`` or ``tpdf``.
     seed : int
         Seed of every random generator of the run.
+    noise_shaping : str
+        ``none``, ``first-order``, a published filter, or ``weighted``
+        (see ``adcsim.shaping``); uniform schemes only.
     params : dict
         The scheme's own parameters (``mu``, ``a``), only those it takes.
     subtype : str or None
@@ -42,7 +45,7 @@ class QuantizeConfig:
     --------
     >>> QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}).validate()
     QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
-params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
+noise_shaping='none', params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
     """
 
     bits: int = 8
@@ -50,6 +53,7 @@ params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
     rate: int | None = None
     dither: str = "none"
     seed: int = 0
+    noise_shaping: str = "none"
     params: dict[str, Any] = field(default_factory=dict)
     subtype: str | None = None
     error_gain_db: float = 0.0
@@ -67,7 +71,17 @@ params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
         from adcsim.quantizers import make_quantizer
         from adcsim.resample import check_rate
 
-        make_quantizer(self.scheme, bits=self.bits, **self.params)
+        quantizer = make_quantizer(self.scheme, bits=self.bits, **self.params)
+        if self.noise_shaping != "none":
+            from adcsim.shaping import SHAPING_NAMES
+
+            if self.noise_shaping not in SHAPING_NAMES:
+                allowed = ", ".join(SHAPING_NAMES)
+                raise AdcsimError(
+                    f"noise_shaping={self.noise_shaping!r} is not one of: {allowed}")
+            if quantizer.step is None:
+                raise AdcsimError(f"noise shaping needs a uniform scheme, not "
+                                  f"scheme={self.scheme!r}")
         if self.rate is not None:
             check_rate(self.rate)
         check_dither(self.dither)
@@ -81,6 +95,7 @@ params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
     def settings(self) -> dict[str, Any]:
         """The report's ``settings``: bits, scheme, rate, dither, seed, params."""
         d = asdict(self)
-        out = {k: d[k] for k in ("bits", "scheme", "rate", "dither", "seed")}
+        keys = ("bits", "scheme", "rate", "dither", "seed", "noise_shaping")
+        out = {k: d[k] for k in keys}
         out.update(self.params)
         return out

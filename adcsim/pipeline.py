@@ -26,7 +26,7 @@ from adcsim.chain import Chain, StreamInfo
 from adcsim.config import QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
-from adcsim.metrics import ErrorMeter, LevelCounter, sqnr_theory_db
+from adcsim.metrics import ErrorMeter, ErrorSpectrumMeter, LevelCounter, sqnr_theory_db
 from adcsim.quantizers import QuantizeStage, Quantizer, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
@@ -142,19 +142,37 @@ def versions() -> dict[str, str]:
 
 
 def build_stages(
-    config: QuantizeConfig, quantizer: Quantizer
-) -> tuple[Chain, Chain]:
-    """The chain before the reference tap (resampler) and after it."""
+    config: QuantizeConfig, quantizer: Quantizer, source: StreamInfo
+) -> tuple[Chain, Chain, StreamInfo]:
+    """The started chains before the reference tap (resampler) and after it.
+
+    After it: dither then quantizer, or one noise-shaping stage doing both.
+    Returns both chains and the reference stream's info.
+    """
     pre = Chain([Resampler(out_rate=config.rate)] if config.rate else [])
-    post = Chain([
-        DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
-        QuantizeStage(quantizer),
-    ])
-    return pre, post
+    ref_info = pre.start(source)
+    post_stages: list[Any]
+    if config.noise_shaping != "none":
+        from adcsim.shaping import NoiseShapingStage, get_filter
+
+        shaping = get_filter(config.noise_shaping, ref_info.rate)
+        post_stages = [NoiseShapingStage(quantizer, filter=shaping,
+                                         dither=config.dither, seed=config.seed)]
+    else:
+        post_stages = [
+            DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
+            QuantizeStage(quantizer),
+        ]
+    post = Chain(post_stages)
+    post.start(ref_info)
+    return pre, post, ref_info
 
 
 def _stage_record(name: str, stage: Any) -> dict[str, Any]:
-    return {"name": name, "active": bool(stage.active), "counters": dict(stage.counters)}
+    record = {"name": name, "active": bool(stage.active), "counters": dict(stage.counters)}
+    if hasattr(stage, "dither_active"):
+        record["dither_active"] = bool(stage.dither_active)
+    return record
 
 
 def _check_outputs(paths: OutputPaths, input_path: str, force: bool) -> None:
@@ -201,10 +219,8 @@ def process_file(
                   if paths.audio == STDIO else None)
     with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
-        pre, post = build_stages(config, quantizer)
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
-        ref_info = pre.start(source)
-        post.start(ref_info)
+        pre, post, ref_info = build_stages(config, quantizer, source)
         fmt = audio_io.format_for_path(paths.audio)
         if config.subtype is not None:
             subtype = audio_io.check_subtype(fmt, config.subtype)
@@ -223,8 +239,11 @@ def process_file(
     output_sha = (out_stream.hash.hexdigest() if out_stream is not None
                   else sha256_file(paths.audio))
     stages = [_stage_record("resample", s) for s in pre.stages]
-    stages += [_stage_record(n, s) for n, s in zip(("dither", "quantize"), post.stages)]
-    report = run.report(info, stages, post.stages[1].clipped_per_channel)
+    names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
+    stages += [_stage_record(n, s) for n, s in zip(names, post.stages)]
+    report = run.report(info, stages, _clipped_per_channel(post.stages[-1], info.channels))
+    if len(post.stages) == 1:
+        report.settings["noise_shaping_filter"] = post.stages[0].filter.to_dict()
     report.provenance = {
         "command_line": command_line,
         "versions": versions(),
@@ -260,6 +279,7 @@ class _Run:
                 subtype=audio_io.choose_subtype(err_fmt, None))
         self.meter = ErrorMeter(channels=info.channels)
         self.levels = LevelCounter(quantizer, channels=info.channels)
+        self.spectrum = ErrorSpectrumMeter(rate=info.rate, channels=info.channels)
         self.tap = None
         if paths.plot is not None:
             from adcsim.plots import PlotTap
@@ -272,6 +292,7 @@ class _Run:
         written = self.writer.write(out)
         self.meter.update(ref, written)
         self.levels.update(written)
+        self.spectrum.update(written - ref)
         if self.tap is not None:
             self.tap.update(ref, written)
         if self.error_writer is not None:
@@ -294,7 +315,7 @@ class _Run:
         self,
         info: audio_io.AudioInfo,
         stages: list[dict[str, Any]],
-        clipped: NDArray[np.int64],
+        clipped: list[int | None],
     ) -> Report:
         q, config = self.quantizer, self.config
         total, per_channel = self.meter.result()
@@ -304,15 +325,24 @@ class _Run:
             "step": q.step,
             "levels_available": q.levels,
         }
+        stage_counters = stages[-1]["counters"]
+        weighted = self._weighted_errors(total, per_channel)
         metrics = {**total, **common, "levels_used": used,
-                   "clipped_samples": int(clipped.sum())}
+                   "clipped_samples": stage_counters["clipped_samples"], **weighted[0]}
         channels = [
-            {**m, **common, "levels_used": u, "clipped_samples": int(c)}
-            for m, u, c in zip(per_channel, used_per_channel, clipped)
+            {**m, **common, "levels_used": u, "clipped_samples": c, **w}
+            for m, u, c, w in zip(per_channel, used_per_channel, clipped, weighted[1:])
         ]
         notes = []
+        if q.nominal_rate is not None and self.info.rate != q.nominal_rate:
+            notes.append(f"{q.name} is specified at {q.nominal_rate} Hz; this stream "
+                         f"is at {self.info.rate} Hz (resample with --rate)")
+        if stage_counters.get("feedback_limited"):
+            notes.append(f"noise-shaping feedback limited {stage_counters['feedback_limited']}"
+                         " times (overload)")
         if config.dither != "none" and not any(
-            s["active"] for s in stages if s["name"] == "dither"
+            s.get("dither_active", s["active"]) for s in stages
+            if s["name"] in ("dither", "noise_shaping")
         ):
             notes.append("dither bypassed: the source already has at most "
                          f"{config.bits} bits, so it sits on the target grid")
@@ -345,6 +375,38 @@ class _Run:
             notes=notes,
         )
 
+    def _weighted_errors(
+        self, total: dict[str, Any], per_channel: list[dict[str, Any]]
+    ) -> list[dict[str, float | None]]:
+        """A-weighted error (and in-band/total error with shaping), dBFS.
+
+        Each is the exact error power times the share of the error spectrum
+        the weighting keeps (`ErrorSpectrumMeter`); 0 dBFS is an RMS of 1.
+        """
+        from adcsim.metrics import db10
+        from adcsim.weighting import a_weighting_db
+
+        spec = self.spectrum
+        a_weight = 10.0 ** (a_weighting_db(np.maximum(spec.freqs_hz, 1e-3)) / 10.0)
+        shares = {"error_a_weighted_dbfs": spec.weighted_fractions(a_weight)}
+        if self.config.noise_shaping != "none":
+            shares["error_in_band_dbfs"] = spec.band_fractions(0.0, 4000.0)
+            shares["error_total_dbfs"] = [1.0] * self.info.channels
+        rows: list[dict[str, float | None]] = []
+        for channel in [None, *range(self.info.channels)]:
+            mse = (total if channel is None else per_channel[channel])["mse"]
+            row = {}
+            for key, fractions in shares.items():
+                picked = [f for f in fractions if f is not None]
+                if channel is None:
+                    # all channels: pooled power, so average the kept shares
+                    fraction = float(np.mean(picked)) if picked else None
+                else:
+                    fraction = fractions[channel]
+                row[key] = None if fraction is None or mse is None else db10(mse * fraction)
+            rows.append(row)
+        return rows
+
     def write_extras(self, report: Report, *, force: bool) -> None:
         """Plot and report files (the report last, so it can name the plot)."""
         if self.tap is not None and self.paths.plot is not None:
@@ -359,6 +421,14 @@ class _Run:
         if self.paths.report is not None and self.paths.report != STDIO:
             report.output["report_path"] = self.paths.report
             audio_io.write_text(self.paths.report, report.to_json())
+
+
+def _clipped_per_channel(stage: Any, channels: int) -> list[int | None]:
+    """Per-channel overloads where the stage counts them per channel."""
+    per_channel = getattr(stage, "clipped_per_channel", None)
+    if per_channel is None:
+        return [None] * channels
+    return [int(c) for c in per_channel]
 
 
 def _max_half_cell(quantizer: Quantizer) -> float:

@@ -32,7 +32,11 @@ _PHASE_TOLERANCE_RAD = 1e-9
 
 #: Halvings of a Gauss-Newton step that did not lower the residual before the
 #: fit is declared at its minimum.
-_MAX_HALVINGS = 30
+_MAX_HALVINGS = 10
+
+#: Iterations also stop when a step lowers the residual energy by less than
+#: this fraction: on noise-like records Gauss-Newton only creeps from there.
+_ENERGY_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -212,10 +216,11 @@ def fit_sine(
     ``w``, solve the four-column problem and move ``w`` by its fourth
     coefficient. Unlike the standard's bare iteration, a step is kept only if the
     three-parameter residual at the new frequency is smaller (otherwise it is
-    halved, up to 30 times), which makes the iteration converge from any start
+    halved, up to 10 times), which makes the iteration converge from any start
     within about half a spectral bin; it stops when a step changes the phase at
-    the ends of the record by less than 1e-9 rad, or after ``max_iterations``
-    steps (the best fit found is returned). ``n`` is centred on the record so
+    the ends of the record by less than 1e-9 rad or the residual energy by less
+    than a relative 1e-9, or after ``max_iterations`` steps (the best fit found
+    is returned). ``n`` is centred on the record so
     that the frequency column is nearly orthogonal to the others.
 
     Examples
@@ -320,8 +325,9 @@ def _four_param(
             break
         iterations += 1
         moved = abs(w_new - w)
+        gain = energy - energy_new
         w, cols, coef, resid, energy = w_new, cols_new, coef_new, resid_new, energy_new
-        if moved * half_span < _PHASE_TOLERANCE_RAD:
+        if moved * half_span < _PHASE_TOLERANCE_RAD or gain <= _ENERGY_RTOL * energy:
             break
     return w, coef, resid, iterations
 

@@ -28,6 +28,7 @@ ARGS = [
 
 
 def main() -> None:
+    """Build a small MUSHRA session, set a few sliders, save the screenshot."""
     with tempfile.TemporaryDirectory() as tmp:
         session = export_listening_test(
             [str(ROOT / "samples" / "music-stereo-44k.wav")],
