@@ -28,6 +28,23 @@ _EXPORTS: dict[str, str] = {
     "SCHEMES": "adcsim.quantizers",
     "make_quantizer": "adcsim.quantizers",
     "quantize": "adcsim.quantizers",
+    "DitherStage": "adcsim.dither",
+    "dither": "adcsim.dither",
+    "Resampler": "adcsim.resample",
+    "resample": "adcsim.resample",
+    "measure": "adcsim.metrics",
+    "ErrorMeter": "adcsim.metrics",
+    "QuantizeConfig": "adcsim.config",
+    "Report": "adcsim.report",
+    "process_file": "adcsim.pipeline",
+    "run_batch": "adcsim.pipeline",
+    "NoiseShapingStage": "adcsim.shaping",
+    "get_filter": "adcsim.shaping",
+    "design_weighted": "adcsim.shaping",
+    "noise_shape": "adcsim.shaping",
+    "export_listening_test": "adcsim.listening",
+    "score_results": "adcsim.listening",
+    "integrated_loudness": "adcsim.loudness",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -201,8 +201,11 @@ def quantize(
             for note in item.report.notes:
                 click.echo(f"notice: {note}", err=True)
 
+    # Nobody reads the metrics with -q and no report: skip computing them.
+    measure = not (quiet and no_report and report_path is None)
     result = pipeline.run_batch(inputs, config, plan, force=force,
-                                command_line=shlex.join(sys.argv), on_item=show)
+                                command_line=shlex.join(sys.argv), on_item=show,
+                                measure=measure)
     if result.failed or (len(inputs) > 1 and not quiet):
         click.echo(result.summary(), err=True)
     if result.exit_code:
@@ -234,3 +237,14 @@ def schemes() -> None:
         params = ", ".join(f"--{k.replace('_', '-')} (default {v})"
                            for k, v in cls.PARAMS.items() if v is not None)
         click.echo(f"{name:12s} {cls.summary}" + (f"; {params}" if params else ""))
+
+
+def _register_commands() -> None:
+    """Commands defined in their own modules (each imports only click at the top)."""
+    from adcsim.listen_cli import listen, listen_results
+
+    main.add_command(listen)
+    main.add_command(listen_results)
+
+
+_register_commands()

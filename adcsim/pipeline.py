@@ -192,6 +192,7 @@ def process_file(
     command_line: str | None = None,
     stdin: BinaryIO | None = None,
     stdout: BinaryIO | None = None,
+    measure: bool = True,
 ) -> Report:
     """Quantize one input and write its outputs; return its report.
 
@@ -206,6 +207,9 @@ def process_file(
         is left to the caller (the returned `Report`).
     force : bool
         Overwrite existing outputs (never an input).
+    measure : bool
+        Compute the error metrics; False (when nobody will read them) leaves
+        them null and saves their cost.
 
     Raises
     ------
@@ -227,6 +231,7 @@ def process_file(
         else:
             subtype = audio_io.choose_subtype(fmt, quantizer.grid_bits)
         run = _Run(config, quantizer, ref_info, paths, subtype, out_stream)
+        run.measure = measure
         try:
             for ref in pre.run(reader.blocks(config.blocksize)):
                 run.push(ref, post.process(ref))
@@ -287,12 +292,14 @@ class _Run:
             scale = quantizer.step if quantizer.step is not None else _max_half_cell(quantizer)
             self.tap = PlotTap(rate=info.rate, channels=info.channels, error_scale=scale)
         self.frames = 0
+        self.measure = True
 
     def push(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
         written = self.writer.write(out)
-        self.meter.update(ref, written)
-        self.levels.update(written)
-        self.spectrum.update(written - ref)
+        if self.measure:
+            self.meter.update(ref, written)
+            self.levels.update(written)
+            self.spectrum.update(written - ref)
         if self.tap is not None:
             self.tap.update(ref, written)
         if self.error_writer is not None:
@@ -476,6 +483,7 @@ def run_batch(
     force: bool = False,
     command_line: str | None = None,
     on_item: Callable[[BatchItem], None] | None = None,
+    measure: bool = True,
 ) -> BatchResult:
     """Process every input; a failing input is recorded and the others go on.
 
@@ -484,7 +492,7 @@ def run_batch(
     plans = [plan(p) for p in inputs]
     _check_collisions(inputs, plans)
     result = BatchResult()
-    for item in _items(inputs, plans, config, force, command_line):
+    for item in _items(inputs, plans, config, force, command_line, measure):
         result.items.append(item)
         if on_item is not None:
             on_item(item)
@@ -497,11 +505,12 @@ def _items(
     config: QuantizeConfig,
     force: bool,
     command_line: str | None,
+    measure: bool,
 ) -> Iterator[BatchItem]:
     for path, paths in zip(inputs, plans):
         try:
             report = process_file(path, config, paths, force=force,
-                                  command_line=command_line)
+                                  command_line=command_line, measure=measure)
         except AdcsimError as exc:
             yield BatchItem(input=path, error=str(exc))
         else:

@@ -36,7 +36,7 @@ _MAX_HALVINGS = 10
 
 #: Iterations also stop when a step lowers the residual energy by less than
 #: this fraction: on noise-like records Gauss-Newton only creeps from there.
-_ENERGY_RTOL = 1e-9
+_ENERGY_RTOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def fit_sine(
     halved, up to 10 times), which makes the iteration converge from any start
     within about half a spectral bin; it stops when a step changes the phase at
     the ends of the record by less than 1e-9 rad or the residual energy by less
-    than a relative 1e-9, or after ``max_iterations`` steps (the best fit found
+    than a relative 1e-12, or after ``max_iterations`` steps (the best fit found
     is returned). ``n`` is centred on the record so
     that the frequency column is nearly orthogonal to the others.
 
