@@ -32,6 +32,9 @@ from adcsim.report import Report
 from adcsim.resample import Resampler
 
 STDIO = audio_io.STDIO
+#: Frames (from the start) the tone metrics are computed on: about 6 s at
+#: 44.1 kHz, plenty for a four-parameter sine fit, and bounded for long files.
+TONE_FRAMES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,24 @@ class _Run:
             self.tap = PlotTap(rate=info.rate, channels=info.channels, error_scale=scale)
         self.frames = 0
         self.measure = True
+        self._tone_ref: list[NDArray[np.float64]] = []
+        self._tone_out: list[NDArray[np.float64]] = []
+
+    def _keep_tone_window(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+        room = TONE_FRAMES - sum(len(b) for b in self._tone_ref)
+        if room > 0:
+            self._tone_ref.append(ref[:room].copy())
+            self._tone_out.append(out[:room].copy())
+
+    def _tone_metrics(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """IEEE 1241 tone figures of the output window (see `adcsim.tone`)."""
+        from adcsim.tone import TONE_KEYS, tone_metrics_channels
+
+        if not self._tone_ref:
+            empty = dict.fromkeys(TONE_KEYS)
+            return empty, [dict(empty) for _ in range(self.info.channels)]
+        ref, out = np.concatenate(self._tone_ref), np.concatenate(self._tone_out)
+        return tone_metrics_channels(out, self.info.rate, reference=ref)
 
     def push(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
         written = self.writer.write(out)
@@ -300,6 +321,7 @@ class _Run:
             self.meter.update(ref, written)
             self.levels.update(written)
             self.spectrum.update(written - ref)
+            self._keep_tone_window(ref, written)
         if self.tap is not None:
             self.tap.update(ref, written)
         if self.error_writer is not None:
@@ -334,11 +356,14 @@ class _Run:
         }
         stage_counters = stages[-1]["counters"]
         weighted = self._weighted_errors(total, per_channel)
+        tone, tone_per_channel = self._tone_metrics()
         metrics = {**total, **common, "levels_used": used,
-                   "clipped_samples": stage_counters["clipped_samples"], **weighted[0]}
+                   "clipped_samples": stage_counters["clipped_samples"], **weighted[0],
+                   **tone}
         channels = [
-            {**m, **common, "levels_used": u, "clipped_samples": c, **w}
-            for m, u, c, w in zip(per_channel, used_per_channel, clipped, weighted[1:])
+            {**m, **common, "levels_used": u, "clipped_samples": c, **w, **t}
+            for m, u, c, w, t in zip(per_channel, used_per_channel, clipped,
+                                     weighted[1:], tone_per_channel)
         ]
         notes = []
         if q.nominal_rate is not None and self.info.rate != q.nominal_rate:
