@@ -182,7 +182,16 @@ def quantize(
         raise _usage("stdin (-) can be read only once")
     config = build_config(subtype=subtype, error_gain_db=error_gain,
                           blocksize=blocksize, **chain_options)
-    from adcsim import pipeline
+    from adcsim import audio_io, pipeline
+    from adcsim.plots import check_plot_path
+
+    try:
+        if subtype is not None:
+            audio_io.check_subtype(audio_io.format_for_path(output or "out.wav"), subtype)
+        if plot_path is not None:
+            check_plot_path(plot_path)
+    except AdcsimError as exc:
+        raise _usage(str(exc)) from None
 
     def plan(path: str) -> pipeline.OutputPaths:
         return pipeline.plan_outputs(

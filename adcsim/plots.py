@@ -177,6 +177,20 @@ def _draw_transfer(ax: Any, quantizer: Any) -> None:
     ax.legend(loc="upper left", fontsize=8)
 
 
+def check_plot_path(path: str) -> str:
+    """Return the image format of ``path`` (png, svg, pdf), else raise `AdcsimError`.
+
+    Examples
+    --------
+    >>> check_plot_path("fig.SVG")
+    'svg'
+    """
+    ext = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+    if ext not in ("png", "svg", "pdf"):
+        raise AdcsimError(f"cannot write plot {path!r}: use a .png, .svg or .pdf name")
+    return ext
+
+
 def save_figure(fig: Any, path: str) -> None:
     """Write ``fig`` atomically; the format follows the extension (png, svg, pdf).
 
@@ -187,9 +201,7 @@ def save_figure(fig: Any, path: str) -> None:
     """
     from adcsim.audio_io import AtomicFile
 
-    ext = os.path.splitext(path)[1].lower().lstrip(".") or "png"
-    if ext not in ("png", "svg", "pdf"):
-        raise AdcsimError(f"cannot write plot {path!r}: use a .png, .svg or .pdf name")
+    ext = check_plot_path(path)
     with AtomicFile(path) as tmp:
         try:
             fig.savefig(tmp.tmp, format=ext, dpi=100)

@@ -751,8 +751,6 @@ def test_report_dash_with_output_dash_is_a_usage_error(
     assert result.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason="lead: an unknown --subtype is checked per "
-                   "file (exit 1); validate it in cli.quantize as a usage error")
 def test_unknown_subtype_is_a_usage_error(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
@@ -761,8 +759,6 @@ def test_unknown_subtype_is_a_usage_error(
     assert result.exit_code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="lead: --plot x.jpg is found only after the "
-                   "audio was committed: the audio is left behind, exit 1 not 2")
 def test_unknown_plot_extension_is_a_usage_error_and_writes_nothing(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
