@@ -120,6 +120,7 @@ Examples:
   adcsim quantize in.wav -b 4 --error-out err.wav --error-gain 24
   adcsim quantize in.wav -b 16 --dither tpdf --noise-shaping f-weighted
   adcsim quantize in.wav -b 8 -s g711-mulaw -r 8000 --subtype ULAW -o tel.wav
+  adcsim quantize in.wav -s lloydmax -b 4 --train corpus.wav --codebook cb.json
   adcsim quantize in.wav -b 8 --report - --no-plot -q | jq .metrics.snr_db
   sox in.flac -t wav - | adcsim quantize - -b 10 -o - | sox -t wav - out.flac
   adcsim quantize takes/*.wav -b 8 --out-dir degraded/
@@ -142,6 +143,11 @@ Examples:
 @click.option("--plot", "plot_path", default=None,
               help="Figure path (.png, .svg, .pdf) [default: beside the audio].")
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
+@click.option("--train", default=None,
+              help="lloydmax: design the codebook on this file, not on the input.")
+@click.option("--codebook", default=None,
+              help="lloydmax: load this JSON codebook if it exists, else save the "
+                   "design there.")
 @click.option("--error-out", default=None,
               help="Also write the error signal (output - input) as audio.")
 @click.option("--error-gain", type=click.FloatRange(-200, 200), default=0.0,
@@ -159,6 +165,8 @@ def quantize(
     no_report: bool,
     plot_path: str | None,
     no_plot: bool,
+    train: str | None,
+    codebook: str | None,
     error_out: str | None,
     error_gain: float,
     force: bool,
@@ -181,7 +189,8 @@ def quantize(
     if inputs.count("-") > 1:
         raise _usage("stdin (-) can be read only once")
     config = build_config(subtype=subtype, error_gain_db=error_gain,
-                          blocksize=blocksize, **chain_options)
+                          blocksize=blocksize, train=train, codebook=codebook,
+                          **chain_options)
     from adcsim import audio_io, pipeline
     from adcsim.plots import check_plot_path
 

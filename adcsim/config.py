@@ -12,6 +12,8 @@ from typing import Any
 
 from adcsim.errors import AdcsimError
 
+LLOYDMAX = "lloydmax"
+
 
 @dataclass(frozen=True)
 class QuantizeConfig:
@@ -32,6 +34,11 @@ class QuantizeConfig:
     noise_shaping : str
         ``none``, ``first-order``, a published filter, or ``weighted``
         (see ``adcsim.shaping``); uniform schemes only.
+    train : str or None
+        ``lloydmax``: design the codebook on this file instead of the input.
+    codebook : str or None
+        ``lloydmax``: JSON codebook to load if it exists (and no ``train``),
+        else where the design is saved.
     params : dict
         The scheme's own parameters (``mu``, ``a``), only those it takes.
     subtype : str or None
@@ -45,7 +52,7 @@ class QuantizeConfig:
     --------
     >>> QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}).validate()
     QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
-noise_shaping='none', params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
+noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
     """
 
     bits: int = 8
@@ -54,6 +61,8 @@ noise_shaping='none', params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blo
     dither: str = "none"
     seed: int = 0
     noise_shaping: str = "none"
+    train: str | None = None
+    codebook: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     subtype: str | None = None
     error_gain_db: float = 0.0
@@ -71,7 +80,18 @@ noise_shaping='none', params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blo
         from adcsim.quantizers import make_quantizer
         from adcsim.resample import check_rate
 
-        quantizer = make_quantizer(self.scheme, bits=self.bits, **self.params)
+        if self.scheme == LLOYDMAX:
+            from adcsim.quantizers import check_bits
+
+            # The quantizer needs a designed codebook: built per input.
+            check_bits(self.bits, high=16)
+            quantizer_step = None
+        else:
+            if self.train is not None or self.codebook is not None:
+                raise AdcsimError(f"--train and --codebook apply to scheme={LLOYDMAX!r} "
+                                  f"only, not scheme={self.scheme!r}")
+            quantizer_step = make_quantizer(self.scheme, bits=self.bits,
+                                            **self.params).step
         if self.noise_shaping != "none":
             from adcsim.shaping import SHAPING_NAMES
 
@@ -79,7 +99,7 @@ noise_shaping='none', params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blo
                 allowed = ", ".join(SHAPING_NAMES)
                 raise AdcsimError(
                     f"noise_shaping={self.noise_shaping!r} is not one of: {allowed}")
-            if quantizer.step is None:
+            if quantizer_step is None:
                 raise AdcsimError(f"noise shaping needs a uniform scheme, not "
                                   f"scheme={self.scheme!r}")
         if self.rate is not None:

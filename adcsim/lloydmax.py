@@ -52,9 +52,9 @@ _OFFSET_MASK = (1 << _OFFSET_BITS) - 1
 _GRID = 2.0**-_FRACTION_BITS
 #: Limit on the samples one trainer accepts (keeps the int64 sums exact).
 MAX_SAMPLES = 1 << 40
-# Samples per bincount pass: float64 bincount weights stay exact integers
-# (sums of squares < 2**22 * 2**22 = 2**44 < 2**53) and temporaries stay small.
-_CHUNK = 1 << 22
+# Samples per bincount pass (at most 2 * _CHUNK): float64 bincount weights stay
+# exact integers (sums of squares < 2**23 * 2**22 < 2**53); temporaries stay small.
+_CHUNK = 1 << 21
 
 
 def _check_bits(bits: object) -> int:
@@ -448,6 +448,10 @@ class LloydMaxTrainer:
         self._count = np.zeros(_BINS, dtype=np.int64)
         self._sum = np.zeros(_BINS, dtype=np.int64)
         self._sumsq = np.zeros(_BINS, dtype=np.int64)
+        # Grid indices of recent samples, binned once _CHUNK have gathered, so
+        # that small blocks do not each pay for a pass over all 2**20 bins.
+        self._pending: list[NDArray[np.int64]] = []
+        self._pending_size = 0
         self.samples = 0
         self.clipped_samples = 0
 
@@ -479,26 +483,41 @@ class LloydMaxTrainer:
         if x.dtype.kind == "f" and not np.isfinite(x).all():
             raise AdcsimError("lloydmax: training data contains nan or inf")
         for start in range(0, x.size, _CHUNK):
-            self._add(x[start : start + _CHUNK])
+            q = self._grid(x[start : start + _CHUNK])
+            self._pending.append(q)
+            self._pending_size += q.size
+            if self._pending_size >= _CHUNK:
+                self._bin_pending()
         self.samples += x.size
 
-    def _add(self, chunk: NDArray[Any]) -> None:
+    def _grid(self, chunk: NDArray[Any]) -> NDArray[np.int64]:
+        """Grid indices ``round(x * 2**30) + 2**30`` of the clipped samples."""
         v = chunk.astype(np.float64)
         self.clipped_samples += int(np.count_nonzero((v < -1.0) | (v > 1.0)))
         np.clip(v, -1.0, 1.0, out=v)
         v *= 1 << _FRACTION_BITS  # exact: a power of two
         np.rint(v, out=v)
         q = v.astype(np.int64)
-        q += 1 << _FRACTION_BITS  # grid index in [0, 2**31]
+        q += 1 << _FRACTION_BITS  # in [0, 2**31]
+        return q
+
+    def _bin_pending(self) -> None:
+        if not self._pending:
+            return
+        q = np.concatenate(self._pending)
+        self._pending = []
+        self._pending_size = 0
         b = q >> _OFFSET_BITS
         r = q & _OFFSET_MASK
         self._count += np.bincount(b, minlength=_BINS)
-        # float64 weights: the per-chunk sums are integers below 2**53, exact.
+        # float64 weights: sums over < 2**23 samples are integers below 2**53
+        # (offsets < 2**11), so they are exact.
         self._sum += np.bincount(b, weights=r, minlength=_BINS).astype(np.int64)
         self._sumsq += np.bincount(b, weights=r * r, minlength=_BINS).astype(np.int64)
 
     def _atoms(self) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
         """Non-empty bins as point masses: counts, means, total within-bin SSE."""
+        self._bin_pending()
         nz = np.flatnonzero(self._count)
         n = self._count[nz]
         s = self._sum[nz].astype(np.float64)

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from adcsim import audio_io
 from adcsim.chain import Chain, StreamInfo
-from adcsim.config import QuantizeConfig
+from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
 from adcsim.metrics import ErrorMeter, ErrorSpectrumMeter, LevelCounter, sqnr_theory_db
@@ -220,7 +220,11 @@ def process_file(
         Bad input, unwritable or existing output; nothing is left behind.
     """
     _check_outputs(paths, input_path, force)
-    quantizer = make_quantizer(config.scheme, bits=config.bits, **config.params)
+    if config.scheme == LLOYDMAX:
+        quantizer = make_quantizer(LLOYDMAX, bits=config.bits,
+                                   codebook=lloydmax_codebook(config, input_path))
+    else:
+        quantizer = make_quantizer(config.scheme, bits=config.bits, **config.params)
     in_stream = _HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
     out_stream = (_HashingWriter(stdout or sys.stdout.buffer)
                   if paths.audio == STDIO else None)
@@ -260,6 +264,41 @@ def process_file(
     }
     run.write_extras(report, force=force)
     return report
+
+
+def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
+    """The Lloyd-Max codebook for one input: loaded, or designed (and saved).
+
+    ``config.codebook`` names a JSON file: loaded when it exists and no
+    ``config.train`` is given, else the design is saved there. The design runs
+    on ``config.train`` or on the input itself, after the same resampling, in
+    one streaming pass (``adcsim.lloydmax.LloydMaxTrainer``).
+    """
+    from adcsim.lloydmax import Codebook, LloydMaxTrainer
+
+    if config.codebook is not None and config.train is None and os.path.exists(
+        config.codebook
+    ):
+        book = Codebook.load(config.codebook)
+        if book.bits != config.bits:
+            raise AdcsimError(f"codebook {config.codebook!r} has bits={book.bits}, "
+                              f"not bits={config.bits}")
+        return book
+    source = config.train if config.train is not None else input_path
+    if source == STDIO:
+        raise AdcsimError("lloydmax on stdin needs --train FILE or an existing "
+                          "--codebook PATH (the input can be read only once)")
+    trainer = LloydMaxTrainer()
+    with audio_io.AudioReader(source) as reader:
+        info = reader.info
+        pre = Chain([Resampler(out_rate=config.rate)] if config.rate else [])
+        pre.start(StreamInfo(info.rate, info.channels, info.bits, info.frames))
+        for block in pre.run(reader.blocks(config.blocksize)):
+            trainer.update(block)
+    book = trainer.design(config.bits)
+    if config.codebook is not None:
+        book.save(config.codebook)
+    return book
 
 
 class _Run:
