@@ -104,7 +104,11 @@ class AudioReader:
             if self._wav.data_bytes is not None:
                 frames = self._wav.data_bytes // self._wav.frame_bytes
             self.info = AudioInfo(
-                path, self._wav.rate, self._wav.channels, frames, "WAV",
+                path,
+                self._wav.rate,
+                self._wav.channels,
+                frames,
+                "WAV",
                 self._wav.subtype,
             )
             return
@@ -122,8 +126,9 @@ class AudioReader:
         except AdcsimError:
             f.close()
             raise
-        self.info = AudioInfo(path, f.samplerate, f.channels, f.frames, f.format,
-                              f.subtype)
+        self.info = AudioInfo(
+            path, f.samplerate, f.channels, f.frames, f.format, f.subtype
+        )
 
     def blocks(self, blocksize: int = BLOCKSIZE) -> Iterator[NDArray[np.float64]]:
         """Yield float64 ``(frames, channels)`` blocks, full scale.
@@ -175,8 +180,15 @@ class AudioReader:
 
 #: Bytes per sample of the uncompressed subtypes whose data size a header states.
 _SAMPLE_BYTES = {
-    "PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4,
-    "FLOAT": 4, "DOUBLE": 8, "ULAW": 1, "ALAW": 1,
+    "PCM_S8": 1,
+    "PCM_U8": 1,
+    "PCM_16": 2,
+    "PCM_24": 3,
+    "PCM_32": 4,
+    "FLOAT": 4,
+    "DOUBLE": 8,
+    "ULAW": 1,
+    "ALAW": 1,
 }
 
 
@@ -296,7 +308,7 @@ def check_subtype(fmt: str, subtype: str) -> str:
 
 
 def is_exact_subtype(subtype: str) -> bool:
-    """Whether values written in ``subtype`` can be predicted exactly (no lossy codec)."""
+    """Whether values stored in ``subtype`` are known exactly (no lossy codec)."""
     return subtype in PCM_BITS or subtype in FLOAT_SUBTYPES or subtype in G711_SUBTYPES
 
 
@@ -367,7 +379,9 @@ def check_output_path(path: str, *, force: bool, inputs: tuple[str, ...] = ()) -
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise AdcsimError(f"cannot write {path!r}: directory {str(parent)!r} does not exist")
+        raise AdcsimError(
+            f"cannot write {path!r}: directory {str(parent)!r} does not exist"
+        )
     if not os.access(parent, os.W_OK | os.X_OK):
         raise AdcsimError(f"cannot write {path!r}: directory is not writable")
     if target.is_dir():
@@ -506,8 +520,12 @@ class AudioWriter:
         self._atomic = AtomicFile(path)
         try:
             self._file = sf.SoundFile(
-                self._atomic.tmp, "w", samplerate=rate, channels=channels,
-                subtype=subtype, format=self.format,
+                self._atomic.tmp,
+                "w",
+                samplerate=rate,
+                channels=channels,
+                subtype=subtype,
+                format=self.format,
             )
         except (sf.SoundFileError, RuntimeError, OSError) as exc:
             self._atomic.discard()

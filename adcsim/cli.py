@@ -29,6 +29,7 @@ class AdcsimGroup(click.Group):
     """A group that turns `AdcsimError` into a one-line ``Error:`` (exit 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a user error becomes one ``Error:`` line."""
         try:
             return super().invoke(ctx)
         except AdcsimError as exc:
@@ -37,15 +38,20 @@ class AdcsimGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-@click.group(cls=AdcsimGroup, context_settings={"help_option_names": ["-h", "--help"]},
-             epilog="""\b
+@click.group(
+    cls=AdcsimGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
 Examples:
   adcsim quantize speech.wav --bits 8
   adcsim quantize music.flac -s mulaw -b 8 -r 8000 -o phone.wav
   adcsim schemes
-""")
+""",
+)
 @click.version_option(__version__, "-V", "--version", prog_name="adcsim")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "--debug", is_flag=True, help="Show tracebacks instead of one-line errors."
+)
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Simulate the digitization of audio: resample, dither, quantize, measure.
@@ -62,27 +68,64 @@ def _usage(message: str) -> click.UsageError:
 def quantizer_options(func: F) -> F:
     """The options shared by commands that run the quantize chain."""
     options = [
-        click.option("-b", "--bits", type=click.IntRange(1, 24), default=_DEFAULTS.bits,
-                     show_default=True, help="Bit depth N (1 to 24; g711-* need 8)."),
-        click.option("-s", "--scheme", default=_DEFAULTS.scheme, show_default=True,
-                     help="Quantizer: uniform, midrise, floor, mulaw, alaw, ... "
-                          "(list: adcsim schemes)."),
-        click.option("--mu", type=float, default=None,
-                     help="mu of the mulaw scheme (> 0) [default: 255]."),
-        click.option("--a", "a", type=float, default=None,
-                     help="A of the alaw scheme (>= 1) [default: 87.6]."),
-        click.option("-r", "--rate", type=click.IntRange(1, 10_000_000), default=None,
-                     help="Resample to HZ before quantizing [default: input rate]."),
-        click.option("--dither", type=click.Choice(DITHER_KINDS), default=_DEFAULTS.dither,
-                     show_default=True,
-                     help="Dither before the quantizer: rpdf +-1/2 LSB, tpdf +-1 LSB."),
-        click.option("--seed", type=click.IntRange(0), default=_DEFAULTS.seed,
-                     show_default=True, help="Seed of the dither noise."),
-        click.option("--noise-shaping", default=_DEFAULTS.noise_shaping,
-                     show_default=True,
-                     help="Error-feedback noise shaping on top of --dither: none, "
-                          "first-order, f-weighted, improved-e-weighted, shibata, ..., "
-                          "or weighted (designed for the stream's rate)."),
+        click.option(
+            "-b",
+            "--bits",
+            type=click.IntRange(1, 24),
+            default=_DEFAULTS.bits,
+            show_default=True,
+            help="Bit depth N (1 to 24; g711-* need 8).",
+        ),
+        click.option(
+            "-s",
+            "--scheme",
+            default=_DEFAULTS.scheme,
+            show_default=True,
+            help="Quantizer: uniform, midrise, floor, mulaw, alaw, ... "
+            "(list: adcsim schemes).",
+        ),
+        click.option(
+            "--mu",
+            type=float,
+            default=None,
+            help="mu of the mulaw scheme (> 0) [default: 255].",
+        ),
+        click.option(
+            "--a",
+            "a",
+            type=float,
+            default=None,
+            help="A of the alaw scheme (>= 1) [default: 87.6].",
+        ),
+        click.option(
+            "-r",
+            "--rate",
+            type=click.IntRange(1, 10_000_000),
+            default=None,
+            help="Resample to HZ before quantizing [default: input rate].",
+        ),
+        click.option(
+            "--dither",
+            type=click.Choice(DITHER_KINDS),
+            default=_DEFAULTS.dither,
+            show_default=True,
+            help="Dither before the quantizer: rpdf +-1/2 LSB, tpdf +-1 LSB.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(0),
+            default=_DEFAULTS.seed,
+            show_default=True,
+            help="Seed of the dither noise.",
+        ),
+        click.option(
+            "--noise-shaping",
+            default=_DEFAULTS.noise_shaping,
+            show_default=True,
+            help="Error-feedback noise shaping on top of --dither: none, "
+            "first-order, f-weighted, improved-e-weighted, shibata, ..., "
+            "or weighted (designed for the stream's rate).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -90,8 +133,16 @@ def quantizer_options(func: F) -> F:
 
 
 def build_config(
-    *, bits: int, scheme: str, mu: float | None, a: float | None, rate: int | None,
-    dither: str, seed: int, noise_shaping: str, **extra: Any,
+    *,
+    bits: int,
+    scheme: str,
+    mu: float | None,
+    a: float | None,
+    rate: int | None,
+    dither: str,
+    seed: int,
+    noise_shaping: str,
+    **extra: Any,
 ) -> QuantizeConfig:
     """A validated config from option values; bad values are usage errors (exit 2)."""
     params = {k: v for k, v in (("mu", mu), ("a", a)) if v is not None}
@@ -101,10 +152,20 @@ def build_config(
         cls = SCHEMES.get(scheme)
         if cls is not None:
             # Give the scheme its parameters with their defaults for the report.
-            params = {**{k: v for k, v in cls.PARAMS.items() if v is not None}, **params}
-        config = QuantizeConfig(bits=bits, scheme=scheme, rate=rate, dither=dither,
-                                seed=seed, noise_shaping=noise_shaping, params=params,
-                                **extra)
+            params = {
+                **{k: v for k, v in cls.PARAMS.items() if v is not None},
+                **params,
+            }
+        config = QuantizeConfig(
+            bits=bits,
+            scheme=scheme,
+            rate=rate,
+            dither=dither,
+            seed=seed,
+            noise_shaping=noise_shaping,
+            params=params,
+            **extra,
+        )
         return config.validate()
     except AdcsimError as exc:
         raise _usage(str(exc)) from None
@@ -130,31 +191,70 @@ Examples:
 @main.command(epilog=QUANTIZE_EPILOG)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @quantizer_options
-@click.option("-o", "--output", default=None,
-              help="Output audio; the extension picks the format; - for stdout (WAV).")
-@click.option("--out-dir", default=".", show_default=True,
-              help="Directory of default-named outputs.")
-@click.option("--subtype", default=None,
-              help="Output container: PCM_U8, PCM_16, PCM_24, PCM_32, FLOAT, ... "
-                   "[default: smallest exact one].")
-@click.option("--report", "report_path", default=None,
-              help="JSON report path, - for stdout [default: beside the audio].")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    help="Output audio; the extension picks the format; - for stdout (WAV).",
+)
+@click.option(
+    "--out-dir",
+    default=".",
+    show_default=True,
+    help="Directory of default-named outputs.",
+)
+@click.option(
+    "--subtype",
+    default=None,
+    help="Output container: PCM_U8, PCM_16, PCM_24, PCM_32, FLOAT, ... "
+    "[default: smallest exact one].",
+)
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    help="JSON report path, - for stdout [default: beside the audio].",
+)
 @click.option("--no-report", is_flag=True, help="Write no report file.")
-@click.option("--plot", "plot_path", default=None,
-              help="Figure path (.png, .svg, .pdf) [default: beside the audio].")
+@click.option(
+    "--plot",
+    "plot_path",
+    default=None,
+    help="Figure path (.png, .svg, .pdf) [default: beside the audio].",
+)
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
-@click.option("--train", default=None,
-              help="lloydmax: design the codebook on this file, not on the input.")
-@click.option("--codebook", default=None,
-              help="lloydmax: load this JSON codebook if it exists, else save the "
-                   "design there.")
-@click.option("--error-out", default=None,
-              help="Also write the error signal (output - input) as audio.")
-@click.option("--error-gain", type=click.FloatRange(-200, 200), default=0.0,
-              show_default=True, help="Gain in dB applied to --error-out.")
-@click.option("--force", is_flag=True, help="Overwrite existing outputs (never inputs).")
-@click.option("--blocksize", type=click.IntRange(1, 1 << 22),
-              default=_DEFAULTS.blocksize, show_default=True, help="Frames per block.")
+@click.option(
+    "--train",
+    default=None,
+    help="lloydmax: design the codebook on this file, not on the input.",
+)
+@click.option(
+    "--codebook",
+    default=None,
+    help="lloydmax: load this JSON codebook if it exists, else save the design there.",
+)
+@click.option(
+    "--error-out",
+    default=None,
+    help="Also write the error signal (output - input) as audio.",
+)
+@click.option(
+    "--error-gain",
+    type=click.FloatRange(-200, 200),
+    default=0.0,
+    show_default=True,
+    help="Gain in dB applied to --error-out.",
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite existing outputs (never inputs)."
+)
+@click.option(
+    "--blocksize",
+    type=click.IntRange(1, 1 << 22),
+    default=_DEFAULTS.blocksize,
+    show_default=True,
+    help="Frames per block.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def quantize(
     inputs: tuple[str, ...],
@@ -188,15 +288,22 @@ def quantize(
         raise _usage("--report - and -o - would both write to stdout")
     if inputs.count("-") > 1:
         raise _usage("stdin (-) can be read only once")
-    config = build_config(subtype=subtype, error_gain_db=error_gain,
-                          blocksize=blocksize, train=train, codebook=codebook,
-                          **chain_options)
+    config = build_config(
+        subtype=subtype,
+        error_gain_db=error_gain,
+        blocksize=blocksize,
+        train=train,
+        codebook=codebook,
+        **chain_options,
+    )
     from adcsim import audio_io, pipeline
     from adcsim.plots import check_plot_path
 
     try:
         if subtype is not None:
-            audio_io.check_subtype(audio_io.format_for_path(output or "out.wav"), subtype)
+            audio_io.check_subtype(
+                audio_io.format_for_path(output or "out.wav"), subtype
+            )
         if plot_path is not None:
             check_plot_path(plot_path)
     except AdcsimError as exc:
@@ -204,8 +311,16 @@ def quantize(
 
     def plan(path: str) -> pipeline.OutputPaths:
         return pipeline.plan_outputs(
-            path, config, output=output, out_dir=out_dir, report=report_path,
-            plot=plot_path, no_plot=no_plot, no_report=no_report, error_out=error_out)
+            path,
+            config,
+            output=output,
+            out_dir=out_dir,
+            report=report_path,
+            plot=plot_path,
+            no_plot=no_plot,
+            no_report=no_report,
+            error_out=error_out,
+        )
 
     def show(item: pipeline.BatchItem) -> None:
         if item.error is not None:
@@ -221,9 +336,15 @@ def quantize(
 
     # Nobody reads the metrics with -q and no report: skip computing them.
     measure = not (quiet and no_report and report_path is None)
-    result = pipeline.run_batch(inputs, config, plan, force=force,
-                                command_line=shlex.join(sys.argv), on_item=show,
-                                measure=measure)
+    result = pipeline.run_batch(
+        inputs,
+        config,
+        plan,
+        force=force,
+        command_line=shlex.join(sys.argv),
+        on_item=show,
+        measure=measure,
+    )
     if result.failed or (len(inputs) > 1 and not quiet):
         click.echo(result.summary(), err=True)
     if result.exit_code:
@@ -236,24 +357,31 @@ def _fmt(value: Any, spec: str) -> str:
 
 def _summary_line(report: Any) -> str:
     m = report.metrics
-    return (f"{report.input['path']} -> {report.output['path']}: "
-            f"SNR {_fmt(m['snr_db'], '.2f')} dB, MSE {_fmt(m['mse'], '.3g')}, "
-            f"max error {_fmt(m['max_abs_error'], '.3g')}, "
-            f"levels {m['levels_used']}/{m['levels_available']}, "
-            f"clipped {m['clipped_samples']}")
+    return (
+        f"{report.input['path']} -> {report.output['path']}: "
+        f"SNR {_fmt(m['snr_db'], '.2f')} dB, MSE {_fmt(m['mse'], '.3g')}, "
+        f"max error {_fmt(m['max_abs_error'], '.3g')}, "
+        f"levels {m['levels_used']}/{m['levels_available']}, "
+        f"clipped {m['clipped_samples']}"
+    )
 
 
-@main.command(epilog="""\b
+@main.command(
+    epilog="""\b
 Examples:
   adcsim schemes
-""")
+"""
+)
 def schemes() -> None:
     """List the quantizer schemes with their parameters."""
     from adcsim.quantizers import SCHEMES
 
     for name, cls in SCHEMES.items():
-        params = ", ".join(f"--{k.replace('_', '-')} (default {v})"
-                           for k, v in cls.PARAMS.items() if v is not None)
+        params = ", ".join(
+            f"--{k.replace('_', '-')} (default {v})"
+            for k, v in cls.PARAMS.items()
+            if v is not None
+        )
         click.echo(f"{name:12s} {cls.summary}" + (f"; {params}" if params else ""))
 
 

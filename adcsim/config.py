@@ -52,7 +52,8 @@ class QuantizeConfig:
     --------
     >>> QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}).validate()
     QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
-noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, subtype=None, error_gain_db=0.0, blocksize=65536)
+noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, \
+subtype=None, error_gain_db=0.0, blocksize=65536)
     """
 
     bits: int = 8
@@ -88,26 +89,33 @@ noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, subtype=N
             quantizer_step = None
         else:
             if self.train is not None or self.codebook is not None:
-                raise AdcsimError(f"--train and --codebook apply to scheme={LLOYDMAX!r} "
-                                  f"only, not scheme={self.scheme!r}")
-            quantizer_step = make_quantizer(self.scheme, bits=self.bits,
-                                            **self.params).step
+                raise AdcsimError(
+                    f"--train and --codebook apply to scheme={LLOYDMAX!r} "
+                    f"only, not scheme={self.scheme!r}"
+                )
+            quantizer_step = make_quantizer(
+                self.scheme, bits=self.bits, **self.params
+            ).step
         if self.noise_shaping != "none":
             from adcsim.shaping import SHAPING_NAMES
 
             if self.noise_shaping not in SHAPING_NAMES:
                 allowed = ", ".join(SHAPING_NAMES)
                 raise AdcsimError(
-                    f"noise_shaping={self.noise_shaping!r} is not one of: {allowed}")
+                    f"noise_shaping={self.noise_shaping!r} is not one of: {allowed}"
+                )
             if quantizer_step is None:
-                raise AdcsimError(f"noise shaping needs a uniform scheme, not "
-                                  f"scheme={self.scheme!r}")
+                raise AdcsimError(
+                    f"noise shaping needs a uniform scheme, not scheme={self.scheme!r}"
+                )
         if self.rate is not None:
             check_rate(self.rate)
         check_dither(self.dither)
         check_seed(self.seed)
         if not -200.0 <= self.error_gain_db <= 200.0:
-            raise AdcsimError(f"error_gain_db={self.error_gain_db} must be in [-200, 200]")
+            raise AdcsimError(
+                f"error_gain_db={self.error_gain_db} must be in [-200, 200]"
+            )
         if self.blocksize < 1:
             raise AdcsimError(f"blocksize={self.blocksize} must be >= 1")
         return self

@@ -91,8 +91,15 @@ class ErrorMeter:
         self, n: int, sum_r2: float, sum_e2: float, sum_e: float, max_e: float
     ) -> Metrics:
         if n == 0:
-            keys = ("mse", "rmse", "max_abs_error", "mean_error", "signal_rms_dbfs",
-                    "snr_db", "psnr_db")
+            keys = (
+                "mse",
+                "rmse",
+                "max_abs_error",
+                "mean_error",
+                "signal_rms_dbfs",
+                "snr_db",
+                "psnr_db",
+            )
             return dict.fromkeys(keys)
         mse = sum_e2 / n
         return {
@@ -109,13 +116,21 @@ class ErrorMeter:
         """All channels together, and each channel alone."""
         n = self.frames
         per_channel = [
-            self._figures(n, float(self._sum_r2[c]), float(self._sum_e2[c]),
-                          float(self._sum_e[c]), float(self._max_e[c]))
+            self._figures(
+                n,
+                float(self._sum_r2[c]),
+                float(self._sum_e2[c]),
+                float(self._sum_e[c]),
+                float(self._max_e[c]),
+            )
             for c in range(self.channels)
         ]
         total = self._figures(
-            n * self.channels, float(self._sum_r2.sum()), float(self._sum_e2.sum()),
-            float(self._sum_e.sum()), float(self._max_e.max(initial=0.0)),
+            n * self.channels,
+            float(self._sum_r2.sum()),
+            float(self._sum_e2.sum()),
+            float(self._sum_e.sum()),
+            float(self._max_e.max(initial=0.0)),
         )
         return total, per_channel
 
@@ -253,8 +268,13 @@ def measure(reference: ArrayLike, test: ArrayLike) -> Metrics:
     r = np.asarray(reference, dtype=np.float64)
     t = np.asarray(test, dtype=np.float64)
     if r.shape != t.shape:
-        raise AdcsimError(f"reference shape {r.shape} differs from test shape {t.shape}")
-    r2, t2 = r.reshape(r.shape[0] if r.ndim else 1, -1), t.reshape(r.shape[0] if r.ndim else 1, -1)
+        raise AdcsimError(
+            f"reference shape {r.shape} differs from test shape {t.shape}"
+        )
+    r2, t2 = (
+        r.reshape(r.shape[0] if r.ndim else 1, -1),
+        t.reshape(r.shape[0] if r.ndim else 1, -1),
+    )
     meter = ErrorMeter(channels=r2.shape[1])
     meter.update(r2, t2)
     total, per_channel = meter.result()

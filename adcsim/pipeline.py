@@ -27,7 +27,7 @@ from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
 from adcsim.metrics import ErrorMeter, ErrorSpectrumMeter, LevelCounter, sqnr_theory_db
-from adcsim.quantizers import QuantizeStage, Quantizer, make_quantizer
+from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
 
@@ -48,8 +48,11 @@ class OutputPaths:
 
     def files(self) -> list[str]:
         """The output paths that are files (not stdout, not skipped)."""
-        return [p for p in (self.audio, self.report, self.plot, self.error)
-                if p is not None and p != STDIO]
+        return [
+            p
+            for p in (self.audio, self.report, self.plot, self.error)
+            if p is not None and p != STDIO
+        ]
 
 
 def default_audio_name(input_path: str, config: QuantizeConfig) -> str:
@@ -82,13 +85,24 @@ def plan_outputs(
     except when the audio goes to stdout: then they are written only where
     asked.
     """
-    audio = output if output is not None else os.path.normpath(
-        os.path.join(out_dir, default_audio_name(input_path, config)))
+    audio = (
+        output
+        if output is not None
+        else os.path.normpath(
+            os.path.join(out_dir, default_audio_name(input_path, config))
+        )
+    )
     base = None if audio == STDIO else os.path.splitext(audio)[0]
-    report_path = report if report is not None else (
-        None if base is None or no_report else base + ".json")
-    plot_path = plot if plot is not None else (
-        None if base is None or no_plot else base + ".png")
+    report_path = (
+        report
+        if report is not None
+        else (None if base is None or no_report else base + ".json")
+    )
+    plot_path = (
+        plot
+        if plot is not None
+        else (None if base is None or no_plot else base + ".png")
+    )
     if no_plot and plot is None:
         plot_path = None
     return OutputPaths(audio, report_path, plot_path, error_out)
@@ -159,8 +173,11 @@ def build_stages(
         from adcsim.shaping import NoiseShapingStage, get_filter
 
         shaping = get_filter(config.noise_shaping, ref_info.rate)
-        post_stages = [NoiseShapingStage(quantizer, filter=shaping,
-                                         dither=config.dither, seed=config.seed)]
+        post_stages = [
+            NoiseShapingStage(
+                quantizer, filter=shaping, dither=config.dither, seed=config.seed
+            )
+        ]
     else:
         post_stages = [
             DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
@@ -172,7 +189,11 @@ def build_stages(
 
 
 def _stage_record(name: str, stage: Any) -> dict[str, Any]:
-    record = {"name": name, "active": bool(stage.active), "counters": dict(stage.counters)}
+    record = {
+        "name": name,
+        "active": bool(stage.active),
+        "counters": dict(stage.counters),
+    }
     if hasattr(stage, "dither_active"):
         record["dither_active"] = bool(stage.dither_active)
     return record
@@ -221,13 +242,17 @@ def process_file(
     """
     _check_outputs(paths, input_path, force)
     if config.scheme == LLOYDMAX:
-        quantizer = make_quantizer(LLOYDMAX, bits=config.bits,
-                                   codebook=lloydmax_codebook(config, input_path))
+        quantizer = make_quantizer(
+            LLOYDMAX, bits=config.bits, codebook=lloydmax_codebook(config, input_path)
+        )
     else:
         quantizer = make_quantizer(config.scheme, bits=config.bits, **config.params)
-    in_stream = _HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
-    out_stream = (_HashingWriter(stdout or sys.stdout.buffer)
-                  if paths.audio == STDIO else None)
+    in_stream = (
+        _HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
+    )
+    out_stream = (
+        _HashingWriter(stdout or sys.stdout.buffer) if paths.audio == STDIO else None
+    )
     with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
@@ -246,14 +271,20 @@ def process_file(
         except BaseException:
             run.discard()
             raise
-    input_sha = (in_stream.hash.hexdigest() if in_stream is not None
-                 else sha256_file(input_path))
-    output_sha = (out_stream.hash.hexdigest() if out_stream is not None
-                  else sha256_file(paths.audio))
+    input_sha = (
+        in_stream.hash.hexdigest() if in_stream is not None else sha256_file(input_path)
+    )
+    output_sha = (
+        out_stream.hash.hexdigest()
+        if out_stream is not None
+        else sha256_file(paths.audio)
+    )
     stages = [_stage_record("resample", s) for s in pre.stages]
     names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
     stages += [_stage_record(n, s) for n, s in zip(names, post.stages)]
-    report = run.report(info, stages, _clipped_per_channel(post.stages[-1], info.channels))
+    report = run.report(
+        info, stages, _clipped_per_channel(post.stages[-1], info.channels)
+    )
     if len(post.stages) == 1:
         report.settings["noise_shaping_filter"] = post.stages[0].filter.to_dict()
     report.provenance = {
@@ -276,18 +307,24 @@ def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
     """
     from adcsim.lloydmax import Codebook, LloydMaxTrainer
 
-    if config.codebook is not None and config.train is None and os.path.exists(
-        config.codebook
+    if (
+        config.codebook is not None
+        and config.train is None
+        and os.path.exists(config.codebook)
     ):
         book = Codebook.load(config.codebook)
         if book.bits != config.bits:
-            raise AdcsimError(f"codebook {config.codebook!r} has bits={book.bits}, "
-                              f"not bits={config.bits}")
+            raise AdcsimError(
+                f"codebook {config.codebook!r} has bits={book.bits}, "
+                f"not bits={config.bits}"
+            )
         return book
     source = config.train if config.train is not None else input_path
     if source == STDIO:
-        raise AdcsimError("lloydmax on stdin needs --train FILE or an existing "
-                          "--codebook PATH (the input can be read only once)")
+        raise AdcsimError(
+            "lloydmax on stdin needs --train FILE or an existing "
+            "--codebook PATH (the input can be read only once)"
+        )
     trainer = LloydMaxTrainer()
     with audio_io.AudioReader(source) as reader:
         info = reader.info
@@ -313,17 +350,29 @@ class _Run:
         subtype: str,
         out_stream: Any,
     ) -> None:
-        self.config, self.quantizer, self.info, self.paths = config, quantizer, info, paths
-        self.writer = audio_io.AudioWriter(paths.audio, rate=info.rate,
-                                           channels=info.channels, subtype=subtype,
-                                           stdout=out_stream)
+        self.config, self.quantizer, self.info, self.paths = (
+            config,
+            quantizer,
+            info,
+            paths,
+        )
+        self.writer = audio_io.AudioWriter(
+            paths.audio,
+            rate=info.rate,
+            channels=info.channels,
+            subtype=subtype,
+            stdout=out_stream,
+        )
         self.error_writer: audio_io.AudioWriter | None = None
         self.error_gain = 10.0 ** (config.error_gain_db / 20.0)
         if paths.error is not None:
             err_fmt = audio_io.format_for_path(paths.error)
             self.error_writer = audio_io.AudioWriter(
-                paths.error, rate=info.rate, channels=info.channels,
-                subtype=audio_io.choose_subtype(err_fmt, None))
+                paths.error,
+                rate=info.rate,
+                channels=info.channels,
+                subtype=audio_io.choose_subtype(err_fmt, None),
+            )
         self.meter = ErrorMeter(channels=info.channels)
         self.levels = LevelCounter(quantizer, channels=info.channels)
         self.spectrum = ErrorSpectrumMeter(rate=info.rate, channels=info.channels)
@@ -331,14 +380,22 @@ class _Run:
         if paths.plot is not None:
             from adcsim.plots import PlotTap
 
-            scale = quantizer.step if quantizer.step is not None else _max_half_cell(quantizer)
-            self.tap = PlotTap(rate=info.rate, channels=info.channels, error_scale=scale)
+            scale = (
+                quantizer.step
+                if quantizer.step is not None
+                else _max_half_cell(quantizer)
+            )
+            self.tap = PlotTap(
+                rate=info.rate, channels=info.channels, error_scale=scale
+            )
         self.frames = 0
         self.measure = True
         self._tone_ref: list[NDArray[np.float64]] = []
         self._tone_out: list[NDArray[np.float64]] = []
 
-    def _keep_tone_window(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+    def _keep_tone_window(
+        self, ref: NDArray[np.float64], out: NDArray[np.float64]
+    ) -> None:
         room = TONE_FRAMES - sum(len(b) for b in self._tone_ref)
         if room > 0:
             self._tone_ref.append(ref[:room].copy())
@@ -396,32 +453,47 @@ class _Run:
         stage_counters = stages[-1]["counters"]
         weighted = self._weighted_errors(total, per_channel)
         tone, tone_per_channel = self._tone_metrics()
-        metrics = {**total, **common, "levels_used": used,
-                   "clipped_samples": stage_counters["clipped_samples"], **weighted[0],
-                   **tone}
+        metrics = {
+            **total,
+            **common,
+            "levels_used": used,
+            "clipped_samples": stage_counters["clipped_samples"],
+            **weighted[0],
+            **tone,
+        }
         channels = [
             {**m, **common, "levels_used": u, "clipped_samples": c, **w, **t}
-            for m, u, c, w, t in zip(per_channel, used_per_channel, clipped,
-                                     weighted[1:], tone_per_channel)
+            for m, u, c, w, t in zip(
+                per_channel, used_per_channel, clipped, weighted[1:], tone_per_channel
+            )
         ]
         notes = []
         if q.nominal_rate is not None and self.info.rate != q.nominal_rate:
-            notes.append(f"{q.name} is specified at {q.nominal_rate} Hz; this stream "
-                         f"is at {self.info.rate} Hz (resample with --rate)")
+            notes.append(
+                f"{q.name} is specified at {q.nominal_rate} Hz; this stream "
+                f"is at {self.info.rate} Hz (resample with --rate)"
+            )
         if stage_counters.get("feedback_limited"):
-            notes.append(f"noise-shaping feedback limited {stage_counters['feedback_limited']}"
-                         " times (overload)")
+            notes.append(
+                f"noise-shaping feedback limited {stage_counters['feedback_limited']}"
+                " times (overload)"
+            )
         if config.dither != "none" and not any(
-            s.get("dither_active", s["active"]) for s in stages
+            s.get("dither_active", s["active"])
+            for s in stages
             if s["name"] in ("dither", "noise_shaping")
         ):
-            notes.append("dither bypassed: the source already has at most "
-                         f"{config.bits} bits, so it sits on the target grid")
+            notes.append(
+                "dither bypassed: the source already has at most "
+                f"{config.bits} bits, so it sits on the target grid"
+            )
         if metrics["clipped_samples"]:
             notes.append(f"{metrics['clipped_samples']} samples clipped at full scale")
         if not audio_io.is_exact_subtype(self.writer.subtype):
-            notes.append(f"container {self.writer.subtype} is lossy: metrics describe "
-                         "the quantizer output before encoding")
+            notes.append(
+                f"container {self.writer.subtype} is lossy: metrics describe "
+                "the quantizer output before encoding"
+            )
         settings = config.settings()
         settings.update(q.params)
         output = {
@@ -436,8 +508,14 @@ class _Run:
             output["error_path"] = self.paths.error
             output["error_gain_db"] = config.error_gain_db
         return Report(
-            input={"path": info.path, "sample_rate": info.rate, "channels": info.channels,
-                   "frames": info.frames, "format": info.format, "subtype": info.subtype},
+            input={
+                "path": info.path,
+                "sample_rate": info.rate,
+                "channels": info.channels,
+                "frames": info.frames,
+                "format": info.format,
+                "subtype": info.subtype,
+            },
             output=output,
             settings=settings,
             metrics=metrics,
@@ -474,7 +552,9 @@ class _Run:
                     fraction = float(np.mean(picked)) if picked else None
                 else:
                     fraction = fractions[channel]
-                row[key] = None if fraction is None or mse is None else db10(mse * fraction)
+                row[key] = (
+                    None if fraction is None or mse is None else db10(mse * fraction)
+                )
             rows.append(row)
         return rows
 
@@ -484,10 +564,14 @@ class _Run:
             from adcsim.plots import draw_quantize_figure, save_figure
 
             self.tap.finish()
-            title = (f"{report.input['path']} -> {self.paths.audio}: "
-                     f"{self.quantizer.name} {self.quantizer.bits} bit")
-            save_figure(draw_quantize_figure(self.tap, quantizer=self.quantizer,
-                                             title=title), self.paths.plot)
+            title = (
+                f"{report.input['path']} -> {self.paths.audio}: "
+                f"{self.quantizer.name} {self.quantizer.bits} bit"
+            )
+            save_figure(
+                draw_quantize_figure(self.tap, quantizer=self.quantizer, title=title),
+                self.paths.plot,
+            )
             report.output["plot_path"] = self.paths.plot
         if self.paths.report is not None and self.paths.report != STDIO:
             report.output["report_path"] = self.paths.report
@@ -573,8 +657,14 @@ def _items(
 ) -> Iterator[BatchItem]:
     for path, paths in zip(inputs, plans):
         try:
-            report = process_file(path, config, paths, force=force,
-                                  command_line=command_line, measure=measure)
+            report = process_file(
+                path,
+                config,
+                paths,
+                force=force,
+                command_line=command_line,
+                measure=measure,
+            )
         except AdcsimError as exc:
             yield BatchItem(input=path, error=str(exc))
         else:

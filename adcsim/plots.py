@@ -71,7 +71,9 @@ class PlotTap:
             self.segments += segs.shape[0]
             self._pending = self._pending[whole:]
 
-    def _update_window(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+    def _update_window(
+        self, ref: NDArray[np.float64], out: NDArray[np.float64]
+    ) -> None:
         start = 0
         while start < ref.shape[0]:
             take = min(self.window - self._seg_frames, ref.shape[0] - start)
@@ -128,8 +130,9 @@ def draw_quantize_figure(
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 10), layout="constrained")
-    axes = fig.subplot_mosaic([["wave", "wave"], ["err", "err"], ["hist", "xfer"],
-                               ["spec", "spec"]])
+    axes = fig.subplot_mosaic(
+        [["wave", "wave"], ["err", "err"], ["hist", "xfer"], ["spec", "spec"]]
+    )
     fig.suptitle(title, fontsize=10)
     ref, out = tap.best_ref[:, :1], tap.best_out[:, :1]
     rate = tap.rate
@@ -141,26 +144,37 @@ def draw_quantize_figure(
         axes["wave"].plot(t_ms, ref[lo:hi, 0], label="input (resampled)", lw=1.0)
         axes["wave"].step(t_ms, out[lo:hi, 0], where="mid", label="output", lw=1.0)
         axes["err"].plot(t_ms, out[lo:hi, 0] - ref[lo:hi, 0], color="C3", lw=0.8)
-    axes["wave"].set(xlabel="time (ms)", ylabel="amplitude (full scale)",
-                     title=f"waveform, channel 1 of {tap.channels}")
+    axes["wave"].set(
+        xlabel="time (ms)",
+        ylabel="amplitude (full scale)",
+        title=f"waveform, channel 1 of {tap.channels}",
+    )
     axes["wave"].legend(loc="upper right", fontsize=8)
-    axes["err"].set(xlabel="time (ms)", ylabel="error (full scale)",
-                    title="error = output - input")
+    axes["err"].set(
+        xlabel="time (ms)", ylabel="error (full scale)", title="error = output - input"
+    )
     centres = (tap.hist_edges[:-1] + tap.hist_edges[1:]) / 2
-    axes["hist"].bar(centres, tap.hist_counts, width=np.diff(tap.hist_edges),
-                     color="C2")
+    axes["hist"].bar(
+        centres, tap.hist_counts, width=np.diff(tap.hist_edges), color="C2"
+    )
     step = quantizer.step
     if step is not None:
         for bound in (-step / 2, step / 2):
             axes["hist"].axvline(bound, color="k", ls="--", lw=0.8)
-    axes["hist"].set(xlabel="error (full scale)", ylabel="samples",
-                     title="error histogram" + (" (dashed: +-D/2)" if step else ""))
+    axes["hist"].set(
+        xlabel="error (full scale)",
+        ylabel="samples",
+        title="error histogram" + (" (dashed: +-D/2)" if step else ""),
+    )
     freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
     norm = max(tap.segments, 1) * np.sum(np.hanning(NFFT) ** 2) * rate / 2
     for row, label in enumerate(("input", "output", "error")):
         axes["spec"].plot(freqs, _db(tap.spectra[row] / norm), label=label, lw=0.8)
-    axes["spec"].set(xlabel="frequency (Hz)", ylabel="PSD (dB full scale / Hz)",
-                     title="spectra (channel mean, averaged over the whole stream)")
+    axes["spec"].set(
+        xlabel="frequency (Hz)",
+        ylabel="PSD (dB full scale / Hz)",
+        title="spectra (channel mean, averaged over the whole stream)",
+    )
     axes["spec"].legend(loc="upper right", fontsize=8)
     _draw_transfer(axes["xfer"], quantizer)
     return fig
@@ -172,8 +186,11 @@ def _draw_transfer(ax: Any, quantizer: Any) -> None:
     x = np.linspace(-1.0, 1.0, points, endpoint=False)
     ax.plot(x, quantizer.quantize(x), lw=0.8, drawstyle="steps-post", label="Q(x)")
     ax.plot([-1, 1], [-1, 1], color="0.6", lw=0.6, ls=":", label="y = x")
-    ax.set(xlabel="input (full scale)", ylabel="output (full scale)",
-           title=f"transfer characteristic, {quantizer.name} {quantizer.bits} bit")
+    ax.set(
+        xlabel="input (full scale)",
+        ylabel="output (full scale)",
+        title=f"transfer characteristic, {quantizer.name} {quantizer.bits} bit",
+    )
     ax.legend(loc="upper left", fontsize=8)
 
 
@@ -206,5 +223,7 @@ def save_figure(fig: Any, path: str) -> None:
         try:
             fig.savefig(tmp.tmp, format=ext, dpi=100)
         except OSError as exc:
-            raise AdcsimError(f"cannot write plot {path!r}: {exc.strerror or exc}") from exc
+            raise AdcsimError(
+                f"cannot write plot {path!r}: {exc.strerror or exc}"
+            ) from exc
         tmp.commit()

@@ -361,7 +361,8 @@ class AlawQuantizer(_CompandedBase):
         """A-law expander F^-1."""
         y = np.asarray(y, dtype=np.float64)
         v = np.abs(y) * self._denom
-        return np.sign(y) * np.where(v < 1.0, v, np.exp(np.minimum(v, 1e3) - 1.0)) / self.a
+        magnitude = np.where(v < 1.0, v, np.exp(np.minimum(v, 1e3) - 1.0))
+        return np.sign(y) * magnitude / self.a
 
 
 # --- G.711 quantizers (codec in adcsim.g711) ---
@@ -562,7 +563,9 @@ SCHEMES: dict[str, type[Quantizer]] = {
 }
 
 
-def make_quantizer(scheme: str = "uniform", *, bits: int = 8, **params: Any) -> Quantizer:
+def make_quantizer(
+    scheme: str = "uniform", *, bits: int = 8, **params: Any
+) -> Quantizer:
     """Build the registered quantizer ``scheme``; unknown parameters are an error.
 
     Parameters

@@ -57,19 +57,21 @@ class Report:
         """The report as plain JSON types, in stable key order."""
         from adcsim import __version__
 
-        return plain({
-            "schema_version": SCHEMA_VERSION,
-            "adcsim_version": __version__,
-            "provenance": self.provenance,
-            "input": self.input,
-            "output": self.output,
-            "settings": self.settings,
-            "stages": self.stages,
-            "metrics": self.metrics,
-            "channels": self.channels,
-            **self.extra,
-            "notes": self.notes,
-        })
+        return plain(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "adcsim_version": __version__,
+                "provenance": self.provenance,
+                "input": self.input,
+                "output": self.output,
+                "settings": self.settings,
+                "stages": self.stages,
+                "metrics": self.metrics,
+                "channels": self.channels,
+                **self.extra,
+                "notes": self.notes,
+            }
+        )
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """Serialize; ``indent=None`` gives one line (JSON Lines)."""

@@ -90,7 +90,10 @@ class Resampler:
         import soxr
 
         self._stream = soxr.ResampleStream(
-            self._in_rate, self.out_rate, self._channels, dtype="float64",
+            self._in_rate,
+            self.out_rate,
+            self._channels,
+            dtype="float64",
             quality=QUALITY,
         )
 
@@ -115,7 +118,9 @@ def resample(x: ArrayLike, *, in_rate: int, out_rate: int) -> NDArray[np.float64
     x = np.asarray(x, dtype=np.float64)
     block = x.reshape(x.shape[0], -1)
     stage = Resampler(out_rate=out_rate)
-    stage.start(StreamInfo(rate=check_rate(in_rate, "in_rate"), channels=block.shape[1]))
+    stage.start(
+        StreamInfo(rate=check_rate(in_rate, "in_rate"), channels=block.shape[1])
+    )
     if not stage.active:
         return x.copy()
     y = np.concatenate([stage.process(block), stage.flush()])

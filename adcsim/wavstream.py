@@ -179,8 +179,9 @@ def header_bytes(rate: int, channels: int, bits: int, is_float: bool) -> bytes:
         b"RIFF"
         + struct.pack("<I", 0xFFFFFFFF)
         + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, tag, channels, rate, rate * block_align,
-                      block_align, bits)
+        + struct.pack(
+            "<IHHIIHH", 16, tag, channels, rate, rate * block_align, block_align, bits
+        )
         + b"data"
         + struct.pack("<I", 0xFFFFFFFF)
     )

@@ -164,7 +164,9 @@ def float_wav(tmp_path: Path, noise: Any, wav_file: Any) -> Path:
     x[: ties.size, 0] = ties
     x[: ties.size, 1] = -ties
     x[100:110, 0] = [1.0, 1.2, -1.0, -1.3, 0.999, -0.9999, 2.0, -2.0, 0.0, -0.0]
-    return wav_file(tmp_path, x.astype(np.float32), 48000, name="f.wav", subtype="FLOAT")
+    return wav_file(
+        tmp_path, x.astype(np.float32), 48000, name="f.wav", subtype="FLOAT"
+    )
 
 
 # --- help and version ---------------------------------------------------------
@@ -216,7 +218,10 @@ def test_version_prints_the_package_version(runner: CliRunner) -> None:
 
 
 def test_default_run_writes_named_audio_report_and_plot_in_the_current_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: CliRunner, tone: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    runner: CliRunner,
+    tone: Any,
     wav_file: Any,
 ) -> None:
     (tmp_path / "takes").mkdir()
@@ -226,13 +231,17 @@ def test_default_run_writes_named_audio_report_and_plot_in_the_current_directory
     result = run(runner, "quantize", src)
     assert result.exit_code == 0, result.stderr
     assert files_in(tmp_path / "work") == {
-        "voice.uniform-8bit.wav", "voice.uniform-8bit.json", "voice.uniform-8bit.png"
+        "voice.uniform-8bit.wav",
+        "voice.uniform-8bit.json",
+        "voice.uniform-8bit.png",
     }
     x, _ = read2d(src)
     y, rate = read2d(tmp_path / "work" / "voice.uniform-8bit.wav")
     assert rate == 48000
     np.testing.assert_array_equal(y, ref_uniform(x, 8)[0])
-    assert sf.info(str(tmp_path / "work" / "voice.uniform-8bit.wav")).subtype == "PCM_U8"
+    assert (
+        sf.info(str(tmp_path / "work" / "voice.uniform-8bit.wav")).subtype == "PCM_U8"
+    )
     png = (tmp_path / "work" / "voice.uniform-8bit.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE)
     assert result.stdout == ""
@@ -245,11 +254,27 @@ def test_out_dir_receives_the_default_names_of_every_input(
     b = wav_file(tmp_path, tone(500.0), 8000, name="b.flac")
     out = tmp_path / "out"
     out.mkdir()
-    result = run(runner, "quantize", a, b, "-s", "mulaw", "-b", "6", "--out-dir", out,
-                 "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        a,
+        b,
+        "-s",
+        "mulaw",
+        "-b",
+        "6",
+        "--out-dir",
+        out,
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
-    assert files_in(out) == {"a.mulaw-6bit.wav", "a.mulaw-6bit.json",
-                             "b.mulaw-6bit.wav", "b.mulaw-6bit.json"}
+    assert files_in(out) == {
+        "a.mulaw-6bit.wav",
+        "a.mulaw-6bit.json",
+        "b.mulaw-6bit.wav",
+        "b.mulaw-6bit.json",
+    }
 
 
 # --- the schemes, checked sample by sample ------------------------------------
@@ -258,12 +283,26 @@ def test_out_dir_receives_the_default_names_of_every_input(
 @pytest.mark.parametrize("bits", [1, 2, 4, 8, 12, 16, 23])
 @pytest.mark.parametrize("flags", [("-b", "-s"), ("--bits", "--scheme")])
 def test_uniform_writes_round_half_even_levels_and_reports_them(
-    tmp_path: Path, runner: CliRunner, float_wav: Path, bits: int,
+    tmp_path: Path,
+    runner: CliRunner,
+    float_wav: Path,
+    bits: int,
     flags: tuple[str, str],
 ) -> None:
     out = tmp_path / "u.wav"
-    result = run(runner, "quantize", float_wav, flags[0], bits, flags[1], "uniform",
-                 "-o", out, "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        float_wav,
+        flags[0],
+        bits,
+        flags[1],
+        "uniform",
+        "-o",
+        out,
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     x, _ = read2d(float_wav)
     y, _ = read2d(out)
@@ -286,8 +325,19 @@ def test_midrise_and_floor_write_their_levels(
     tmp_path: Path, runner: CliRunner, float_wav: Path, scheme: str, bits: int
 ) -> None:
     out = tmp_path / "m.wav"
-    result = run(runner, "quantize", float_wav, "-b", bits, "-s", scheme, "-o", out,
-                 "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        float_wav,
+        "-b",
+        bits,
+        "-s",
+        scheme,
+        "-o",
+        out,
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     x, _ = read2d(float_wav)
     y, _ = read2d(out)
@@ -311,14 +361,32 @@ def test_midrise_and_floor_write_their_levels(
 )
 @pytest.mark.parametrize("bits", [4, 8, 12])
 def test_companders_follow_the_issue_laws_with_default_and_given_parameters(
-    tmp_path: Path, runner: CliRunner, float_wav: Path, scheme: str, option: str,
-    value: float, default: float, bits: int,
+    tmp_path: Path,
+    runner: CliRunner,
+    float_wav: Path,
+    scheme: str,
+    option: str,
+    value: float,
+    default: float,
+    bits: int,
 ) -> None:
     x, _ = read2d(float_wav)
     for name, extra, param in [("d", [], default), ("g", [option, value], value)]:
         out = tmp_path / f"{name}.wav"
-        result = run(runner, "quantize", float_wav, "-s", scheme, "-b", bits, *extra,
-                     "-o", out, "--no-plot", "-q")
+        result = run(
+            runner,
+            "quantize",
+            float_wav,
+            "-s",
+            scheme,
+            "-b",
+            bits,
+            *extra,
+            "-o",
+            out,
+            "--no-plot",
+            "-q",
+        )
         assert result.exit_code == 0, result.stderr
         y, _ = read2d(out)
         assert sf.info(str(out)).subtype == "FLOAT"
@@ -330,8 +398,14 @@ def test_companders_follow_the_issue_laws_with_default_and_given_parameters(
         assert report["metrics"]["step"] is None
         assert report["metrics"]["levels_available"] == 2**bits
         assert_metrics(report, x, y)
-        used = np.unique(np.round(ref_uniform(
-            (mulaw_f if scheme == "mulaw" else alaw_f)(y, param), bits)[0] * 2**bits))
+        used = np.unique(
+            np.round(
+                ref_uniform((mulaw_f if scheme == "mulaw" else alaw_f)(y, param), bits)[
+                    0
+                ]
+                * 2**bits
+            )
+        )
         assert report["metrics"]["levels_used"] == used.size
 
 
@@ -365,8 +439,19 @@ def test_subtype_option_picks_the_container_and_keeps_the_levels_exact(
     tmp_path: Path, runner: CliRunner, float_wav: Path, subtype: str
 ) -> None:
     out = tmp_path / "s.wav"
-    result = run(runner, "quantize", float_wav, "-b", "8", "--subtype", subtype,
-                 "-o", out, "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        float_wav,
+        "-b",
+        "8",
+        "--subtype",
+        subtype,
+        "-o",
+        out,
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     assert sf.info(str(out)).subtype == subtype.upper()
     x, _ = read2d(float_wav)
@@ -383,8 +468,18 @@ def test_report_describes_the_values_written_in_a_smaller_container(
     tmp_path: Path, runner: CliRunner, float_wav: Path, args: list[str], subtype: str
 ) -> None:
     out = tmp_path / "small.wav"
-    result = run(runner, "quantize", float_wav, *args, "--subtype", subtype,
-                 "-o", out, "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        float_wav,
+        *args,
+        "--subtype",
+        subtype,
+        "-o",
+        out,
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     x, _ = read2d(float_wav)
     y, _ = read2d(out)
@@ -399,11 +494,16 @@ def test_report_describes_the_values_written_in_a_smaller_container(
 def test_rate_resamples_before_quantizing_without_time_shift(
     tmp_path: Path, runner: CliRunner, tone: Any, wav_file: Any, flag: str
 ) -> None:
-    src = wav_file(tmp_path, tone(1000.0, rate=48000, frames=9600).astype(np.float32),
-                   48000, subtype="FLOAT")
+    src = wav_file(
+        tmp_path,
+        tone(1000.0, rate=48000, frames=9600).astype(np.float32),
+        48000,
+        subtype="FLOAT",
+    )
     out = tmp_path / "r.wav"
-    result = run(runner, "quantize", src, flag, "16000", "-b", "16", "-o", out,
-                 "--no-plot", "-q")
+    result = run(
+        runner, "quantize", src, flag, "16000", "-b", "16", "-o", out, "--no-plot", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     y, rate = read2d(out)
     assert rate == 16000 and y.shape == (3200, 1)
@@ -423,11 +523,29 @@ def test_same_seed_gives_the_same_dither_and_another_seed_another(
     tmp_path: Path, runner: CliRunner, float_wav: Path
 ) -> None:
     outs = {}
-    for name, kind, seed in [("a", "tpdf", 7), ("b", "tpdf", 7), ("c", "tpdf", 8),
-                             ("d", "rpdf", 7), ("n", "none", 7)]:
+    for name, kind, seed in [
+        ("a", "tpdf", 7),
+        ("b", "tpdf", 7),
+        ("c", "tpdf", 8),
+        ("d", "rpdf", 7),
+        ("n", "none", 7),
+    ]:
         out = tmp_path / f"{name}.wav"
-        result = run(runner, "quantize", float_wav, "-b", "8", "--dither", kind,
-                     "--seed", seed, "-o", out, "--no-plot", "-q")
+        result = run(
+            runner,
+            "quantize",
+            float_wav,
+            "-b",
+            "8",
+            "--dither",
+            kind,
+            "--seed",
+            seed,
+            "-o",
+            out,
+            "--no-plot",
+            "-q",
+        )
         assert result.exit_code == 0, result.stderr
         outs[name] = out
         settings = load_report(tmp_path / f"{name}.json")["settings"]
@@ -449,16 +567,25 @@ def test_same_seed_gives_the_same_dither_and_another_seed_another(
 
 @pytest.mark.parametrize(
     ("name", "fmt", "subtype"),
-    [("o.flac", "FLAC", "PCM_S8"), ("o.aiff", "AIFF", "PCM_S8"),
-     ("o.aif", "AIFF", "PCM_S8"), ("o.wav", "WAV", "PCM_U8")],
+    [
+        ("o.flac", "FLAC", "PCM_S8"),
+        ("o.aiff", "AIFF", "PCM_S8"),
+        ("o.aif", "AIFF", "PCM_S8"),
+        ("o.wav", "WAV", "PCM_U8"),
+    ],
 )
 def test_output_extension_picks_the_format(
-    tmp_path: Path, runner: CliRunner, float_wav: Path, name: str, fmt: str,
+    tmp_path: Path,
+    runner: CliRunner,
+    float_wav: Path,
+    name: str,
+    fmt: str,
     subtype: str,
 ) -> None:
     out = tmp_path / name
-    result = run(runner, "quantize", float_wav, "-b", "8", "--output", out,
-                 "--no-plot", "-q")
+    result = run(
+        runner, "quantize", float_wav, "-b", "8", "--output", out, "--no-plot", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     info = sf.info(str(out))
     assert (info.format, info.subtype) == (fmt, subtype)
@@ -477,8 +604,11 @@ def test_ogg_output_is_written_as_vorbis(
     assert load_report(tmp_path / "o.json")["output"]["subtype"] == "VORBIS"
 
 
-@pytest.mark.xfail(strict=True, reason="lead: pipeline measures lossy (Vorbis) "
-                   "output before encoding, not the values actually written")
+@pytest.mark.xfail(
+    strict=True,
+    reason="lead: pipeline measures lossy (Vorbis) "
+    "output before encoding, not the values actually written",
+)
 def test_ogg_report_describes_the_decoded_values_actually_written(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
@@ -491,7 +621,9 @@ def test_ogg_report_describes_the_decoded_values_actually_written(
 
 
 def test_dash_output_writes_a_wav_stream_to_stdout_and_no_side_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    runner: CliRunner,
     float_wav: Path,
 ) -> None:
     work = tmp_path / "work"
@@ -512,13 +644,25 @@ def test_dash_output_writes_a_wav_stream_to_stdout_and_no_side_files(
 def test_dash_output_with_report_and_plot_paths_writes_them(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
-    result = run(runner, "quantize", tone_wav, "-o", "-", "--report",
-                 tmp_path / "r.json", "--plot", tmp_path / "p.png", "-q")
+    result = run(
+        runner,
+        "quantize",
+        tone_wav,
+        "-o",
+        "-",
+        "--report",
+        tmp_path / "r.json",
+        "--plot",
+        tmp_path / "p.png",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     report = load_report(tmp_path / "r.json")
     assert report["output"]["path"] == "-"
-    assert report["provenance"]["output_sha256"] == hashlib.sha256(
-        result.stdout_bytes).hexdigest()
+    assert (
+        report["provenance"]["output_sha256"]
+        == hashlib.sha256(result.stdout_bytes).hexdigest()
+    )
     assert (tmp_path / "p.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
@@ -529,8 +673,9 @@ def test_report_dash_prints_one_json_object_per_input_line_by_line(
     b = wav_file(tmp_path, tone(700.0, channels=2), 8000, name="b.wav")
     out = tmp_path / "out"
     out.mkdir()
-    result = run(runner, "quantize", a, b, "--out-dir", out, "--report", "-",
-                 "--no-plot", "-q")
+    result = run(
+        runner, "quantize", a, b, "--out-dir", out, "--report", "-", "--no-plot", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2
@@ -543,14 +688,32 @@ def test_report_dash_prints_one_json_object_per_input_line_by_line(
 def test_report_path_and_no_report(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
-    result = run(runner, "quantize", tone_wav, "-o", tmp_path / "x.wav",
-                 "--report", tmp_path / "custom.json", "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        tone_wav,
+        "-o",
+        tmp_path / "x.wav",
+        "--report",
+        tmp_path / "custom.json",
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     assert load_report(tmp_path / "custom.json")["output"]["path"] == str(
-        tmp_path / "x.wav")
+        tmp_path / "x.wav"
+    )
     assert not (tmp_path / "x.json").exists()
-    result = run(runner, "quantize", tone_wav, "-o", tmp_path / "y.wav",
-                 "--no-report", "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        tone_wav,
+        "-o",
+        tmp_path / "y.wav",
+        "--no-report",
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     assert files_in(tmp_path) == {"tone.wav", "x.wav", "custom.json", "y.wav"}
 
@@ -562,8 +725,16 @@ def test_report_path_and_no_report(
 def test_plot_path_extension_picks_the_image_format(
     tmp_path: Path, runner: CliRunner, tone_wav: Path, name: str, signature: bytes
 ) -> None:
-    result = run(runner, "quantize", tone_wav, "-o", tmp_path / "x.wav", "--plot",
-                 tmp_path / name, "-q")
+    result = run(
+        runner,
+        "quantize",
+        tone_wav,
+        "-o",
+        tmp_path / "x.wav",
+        "--plot",
+        tmp_path / name,
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     data = (tmp_path / name).read_bytes()
     assert len(data) > 1000
@@ -574,8 +745,9 @@ def test_plot_path_extension_picks_the_image_format(
 def test_no_plot_writes_no_figure(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
-    result = run(runner, "quantize", tone_wav, "-o", tmp_path / "x.wav", "--no-plot",
-                 "-q")
+    result = run(
+        runner, "quantize", tone_wav, "-o", tmp_path / "x.wav", "--no-plot", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     assert files_in(tmp_path) == {"tone.wav", "x.wav", "x.json"}
 
@@ -585,8 +757,21 @@ def test_error_out_writes_the_error_signal_with_its_gain_recorded(
     tmp_path: Path, runner: CliRunner, float_wav: Path, gain: float
 ) -> None:
     err_path = tmp_path / "err.wav"
-    result = run(runner, "quantize", float_wav, "-b", "6", "-o", tmp_path / "x.wav",
-                 "--error-out", err_path, "--error-gain", gain, "--no-plot", "-q")
+    result = run(
+        runner,
+        "quantize",
+        float_wav,
+        "-b",
+        "6",
+        "-o",
+        tmp_path / "x.wav",
+        "--error-out",
+        err_path,
+        "--error-gain",
+        gain,
+        "--no-plot",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     x, _ = read2d(float_wav)
     y, _ = read2d(tmp_path / "x.wav")
@@ -611,12 +796,14 @@ def _walk(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
 def test_quiet_prints_nothing_and_the_default_prints_a_summary_on_stderr(
     tmp_path: Path, runner: CliRunner, float_wav: Path
 ) -> None:
-    result = run(runner, "quantize", float_wav, "-o", tmp_path / "a.wav", "--no-plot",
-                 "-q")
+    result = run(
+        runner, "quantize", float_wav, "-o", tmp_path / "a.wav", "--no-plot", "-q"
+    )
     assert result.exit_code == 0
     assert result.stderr == "" and result.stdout == ""
-    result = run(runner, "quantize", float_wav, "-o", tmp_path / "b.wav", "--no-plot",
-                 "--quiet")
+    result = run(
+        runner, "quantize", float_wav, "-o", tmp_path / "b.wav", "--no-plot", "--quiet"
+    )
     assert result.stderr == "" and result.stdout == ""
     result = run(runner, "quantize", float_wav, "-o", tmp_path / "c.wav", "--no-plot")
     assert result.exit_code == 0 and result.stdout == ""
@@ -643,8 +830,9 @@ def test_outputs_get_the_usual_permissions(
 ) -> None:
     mask = os.umask(0o022)
     try:
-        result = run(runner, "quantize", tone_wav, "-o", tmp_path / "x.wav",
-                     "--no-plot", "-q")
+        result = run(
+            runner, "quantize", tone_wav, "-o", tmp_path / "x.wav", "--no-plot", "-q"
+        )
     finally:
         os.umask(mask)
     assert result.exit_code == 0, result.stderr
@@ -659,12 +847,20 @@ def test_report_has_the_issue_keys_provenance_and_hashes(
     tmp_path: Path, runner: CliRunner, float_wav: Path
 ) -> None:
     out = tmp_path / "x.wav"
-    result = run(runner, "quantize", float_wav, "-b", "10", "-o", out, "--no-plot",
-                 "-q")
+    result = run(
+        runner, "quantize", float_wav, "-b", "10", "-o", out, "--no-plot", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     report = load_report(tmp_path / "x.json")
-    for key in ("adcsim_version", "provenance", "input", "output", "settings",
-                "metrics", "channels"):
+    for key in (
+        "adcsim_version",
+        "provenance",
+        "input",
+        "output",
+        "settings",
+        "metrics",
+        "channels",
+    ):
         assert key in report
     assert report["adcsim_version"] == adcsim.__version__
     prov = report["provenance"]
@@ -687,9 +883,20 @@ def test_report_has_the_issue_keys_provenance_and_hashes(
     assert report["output"]["subtype"] == sf.info(str(out)).subtype
     assert {"bits", "scheme", "rate", "dither", "seed"} <= set(report["settings"])
     assert report["settings"]["bits"] == 10
-    keys = {"mse", "rmse", "max_abs_error", "mean_error", "signal_rms_dbfs", "snr_db",
-            "psnr_db", "sqnr_theory_db", "step", "levels_available", "levels_used",
-            "clipped_samples"}
+    keys = {
+        "mse",
+        "rmse",
+        "max_abs_error",
+        "mean_error",
+        "signal_rms_dbfs",
+        "snr_db",
+        "psnr_db",
+        "sqnr_theory_db",
+        "step",
+        "levels_available",
+        "levels_used",
+        "clipped_samples",
+    }
     assert keys <= set(report["metrics"])
     assert len(report["channels"]) == 2
     for channel in report["channels"]:
@@ -718,11 +925,20 @@ def test_report_of_silence_has_null_for_undefined_figures(
 @pytest.mark.parametrize(
     "args",
     [
-        ["-b", "0"], ["-b", "25"], ["--bits", "eight"], ["-b", "2.5"],
-        ["-s", "mulaw", "--mu", "0"], ["-s", "mulaw", "--mu", "-5"],
-        ["-s", "mulaw", "--mu", "nan"], ["-s", "alaw", "--a", "0.5"],
-        ["-s", "nonesuch"], ["--scheme", "Uniform"], ["--dither", "white"],
-        ["--rate", "0"], ["--seed", "-1"], ["--error-gain", "inf"],
+        ["-b", "0"],
+        ["-b", "25"],
+        ["--bits", "eight"],
+        ["-b", "2.5"],
+        ["-s", "mulaw", "--mu", "0"],
+        ["-s", "mulaw", "--mu", "-5"],
+        ["-s", "mulaw", "--mu", "nan"],
+        ["-s", "alaw", "--a", "0.5"],
+        ["-s", "nonesuch"],
+        ["--scheme", "Uniform"],
+        ["--dither", "white"],
+        ["--rate", "0"],
+        ["--seed", "-1"],
+        ["--error-gain", "inf"],
     ],
 )
 def test_bad_option_values_are_usage_errors(
@@ -754,16 +970,24 @@ def test_report_dash_with_output_dash_is_a_usage_error(
 def test_unknown_subtype_is_a_usage_error(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
-    result = run_quiet(runner, "quantize", tone_wav, "--subtype", "PCM_99",
-                       "--out-dir", tmp_path)
+    result = run_quiet(
+        runner, "quantize", tone_wav, "--subtype", "PCM_99", "--out-dir", tmp_path
+    )
     assert result.exit_code == 2
 
 
 def test_unknown_plot_extension_is_a_usage_error_and_writes_nothing(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
-    result = run_quiet(runner, "quantize", tone_wav, "-o", tmp_path / "x.wav",
-                       "--plot", tmp_path / "x.jpg")
+    result = run_quiet(
+        runner,
+        "quantize",
+        tone_wav,
+        "-o",
+        tmp_path / "x.wav",
+        "--plot",
+        tmp_path / "x.jpg",
+    )
     assert files_in(tmp_path) == {"tone.wav"}
     assert result.exit_code == 2
 
@@ -798,11 +1022,13 @@ def _nan_wav(tmp_path: Path, tone_wav: Path, value: float) -> Path:
 BAD_INPUTS = {
     "missing": lambda tmp, w: tmp / "nope.wav",
     "directory": lambda tmp, w: (tmp / "adir").mkdir() or tmp / "adir",
-    "not audio": lambda tmp, w: (tmp / "notes.wav").write_text("hello") and (
-        tmp / "notes.wav"),
+    "not audio": lambda tmp, w: (
+        (tmp / "notes.wav").write_text("hello") and (tmp / "notes.wav")
+    ),
     "empty": lambda tmp, w: (tmp / "empty.wav").write_bytes(b"") or tmp / "empty.wav",
-    "header only": lambda tmp, w: (tmp / "head.wav").write_bytes(
-        w.read_bytes()[:44]) and tmp / "head.wav",
+    "header only": lambda tmp, w: (
+        (tmp / "head.wav").write_bytes(w.read_bytes()[:44]) and tmp / "head.wav"
+    ),
     "truncated": _truncated_wav,
     "nan": lambda tmp, w: _nan_wav(tmp, w, float("nan")),
     "inf": lambda tmp, w: _nan_wav(tmp, w, float("inf")),
@@ -903,8 +1129,9 @@ def _same_file_spellings(tmp_path: Path, src: Path) -> dict[str, tuple[Path, Pat
     }
 
 
-@pytest.mark.parametrize("spelling", ["same path", "via symlink input",
-                                      "via symlink output", "via .."])
+@pytest.mark.parametrize(
+    "spelling", ["same path", "via symlink input", "via symlink output", "via .."]
+)
 def test_writing_over_the_input_is_refused_even_with_force(
     tmp_path: Path, runner: CliRunner, tone_wav: Path, spelling: str
 ) -> None:
@@ -920,8 +1147,16 @@ def test_a_report_path_over_the_input_is_refused_even_with_force(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
     original = tone_wav.read_bytes()
-    result = run_quiet(runner, "quantize", tone_wav, "-o", tmp_path / "x.wav",
-                       "--report", tone_wav, "--force")
+    result = run_quiet(
+        runner,
+        "quantize",
+        tone_wav,
+        "-o",
+        tmp_path / "x.wav",
+        "--report",
+        tone_wav,
+        "--force",
+    )
     assert_one_error_line(result)
     assert tone_wav.read_bytes() == original
     assert files_in(tmp_path) == {"tone.wav"}
@@ -934,23 +1169,37 @@ def test_batch_with_a_bad_file_in_the_middle_processes_the_others(
     c = wav_file(tmp_path, tone(500.0), 8000, name="c.wav")
     out = tmp_path / "out"
     out.mkdir()
-    result = run_quiet(runner, "quantize", a, tmp_path / "b.wav", c, "--out-dir", out,
-                       "--no-plot")
+    result = run_quiet(
+        runner, "quantize", a, tmp_path / "b.wav", c, "--out-dir", out, "--no-plot"
+    )
     assert result.exit_code == 1
     assert "Traceback" not in result.stderr
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
     assert len(errors) == 1 and "b.wav" in errors[0]
     assert "2 files quantized, 1 failed" in result.stderr.splitlines()[-1]
-    assert files_in(out) == {"a.uniform-8bit.wav", "a.uniform-8bit.json",
-                             "c.uniform-8bit.wav", "c.uniform-8bit.json"}
+    assert files_in(out) == {
+        "a.uniform-8bit.wav",
+        "a.uniform-8bit.json",
+        "c.uniform-8bit.wav",
+        "c.uniform-8bit.json",
+    }
 
 
 def test_failure_after_some_blocks_leaves_no_partial_output(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
     src = _nan_wav(tmp_path, tone_wav, float("nan"))  # NaN at frame 4321
-    result = run_quiet(runner, "quantize", src, "-o", tmp_path / "x.wav",
-                       "--error-out", tmp_path / "e.wav", "--blocksize", "100")
+    result = run_quiet(
+        runner,
+        "quantize",
+        src,
+        "-o",
+        tmp_path / "x.wav",
+        "--error-out",
+        tmp_path / "e.wav",
+        "--blocksize",
+        "100",
+    )
     assert_one_error_line(result, "bad.wav")
     assert "4321" in result.stderr
     assert files_in(tmp_path) == {"bad.wav"}
@@ -975,11 +1224,14 @@ def test_one_frame_input_is_processed_with_a_plot(
 def test_float_samples_beyond_full_scale_are_clipped_and_counted(
     tmp_path: Path, runner: CliRunner, wav_file: Any
 ) -> None:
-    x = np.array([[0.0, 1.5], [1.0, -1.0], [-1.2, 0.99], [3.0, -0.5], [0.2, -1.01]],
-                 dtype=np.float32)
+    x = np.array(
+        [[0.0, 1.5], [1.0, -1.0], [-1.2, 0.99], [3.0, -0.5], [0.2, -1.01]],
+        dtype=np.float32,
+    )
     src = wav_file(tmp_path, x, 8000, name="hot.wav", subtype="FLOAT")
-    result = run(runner, "quantize", src, "-b", "8", "-o", tmp_path / "x.wav",
-                 "--no-plot")
+    result = run(
+        runner, "quantize", src, "-b", "8", "-o", tmp_path / "x.wav", "--no-plot"
+    )
     assert result.exit_code == 0, result.stderr
     x64, _ = read2d(src)
     y, _ = read2d(tmp_path / "x.wav")
@@ -999,8 +1251,9 @@ def test_8_24_and_32_bit_pcm_inputs_are_processed(
     tmp_path: Path, runner: CliRunner, noise: Any, wav_file: Any, subtype: str
 ) -> None:
     src = wav_file(tmp_path, noise(frames=2000), 22050, subtype=subtype)
-    result = run(runner, "quantize", src, "-b", "6", "-o", tmp_path / "x.wav",
-                 "--no-plot", "-q")
+    result = run(
+        runner, "quantize", src, "-b", "6", "-o", tmp_path / "x.wav", "--no-plot", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     x, _ = read2d(src)
     y, _ = read2d(tmp_path / "x.wav")
@@ -1010,17 +1263,34 @@ def test_8_24_and_32_bit_pcm_inputs_are_processed(
     assert_metrics(report, x, y)
 
 
-@pytest.mark.parametrize(("name", "fmt", "subtype"),
-                         [("in.flac", "FLAC", "PCM_16"), ("in.aiff", "AIFF", "PCM_16"),
-                          ("in.ogg", "OGG", "VORBIS")])
+@pytest.mark.parametrize(
+    ("name", "fmt", "subtype"),
+    [
+        ("in.flac", "FLAC", "PCM_16"),
+        ("in.aiff", "AIFF", "PCM_16"),
+        ("in.ogg", "OGG", "VORBIS"),
+    ],
+)
 def test_flac_aiff_and_ogg_inputs_are_processed(
-    tmp_path: Path, runner: CliRunner, tone: Any, wav_file: Any, name: str, fmt: str,
+    tmp_path: Path,
+    runner: CliRunner,
+    tone: Any,
+    wav_file: Any,
+    name: str,
+    fmt: str,
     subtype: str,
 ) -> None:
-    src = wav_file(tmp_path, tone(440.0, rate=16000, frames=3200), 16000, name=name,
-                   subtype=subtype, format=fmt)
-    result = run(runner, "quantize", src, "-b", "8", "-o", tmp_path / "x.wav",
-                 "--no-plot", "-q")
+    src = wav_file(
+        tmp_path,
+        tone(440.0, rate=16000, frames=3200),
+        16000,
+        name=name,
+        subtype=subtype,
+        format=fmt,
+    )
+    result = run(
+        runner, "quantize", src, "-b", "8", "-o", tmp_path / "x.wav", "--no-plot", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     x, _ = read2d(src)
     y, _ = read2d(tmp_path / "x.wav")

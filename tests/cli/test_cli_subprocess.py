@@ -31,7 +31,11 @@ GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 def adcsim(*args: Any, stdin: bytes = b"", cwd: Path | None = None) -> Any:
     return subprocess.run(
         [sys.executable, "-m", "adcsim", *[str(a) for a in args]],
-        input=stdin, capture_output=True, cwd=cwd, env=ENV, timeout=120,
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=120,
     )
 
 
@@ -45,19 +49,42 @@ def pcm_bytes(codes: np.ndarray, bits: int) -> bytes:
 
 
 def wav_stream(
-    payload: bytes, *, rate: int, channels: int, bits: int, tag: int = PCM,
-    data_size: int = 0xFFFFFFFF, riff_size: int = 0xFFFFFFFF,
-    extensible: bool = False, extra_chunk: bytes = b"",
+    payload: bytes,
+    *,
+    rate: int,
+    channels: int,
+    bits: int,
+    tag: int = PCM,
+    data_size: int = 0xFFFFFFFF,
+    riff_size: int = 0xFFFFFFFF,
+    extensible: bool = False,
+    extra_chunk: bytes = b"",
 ) -> bytes:
     """A WAV stream: RIFF header, fmt (plain or extensible), optional chunk, data."""
     align = channels * bits // 8
-    fmt = struct.pack("<HHIIHH", EXTENSIBLE if extensible else tag, channels, rate,
-                      rate * align, align, bits)
+    fmt = struct.pack(
+        "<HHIIHH",
+        EXTENSIBLE if extensible else tag,
+        channels,
+        rate,
+        rate * align,
+        align,
+        bits,
+    )
     if extensible:
         fmt += struct.pack("<HHI", 22, bits, 0) + struct.pack("<H", tag) + GUID_TAIL
-    return (b"RIFF" + struct.pack("<I", riff_size) + b"WAVE"
-            + b"fmt " + struct.pack("<I", len(fmt)) + fmt + extra_chunk
-            + b"data" + struct.pack("<I", data_size) + payload)
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff_size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + extra_chunk
+        + b"data"
+        + struct.pack("<I", data_size)
+        + payload
+    )
 
 
 def parse_wav(data: bytes) -> tuple[dict[str, int], np.ndarray]:
@@ -65,13 +92,13 @@ def parse_wav(data: bytes) -> tuple[dict[str, int], np.ndarray]:
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
     pos, fmt = 12, {}
     while True:
-        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         pos += 8
         if cid == b"data":
-            body = data[pos:] if size == 0xFFFFFFFF else data[pos:pos + size]
+            body = data[pos:] if size == 0xFFFFFFFF else data[pos : pos + size]
             break
         if cid == b"fmt ":
-            tag, ch, rate, _, _, bits = struct.unpack("<HHIIHH", data[pos:pos + 16])
+            tag, ch, rate, _, _, bits = struct.unpack("<HHIIHH", data[pos : pos + 16])
             fmt = {"tag": tag, "channels": ch, "rate": rate, "bits": bits}
         pos += size + (size & 1)
     bits = fmt["bits"]
@@ -82,8 +109,12 @@ def parse_wav(data: bytes) -> tuple[dict[str, int], np.ndarray]:
         ints = np.frombuffer(body, dtype=np.uint8).astype(np.int64) - 128
     else:
         n = bits // 8
-        ints = np.array([int.from_bytes(body[i:i + n], "little", signed=True)
-                         for i in range(0, len(body) - len(body) % n, n)])
+        ints = np.array(
+            [
+                int.from_bytes(body[i : i + n], "little", signed=True)
+                for i in range(0, len(body) - len(body) % n, n)
+            ]
+        )
     return fmt, (ints / 2.0 ** (bits - 1)).reshape(-1, fmt["channels"])
 
 
@@ -100,7 +131,9 @@ def error_lines(stderr: bytes) -> list[str]:
 def codes16() -> np.ndarray:
     """0.25 s of a stereo 16-bit signal (two sines), as integer codes."""
     t = np.arange(2000) / 8000
-    x = np.stack([0.6 * np.sin(2 * np.pi * 440 * t), 0.3 * np.cos(2 * np.pi * 97 * t)], 1)
+    x = np.stack(
+        [0.6 * np.sin(2 * np.pi * 440 * t), 0.3 * np.cos(2 * np.pi * 97 * t)], 1
+    )
     return np.round(x * 32767).astype(np.int64)
 
 
@@ -131,9 +164,16 @@ def test_pipe_in_as_sox_writes_it_with_its_magic_length(bits: int) -> None:
     magic = 0x7FFFF000 // align * align
     # sox writes WAVE_FORMAT_EXTENSIBLE and a fact chunk beyond 16 bits or 2 channels
     fact = b"fact" + struct.pack("<II", 4, magic // align)
-    stream = wav_stream(pcm_bytes(codes, bits), rate=11025, channels=3, bits=bits,
-                        data_size=magic, riff_size=magic + 72, extensible=True,
-                        extra_chunk=fact)
+    stream = wav_stream(
+        pcm_bytes(codes, bits),
+        rate=11025,
+        channels=3,
+        bits=bits,
+        data_size=magic,
+        riff_size=magic + 72,
+        extensible=True,
+        extra_chunk=fact,
+    )
     proc = adcsim("quantize", "-", "-b", "10", "-o", "-", "-q", stdin=stream)
     assert proc.returncode == 0, proc.stderr.decode()
     fmt, y = parse_wav(proc.stdout)
@@ -145,8 +185,18 @@ def test_pipe_in_to_files_records_the_hash_of_the_bytes_read(
     tmp_path: Path, codes16: np.ndarray
 ) -> None:
     stream = wav_stream(pcm_bytes(codes16, 16), rate=8000, channels=2, bits=16)
-    proc = adcsim("quantize", "-", "-b", "6", "--out-dir", tmp_path, "--no-plot",
-                  "--report", tmp_path / "r.json", stdin=stream)
+    proc = adcsim(
+        "quantize",
+        "-",
+        "-b",
+        "6",
+        "--out-dir",
+        tmp_path,
+        "--no-plot",
+        "--report",
+        tmp_path / "r.json",
+        stdin=stream,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["provenance"]["input_sha256"] == hashlib.sha256(stream).hexdigest()
@@ -155,8 +205,10 @@ def test_pipe_in_to_files_records_the_hash_of_the_bytes_read(
     if not out.is_absolute():
         out = tmp_path / out.name
     assert out.parent == tmp_path and out.suffix == ".wav"
-    assert report["provenance"]["output_sha256"] == hashlib.sha256(
-        out.read_bytes()).hexdigest()
+    assert (
+        report["provenance"]["output_sha256"]
+        == hashlib.sha256(out.read_bytes()).hexdigest()
+    )
     y, _ = sf.read(str(out), always_2d=True)
     np.testing.assert_array_equal(y, ref_uniform(codes16 / 32768, 6))
     assert "quantize - -b 6" in report["provenance"]["command_line"]
@@ -178,8 +230,14 @@ def test_stream_shorter_than_its_declared_size_is_an_error(
     tmp_path: Path, codes16: np.ndarray
 ) -> None:
     payload = pcm_bytes(codes16, 16)
-    stream = wav_stream(payload[:3000], rate=8000, channels=2, bits=16,
-                        data_size=len(payload), riff_size=len(payload) + 36)
+    stream = wav_stream(
+        payload[:3000],
+        rate=8000,
+        channels=2,
+        bits=16,
+        data_size=len(payload),
+        riff_size=len(payload) + 36,
+    )
     proc = adcsim("quantize", "-", "--out-dir", tmp_path, "-q", stdin=stream)
     assert proc.returncode == 1
     assert b"Traceback" not in proc.stderr
@@ -189,7 +247,9 @@ def test_stream_shorter_than_its_declared_size_is_an_error(
 
 
 @pytest.mark.parametrize("data", [b"", b"hello, not a wav stream", b"RIFF\x00\x00"])
-def test_stdin_that_is_not_a_wav_stream_is_an_error(tmp_path: Path, data: bytes) -> None:
+def test_stdin_that_is_not_a_wav_stream_is_an_error(
+    tmp_path: Path, data: bytes
+) -> None:
     proc = adcsim("quantize", "-", "--out-dir", tmp_path, "-q", stdin=data)
     assert proc.returncode == 1
     assert b"Traceback" not in proc.stderr
@@ -220,12 +280,23 @@ def test_exit_codes_0_1_2_and_no_traceback(tmp_path: Path) -> None:
 def test_report_dash_writes_json_lines_on_stdout(tmp_path: Path) -> None:
     for name in ("a.wav", "b.wav"):
         sf.write(str(tmp_path / name), np.linspace(-0.5, 0.5, 800), 8000)
-    proc = adcsim("quantize", tmp_path / "a.wav", tmp_path / "b.wav", "--out-dir",
-                  tmp_path, "--report", "-", "--no-plot", "-q")
+    proc = adcsim(
+        "quantize",
+        tmp_path / "a.wav",
+        tmp_path / "b.wav",
+        "--out-dir",
+        tmp_path,
+        "--report",
+        "-",
+        "--no-plot",
+        "-q",
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     lines = proc.stdout.decode().splitlines()
     assert [json.loads(line)["input"]["path"] for line in lines] == [
-        str(tmp_path / "a.wav"), str(tmp_path / "b.wav")]
+        str(tmp_path / "a.wav"),
+        str(tmp_path / "b.wav"),
+    ]
 
 
 def test_version_and_help_run_as_a_process() -> None:
@@ -242,9 +313,23 @@ def test_a_closed_stdout_pipe_ends_without_a_traceback(tmp_path: Path) -> None:
     src = tmp_path / "long.wav"
     sf.write(str(src), np.zeros((200_000, 2)), 8000, subtype="PCM_16")
     with subprocess.Popen(
-        [sys.executable, "-m", "adcsim", "quantize", str(src), "-b", "16", "-o", "-",
-         "-q", "--blocksize", "1024"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+        [
+            sys.executable,
+            "-m",
+            "adcsim",
+            "quantize",
+            str(src),
+            "-b",
+            "16",
+            "-o",
+            "-",
+            "-q",
+            "--blocksize",
+            "1024",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.read(100)

@@ -11,8 +11,9 @@ from adcsim.quantizers import SCHEMES, make_quantizer
 
 # Lloyd-Max needs a designed codebook; it has its own property tests.
 SIMPLE = sorted(name for name in SCHEMES if name != "lloydmax")
-signals = arrays(np.float64, st.integers(1, 200),
-                 elements=st.floats(-1.5, 1.5, allow_nan=False))
+signals = arrays(
+    np.float64, st.integers(1, 200), elements=st.floats(-1.5, 1.5, allow_nan=False)
+)
 
 
 def _make(scheme: str, bits: int):

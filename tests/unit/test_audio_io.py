@@ -28,17 +28,24 @@ def pyround_codes(y: np.ndarray, bits: int) -> np.ndarray:
 # --- containers ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("subtype", "bits"), [("PCM_U8", 8), ("PCM_S8", 8),
-                                               ("PCM_16", 16), ("PCM_24", 24),
-                                               ("PCM_32", 32)])
+@pytest.mark.parametrize(
+    ("subtype", "bits"),
+    [("PCM_U8", 8), ("PCM_S8", 8), ("PCM_16", 16), ("PCM_24", 24), ("PCM_32", 32)],
+)
 def test_container_rounds_half_to_even_and_libsndfile_reads_the_same(
     tmp_path: Path, subtype: str, bits: int
 ) -> None:
     scale = 2.0 ** (bits - 1)
     k = np.array([-scale, -3, -2, -1, 0, 1, 2, 3, scale - 2, scale - 1])
     # ties, just below and above ties, and beyond full scale
-    y = np.concatenate([(k + 0.5) / scale, (k + 0.4999) / scale, (k + 0.5001) / scale,
-                        [-1.5, -1.0, 0.999999999, 1.0, 2.0]]).reshape(-1, 1)
+    y = np.concatenate(
+        [
+            (k + 0.5) / scale,
+            (k + 0.4999) / scale,
+            (k + 0.5001) / scale,
+            [-1.5, -1.0, 0.999999999, 1.0, 2.0],
+        ]
+    ).reshape(-1, 1)
     fmt = "FLAC" if subtype in ("PCM_S8",) else "WAV"
     path = tmp_path / f"c.{fmt.lower()}"
     writer = audio_io.AudioWriter(str(path), rate=8000, channels=1, subtype=subtype)
@@ -69,10 +76,19 @@ def test_float_container_reports_float32_values() -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "grid_bits", "expected"),
-    [("WAV", 1, "PCM_U8"), ("WAV", 8, "PCM_U8"), ("WAV", 9, "PCM_16"),
-     ("WAV", 16, "PCM_16"), ("WAV", 17, "PCM_24"), ("WAV", 25, "PCM_32"),
-     ("WAV", None, "FLOAT"), ("FLAC", 8, "PCM_S8"), ("FLAC", 20, "PCM_24"),
-     ("AIFF", 8, "PCM_S8"), ("AIFF", None, "FLOAT")],
+    [
+        ("WAV", 1, "PCM_U8"),
+        ("WAV", 8, "PCM_U8"),
+        ("WAV", 9, "PCM_16"),
+        ("WAV", 16, "PCM_16"),
+        ("WAV", 17, "PCM_24"),
+        ("WAV", 25, "PCM_32"),
+        ("WAV", None, "FLOAT"),
+        ("FLAC", 8, "PCM_S8"),
+        ("FLAC", 20, "PCM_24"),
+        ("AIFF", 8, "PCM_S8"),
+        ("AIFF", None, "FLOAT"),
+    ],
 )
 def test_choose_subtype_is_the_smallest_standard_exact_container(
     fmt: str, grid_bits: int | None, expected: str
@@ -106,7 +122,12 @@ def test_blocks_concatenate_to_what_libsndfile_reads(
     want, _ = sf.read(str(path), dtype="float64", always_2d=True)
     np.testing.assert_array_equal(np.concatenate(blocks), want)
     assert (info.rate, info.channels, info.frames, info.subtype, info.bits) == (
-        16000, 3, 2500, "PCM_24", 24)
+        16000,
+        3,
+        2500,
+        "PCM_24",
+        24,
+    )
 
 
 def test_reader_reads_a_stdin_stream(noise: Any) -> None:
@@ -129,26 +150,39 @@ def _make(tmp_path: Path, kind: str, tone_wav: Path) -> Path:
         return tmp_path / "d.wav"
     path = tmp_path / f"{kind}.wav"
     data = tone_wav.read_bytes()
-    contents = {"empty": b"", "text": b"not audio at all\n", "header only": data[:44],
-                "truncated": data[: len(data) // 2], "odd cut": data[:-1]}
+    contents = {
+        "empty": b"",
+        "text": b"not audio at all\n",
+        "header only": data[:44],
+        "truncated": data[: len(data) // 2],
+        "odd cut": data[:-1],
+    }
     path.write_bytes(contents[kind])
     return path
 
 
 @pytest.mark.parametrize(
     ("kind", "match"),
-    [("missing", "no such file"), ("directory", "is a directory"),
-     ("empty", "empty"), ("text", "cannot read"), ("header only", "cannot read"),
-     ("truncated", "truncated"), ("odd cut", "truncated")],
+    [
+        ("missing", "no such file"),
+        ("directory", "is a directory"),
+        ("empty", "empty"),
+        ("text", "cannot read"),
+        ("header only", "cannot read"),
+        ("truncated", "truncated"),
+        ("odd cut", "truncated"),
+    ],
 )
 def test_bad_inputs_raise_one_line_naming_the_file(
     tmp_path: Path, tone: Any, wav_file: Any, kind: str, match: str
 ) -> None:
     tone_wav = wav_file(tmp_path, tone(440.0), 8000, name="tone.wav")
     path = _make(tmp_path, kind, tone_wav)
-    with pytest.raises(AdcsimError, match=match) as info:
-        with audio_io.AudioReader(str(path)) as reader:
-            list(reader.blocks())
+    with (
+        pytest.raises(AdcsimError, match=match) as info,
+        audio_io.AudioReader(str(path)) as reader,
+    ):
+        list(reader.blocks())
     assert path.name in str(info.value) and "\n" not in str(info.value)
 
 
@@ -170,7 +204,7 @@ def test_a_wav_with_sox_magic_length_is_read_to_its_end(
     path = wav_file(tmp_path, tone(440.0), 8000, name="sox.wav")
     data = bytearray(path.read_bytes())
     pos = data.index(b"data")
-    data[pos + 4:pos + 8] = (0x7FFFF000 // 2 * 2).to_bytes(4, "little")
+    data[pos + 4 : pos + 8] = (0x7FFFF000 // 2 * 2).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     x, info = audio_io.read(str(path))
     assert x.shape == (4800, 1)
@@ -191,7 +225,7 @@ def test_non_finite_float_samples_are_refused_with_their_frame(
 
 
 def test_check_output_path_refuses_inputs_existing_files_and_missing_dirs(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     src = tmp_path / "in.wav"
     src.write_bytes(b"x")
@@ -239,8 +273,9 @@ def test_atomic_file_in_an_uncreatable_place_is_an_adcsim_error(tmp_path: Path) 
 
 
 def test_discarded_writer_leaves_nothing(tmp_path: Path) -> None:
-    writer = audio_io.AudioWriter(str(tmp_path / "x.flac"), rate=8000, channels=2,
-                                  subtype="PCM_16")
+    writer = audio_io.AudioWriter(
+        str(tmp_path / "x.flac"), rate=8000, channels=2, subtype="PCM_16"
+    )
     writer.write(np.zeros((100, 2)))
     writer.discard()
     assert list(tmp_path.iterdir()) == []
@@ -249,8 +284,9 @@ def test_discarded_writer_leaves_nothing(tmp_path: Path) -> None:
 def test_stdout_writer_streams_a_wav_libsndfile_reads(noise: Any) -> None:
     x = noise(frames=300, channels=2)
     out = io.BytesIO()
-    writer = audio_io.AudioWriter("-", rate=8000, channels=2, subtype="PCM_24",
-                                  stdout=out)  # type: ignore[arg-type]
+    writer = audio_io.AudioWriter(
+        "-", rate=8000, channels=2, subtype="PCM_24", stdout=out
+    )  # type: ignore[arg-type]
     written = np.concatenate([writer.write(x[:100]), writer.write(x[100:])])
     writer.commit()
     back, rate = sf.read(io.BytesIO(out.getvalue()), dtype="float64", always_2d=True)

@@ -38,7 +38,9 @@ def test_midrise_and_floor_match_their_formulas(bits):
     x = _signal()
     d = 2.0 / 2**bits
     k = np.clip(np.floor(x / d), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
-    np.testing.assert_array_equal(MidriseQuantizer(bits=bits).quantize(x), (k + 0.5) * d)
+    np.testing.assert_array_equal(
+        MidriseQuantizer(bits=bits).quantize(x), (k + 0.5) * d
+    )
     np.testing.assert_array_equal(FloorQuantizer(bits=bits).quantize(x), k * d)
 
 

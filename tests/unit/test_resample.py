@@ -23,9 +23,12 @@ def _trim(x, rate):
 
 
 @pytest.mark.parametrize(
-    ("in_rate", "out_rate"), [(48000, 16000), (44100, 8000), (16000, 44100), (44100, 48000)]
+    ("in_rate", "out_rate"),
+    [(48000, 16000), (44100, 8000), (16000, 44100), (44100, 48000)],
 )
-def test_tones_up_to_60_percent_of_new_nyquist_are_within_90_db_of_ideal(in_rate, out_rate):
+def test_tones_up_to_60_percent_of_new_nyquist_are_within_90_db_of_ideal(
+    in_rate, out_rate
+):
     nyquist = min(in_rate, out_rate) / 2
     for fraction in (0.1, 0.35, 0.6):
         freq = fraction * nyquist
@@ -33,7 +36,9 @@ def test_tones_up_to_60_percent_of_new_nyquist_are_within_90_db_of_ideal(in_rate
         ideal = _sine(freq, out_rate)
         n = min(len(y), len(ideal))
         err = _trim(y[:n] - ideal[:n], out_rate)
-        ratio_db = 10 * np.log10(np.mean(_trim(ideal[:n], out_rate) ** 2) / np.mean(err**2))
+        ratio_db = 10 * np.log10(
+            np.mean(_trim(ideal[:n], out_rate) ** 2) / np.mean(err**2)
+        )
         assert ratio_db >= 90, (freq, ratio_db)
 
 

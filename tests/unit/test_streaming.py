@@ -17,7 +17,9 @@ from adcsim.pipeline import plan_outputs, process_file
     "config",
     [
         QuantizeConfig(bits=8),
-        QuantizeConfig(bits=6, scheme="mulaw", params={"mu": 255.0}, dither="tpdf", seed=3),
+        QuantizeConfig(
+            bits=6, scheme="mulaw", params={"mu": 255.0}, dither="tpdf", seed=3
+        ),
         QuantizeConfig(bits=10, rate=16000, dither="rpdf", seed=1),
     ],
     ids=["uniform", "mulaw-tpdf", "resample-rpdf"],
@@ -35,8 +37,11 @@ def test_any_blocksize_gives_the_same_audio_and_report(tmp_path, config):
         paths = plan_outputs(str(src), cfg, output=out, no_plot=True)
         process_file(str(src), cfg, paths)
         report = json.loads((tmp_path / f"out{blocksize}.json").read_text())
-        outputs[blocksize] = ((tmp_path / f"out{blocksize}.wav").read_bytes(),
-                              report["metrics"], report["channels"])
+        outputs[blocksize] = (
+            (tmp_path / f"out{blocksize}.wav").read_bytes(),
+            report["metrics"],
+            report["channels"],
+        )
     first_audio, first_metrics, first_channels = outputs.pop(65536)
     for audio, metrics, channels in outputs.values():
         assert audio == first_audio  # bit for bit

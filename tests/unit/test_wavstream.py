@@ -24,7 +24,7 @@ class OneByteAtATime(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         n = self.chunk if size < 0 else min(size, self.chunk)
-        out = self.data[self.pos:self.pos + n]
+        out = self.data[self.pos : self.pos + n]
         self.pos += len(out)
         return out
 
@@ -38,26 +38,32 @@ def soundfile_wav(data: np.ndarray, rate: int, subtype: str) -> bytes:
 def with_unknown_sizes(wav: bytes) -> bytes:
     """Overwrite the RIFF and data sizes with 0xFFFFFFFF, as a pipe writer does."""
     pos = wav.index(b"data")
-    size = struct.unpack("<I", wav[pos + 4:pos + 8])[0]
-    out = bytearray(wav[:pos + 8 + size])  # no pad byte, no trailing chunk
+    size = struct.unpack("<I", wav[pos + 4 : pos + 8])[0]
+    out = bytearray(wav[: pos + 8 + size])  # no pad byte, no trailing chunk
     out[4:8] = b"\xff\xff\xff\xff"
-    out[pos + 4:pos + 8] = b"\xff\xff\xff\xff"
+    out[pos + 4 : pos + 8] = b"\xff\xff\xff\xff"
     return bytes(out)
 
 
-def read_all(data: bytes, blocksize: int = 100) -> tuple[wavstream.WavFormat, np.ndarray]:
+def read_all(
+    data: bytes, blocksize: int = 100
+) -> tuple[wavstream.WavFormat, np.ndarray]:
     stream = OneByteAtATime(data)
     fmt = wavstream.read_header(stream)  # type: ignore[arg-type]
     blocks = list(wavstream.read_blocks(stream, fmt, blocksize))  # type: ignore[arg-type]
     return fmt, np.concatenate(blocks)
 
 
-@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT",
-                                     "DOUBLE"])
+@pytest.mark.parametrize(
+    "subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"]
+)
 @pytest.mark.parametrize("channels", [1, 2, 6])
 @pytest.mark.parametrize("unknown", [False, True])
 def test_streams_decode_like_libsndfile(
-    noise, subtype: str, channels: int, unknown: bool  # type: ignore[no-untyped-def]
+    noise,
+    subtype: str,
+    channels: int,
+    unknown: bool,  # type: ignore[no-untyped-def]
 ) -> None:
     x = noise(frames=777, channels=channels, amplitude=0.99)
     wav = soundfile_wav(x, 22050, subtype)
@@ -81,7 +87,9 @@ def test_a_stream_shorter_than_declared_is_truncated(noise) -> None:  # type: ig
 
 
 def test_an_unknown_size_stream_drops_a_partial_last_frame(noise) -> None:  # type: ignore[no-untyped-def]
-    wav = with_unknown_sizes(soundfile_wav(noise(frames=50, channels=2), 8000, "PCM_16"))
+    wav = with_unknown_sizes(
+        soundfile_wav(noise(frames=50, channels=2), 8000, "PCM_16")
+    )
     _, got = read_all(wav[:-3])
     assert got.shape == (49, 2)
 
@@ -99,11 +107,22 @@ def test_sox_magic_length_means_unknown(channels: int) -> None:
 def test_chunks_before_data_are_skipped_with_their_pad_byte() -> None:
     fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
     samples = np.array([0, 16384, -32768, 32767], dtype="<i2").tobytes()
-    data = (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE"
-            + b"LIST" + struct.pack("<I", 3) + b"abc\x00"  # odd size, padded
-            + b"fmt " + struct.pack("<I", 16) + fmt
-            + b"junk" + struct.pack("<I", 0)  # an empty chunk is valid
-            + b"data" + struct.pack("<I", len(samples)) + samples)
+    data = (
+        b"RIFF"
+        + struct.pack("<I", 0xFFFFFFFF)
+        + b"WAVE"
+        + b"LIST"
+        + struct.pack("<I", 3)
+        + b"abc\x00"  # odd size, padded
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"junk"
+        + struct.pack("<I", 0)  # an empty chunk is valid
+        + b"data"
+        + struct.pack("<I", len(samples))
+        + samples
+    )
     _, got = read_all(data)
     np.testing.assert_array_equal(got.ravel(), [0, 0.5, -1, 32767 / 32768])
 
@@ -115,9 +134,12 @@ def test_chunks_before_data_are_skipped_with_their_pad_byte() -> None:
         (b"RIFF\x10\x00\x00\x00AIFF", "not a WAV"),
         (b"RIFF\xff\xff\xff\xffWAVE", "ends before"),
         (b"RIFF\xff\xff\xff\xffWAVEdata\xff\xff\xff\xff", "no fmt chunk"),
-        (b"RIFF\xff\xff\xff\xffWAVEfmt \x10\x00\x00\x00"
-         + struct.pack("<HHIIHH", 2, 1, 8000, 4000, 1, 4) + b"data\0\0\0\0",
-         "unsupported"),
+        (
+            b"RIFF\xff\xff\xff\xffWAVEfmt \x10\x00\x00\x00"
+            + struct.pack("<HHIIHH", 2, 1, 8000, 4000, 1, 4)
+            + b"data\0\0\0\0",
+            "unsupported",
+        ),
     ],
 )
 def test_bad_streams_raise_one_line_errors(data: bytes, match: str) -> None:
@@ -130,8 +152,9 @@ def test_bad_streams_raise_one_line_errors(data: bytes, match: str) -> None:
 def test_written_streams_read_back_in_libsndfile(bits: int) -> None:
     lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     ints = np.array([[lo, hi], [0, -1], [1, lo + 1], [hi - 1, 0]], dtype=np.int32)
-    stream = (wavstream.header_bytes(16000, 2, bits, False)
-              + wavstream.encode_samples(ints, bits))
+    stream = wavstream.header_bytes(16000, 2, bits, False) + wavstream.encode_samples(
+        ints, bits
+    )
     assert len(wavstream.header_bytes(16000, 2, bits, False)) == 44
     got, rate = sf.read(io.BytesIO(stream), dtype="float64", always_2d=True)
     assert rate == 16000
