@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Literal
 
 import numpy as np
 import soundfile as sf
@@ -34,7 +34,7 @@ BLOCKSIZE = 65536
 #: Container bits of the integer PCM subtypes.
 PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
 FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
-G711_SUBTYPES = {"ULAW": "mulaw", "ALAW": "alaw"}
+G711_SUBTYPES: dict[str, Literal["mulaw", "alaw"]] = {"ULAW": "mulaw", "ALAW": "alaw"}
 _UNSIGNED_8_FORMATS = ("WAV", "WAVEX", "RF64", "W64")
 _EXTENSION_FORMATS = {"aif": "AIFF", "aiff": "AIFF", "aifc": "AIFF", "oga": "OGG"}
 
@@ -288,7 +288,9 @@ def choose_subtype(fmt: str, grid_bits: int | None) -> str:
     if grid_bits is not None:
         # 8-bit WAV is unsigned by definition; AIFF (and FLAC) store it signed,
         # and their unsigned variant is a non-standard extension.
-        eight = ("PCM_U8", "PCM_S8") if fmt in _UNSIGNED_8_FORMATS else ("PCM_S8",)
+        eight: tuple[str, ...] = ("PCM_S8",)
+        if fmt in _UNSIGNED_8_FORMATS:
+            eight = ("PCM_U8", "PCM_S8")
         for subtype in (*eight, "PCM_16", "PCM_24", "PCM_32"):
             if PCM_BITS[subtype] >= grid_bits and sf.check_format(fmt, subtype):
                 return subtype

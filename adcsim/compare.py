@@ -100,6 +100,74 @@ def _overlap(
     return r[:n], t[:n]
 
 
+def align_pair(
+    ref: ArrayLike,
+    test: ArrayLike,
+    *,
+    trim: bool = False,
+    align: bool = False,
+    gain_match: bool = False,
+    max_delay_frames: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, Any]]:
+    """The pair `compare` measures: trimmed, delay-aligned, gain-matched.
+
+    Parameters are those of `compare`.
+
+    Returns
+    -------
+    ref, test : ndarray of float64, (frames, channels)
+        The compared frames; ``test`` divided by the matched gain.
+    found : dict
+        ``delay_frames`` (with ``align``), ``gain`` and ``gain_db`` (with
+        ``gain_match``).
+
+    Raises
+    ------
+    AdcsimError
+        As `compare`.
+
+    Examples
+    --------
+    >>> r, t, found = align_pair(np.arange(1.0, 9.0), 2 * np.arange(1.0, 9.0),
+    ...                          gain_match=True)
+    >>> found["gain"], bool(np.array_equal(r, t))
+    (2.0, True)
+    """
+    r = _as_block(ref, "ref")
+    t = _as_block(test, "test")
+    if r.shape[1] != t.shape[1]:
+        raise AdcsimError(
+            f"compare: ref has {r.shape[1]} channels, test has {t.shape[1]}"
+        )
+    if r.shape[0] != t.shape[0]:
+        if not trim:
+            raise AdcsimError(
+                f"compare: ref has {r.shape[0]} frames, test has {t.shape[0]} "
+                "(use trim to compare the common length)"
+            )
+        n = min(r.shape[0], t.shape[0])
+        r, t = r[:n], t[:n]
+    extra: dict[str, Any] = {}
+    if align:
+        delay = find_delay(r, t, max_delay_frames=max_delay_frames)
+        r, t = _overlap(r, t, delay)
+        if r.shape[0] == 0:
+            raise AdcsimError(f"compare: no overlap left after delay_frames={delay}")
+        extra["delay_frames"] = delay
+    if gain_match:
+        power = float(np.einsum("ij,ij->", r, r))
+        gain = float(np.einsum("ij,ij->", r, t)) / power if power > 0 else math.nan
+        if not gain > 0:
+            raise AdcsimError(
+                f"compare: gain={gain:.6g} is not positive; cannot match the gain "
+                "(silent or uncorrelated reference)"
+            )
+        t = t / gain
+        extra["gain"] = gain
+        extra["gain_db"] = 20.0 * math.log10(gain)
+    return r, t, extra
+
+
 def compare(
     ref: ArrayLike,
     test: ArrayLike,
@@ -164,38 +232,14 @@ def compare(
     >>> m["max_abs_error"] < 1e-12
     True
     """
-    r = _as_block(ref, "ref")
-    t = _as_block(test, "test")
-    if r.shape[1] != t.shape[1]:
-        raise AdcsimError(
-            f"compare: ref has {r.shape[1]} channels, test has {t.shape[1]}"
-        )
-    if r.shape[0] != t.shape[0]:
-        if not trim:
-            raise AdcsimError(
-                f"compare: ref has {r.shape[0]} frames, test has {t.shape[0]} "
-                "(use trim to compare the common length)"
-            )
-        n = min(r.shape[0], t.shape[0])
-        r, t = r[:n], t[:n]
-    extra: dict[str, Any] = {}
-    if align:
-        delay = find_delay(r, t, max_delay_frames=max_delay_frames)
-        r, t = _overlap(r, t, delay)
-        if r.shape[0] == 0:
-            raise AdcsimError(f"compare: no overlap left after delay_frames={delay}")
-        extra["delay_frames"] = delay
-    if gain_match:
-        power = float(np.einsum("ij,ij->", r, r))
-        gain = float(np.einsum("ij,ij->", r, t)) / power if power > 0 else math.nan
-        if not gain > 0:
-            raise AdcsimError(
-                f"compare: gain={gain:.6g} is not positive; cannot match the gain "
-                "(silent or uncorrelated reference)"
-            )
-        t = t / gain
-        extra["gain"] = gain
-        extra["gain_db"] = 20.0 * math.log10(gain)
+    r, t, extra = align_pair(
+        ref,
+        test,
+        trim=trim,
+        align=align,
+        gain_match=gain_match,
+        max_delay_frames=max_delay_frames,
+    )
     errors = measure(r, t)
     per_channel_errors = errors.pop("channels")
     pooled, per_channel_tone = tone_metrics_channels(t, rate, reference=r)
@@ -220,6 +264,44 @@ def _info(path: str, info: Any) -> dict[str, Any]:
         "format": info.format,
         "subtype": info.subtype,
     }
+
+
+def load_pair(
+    ref_path: str, test_path: str, *, trim: bool = False
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Any, Any]:
+    """Read two files to compare, checking rates, channels and lengths.
+
+    Returns
+    -------
+    ref, test : ndarray of float64, (frames, channels)
+    ref_info, test_info : adcsim.audio_io.AudioInfo
+
+    Raises
+    ------
+    AdcsimError
+        A file cannot be read (missing, empty, unsupported), the sample rates
+        or channel counts differ, or the lengths differ without ``trim``.
+    """
+    from adcsim import audio_io
+
+    ref, ref_info = audio_io.read(ref_path)
+    test, test_info = audio_io.read(test_path)
+    if ref_info.rate != test_info.rate:
+        raise AdcsimError(
+            f"sample rates differ: {ref_path!r} is {ref_info.rate} Hz, "
+            f"{test_path!r} is {test_info.rate} Hz"
+        )
+    if ref_info.channels != test_info.channels:
+        raise AdcsimError(
+            f"channel counts differ: {ref_path!r} has {ref_info.channels}, "
+            f"{test_path!r} has {test_info.channels}"
+        )
+    if ref.shape[0] != test.shape[0] and not trim:
+        raise AdcsimError(
+            f"lengths differ: {ref_path!r} has {ref.shape[0]} frames, "
+            f"{test_path!r} has {test.shape[0]} (use --trim)"
+        )
+    return ref, test, ref_info, test_info
 
 
 def compare_files(
@@ -253,26 +335,9 @@ def compare_files(
     AdcsimError
         A file cannot be read, the rates differ, or as `compare`.
     """
-    from adcsim import audio_io
     from adcsim.report import SCHEMA_VERSION, plain
 
-    ref, ref_info = audio_io.read(ref_path)
-    test, test_info = audio_io.read(test_path)
-    if ref_info.rate != test_info.rate:
-        raise AdcsimError(
-            f"sample rates differ: {ref_path!r} is {ref_info.rate} Hz, "
-            f"{test_path!r} is {test_info.rate} Hz"
-        )
-    if ref_info.channels != test_info.channels:
-        raise AdcsimError(
-            f"channel counts differ: {ref_path!r} has {ref_info.channels}, "
-            f"{test_path!r} has {test_info.channels}"
-        )
-    if ref.shape[0] != test.shape[0] and not trim:
-        raise AdcsimError(
-            f"lengths differ: {ref_path!r} has {ref.shape[0]} frames, "
-            f"{test_path!r} has {test.shape[0]} (use --trim)"
-        )
+    ref, test, ref_info, test_info = load_pair(ref_path, test_path, trim=trim)
     result = compare(
         ref,
         test,
@@ -300,4 +365,4 @@ def compare_files(
     )
 
 
-__all__ = ["compare", "compare_files", "find_delay"]
+__all__ = ["align_pair", "compare", "compare_files", "find_delay", "load_pair"]

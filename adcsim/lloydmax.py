@@ -59,9 +59,13 @@ _CHUNK = 1 << 21
 
 def _check_bits(bits: object) -> int:
     if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
-        raise AdcsimError(f"lloydmax: bits={bits!r} must be an integer in [1, {MAX_BITS}]")
+        raise AdcsimError(
+            f"lloydmax: bits={bits!r} must be an integer in [1, {MAX_BITS}]"
+        )
     if not 1 <= bits <= MAX_BITS:
-        raise AdcsimError(f"lloydmax: bits={bits} must be an integer in [1, {MAX_BITS}]")
+        raise AdcsimError(
+            f"lloydmax: bits={bits} must be an integer in [1, {MAX_BITS}]"
+        )
     return int(bits)
 
 
@@ -143,7 +147,9 @@ def _check_fields(
         and math.isfinite(design_mse)
         and design_mse >= 0
     ):
-        raise _InvalidCodebook(f"design_mse={design_mse!r} must be a finite number >= 0")
+        raise _InvalidCodebook(
+            f"design_mse={design_mse!r} must be a finite number >= 0"
+        )
     if (
         isinstance(iterations, bool)
         or not isinstance(iterations, (int, np.integer))
@@ -376,13 +382,9 @@ class Codebook:
         except FileNotFoundError as exc:
             raise AdcsimError(f"cannot read codebook '{path}': no such file") from exc
         except OSError as exc:
-            raise AdcsimError(
-                f"cannot read codebook '{path}': {_reason(exc)}"
-            ) from exc
+            raise AdcsimError(f"cannot read codebook '{path}': {_reason(exc)}") from exc
         except UnicodeDecodeError as exc:
-            raise AdcsimError(
-                f"cannot read codebook '{path}': not UTF-8 text"
-            ) from exc
+            raise AdcsimError(f"cannot read codebook '{path}': not UTF-8 text") from exc
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -523,7 +525,9 @@ class LloydMaxTrainer:
         s = self._sum[nz].astype(np.float64)
         s2 = self._sumsq[nz].astype(np.float64)
         offset_mean = s / n
-        means = (nz.astype(np.float64) * (1 << _OFFSET_BITS) + offset_mean) * _GRID - 1.0
+        means = (
+            nz.astype(np.float64) * (1 << _OFFSET_BITS) + offset_mean
+        ) * _GRID - 1.0
         within = float(np.sum(np.maximum(s2 - s * offset_mean, 0.0))) * _GRID**2
         return n, means, within
 
@@ -561,15 +565,21 @@ class LloydMaxTrainer:
         The MSE never increases; iteration stops when its relative change is at
         most ``tol`` (the tolerance is on the MSE, not on the levels).
 
-        Initialization is deterministic: level ``i`` starts at the data's
-        quantile ``(i + 1/2) / 2**N``, moved up or down to the nearest unused
-        histogram bin so that all levels differ. A cell that becomes empty keeps
-        its level. With at most ``2**N`` distinct bins (silence, constant input,
+        Initialization is deterministic: the levels start with the point
+        density that is optimal for many levels, proportional to ``p(x)**(1/3)``
+        (Bennett 1948; Panter & Dite 1951), with ``p`` estimated from the
+        histogram. This starts close to the optimum, so even 12-bit designs on
+        peaky audio distributions converge in tens of iterations. A cell that
+        becomes empty hands its level to the cell of largest squared error,
+        which is split in two at its mean (Linde, Buzo & Gray 1980); the MSE
+        still never increases.
+
+        With at most ``2**N`` distinct histogram bins (silence, constant input,
         few-valued data) the optimum is exact: one level at each bin's mean,
         MSE = the within-bin variance (0 for at most ``2**N`` distinct values),
         and the spare levels sit at the centres of a uniform ``2**N``-cell grid
         over [-1, 1], in the grid cells farthest from the data; ``iterations``
-        is then 0.
+        is then 0. Levels are always strictly ascending.
         """
         bits = _check_bits(bits)
         tol = _check_tol(tol)
@@ -626,20 +636,19 @@ def _initial_levels(
     counts = np.add.reduceat(n, first).astype(np.float64)
     # Group edges halfway between neighbouring atoms; the outer edges are the
     # extreme atoms, so the levels start inside the data's range.
-    edges = np.concatenate(
-        [means[:1], _midpoints(means)[last[:-1]], means[-1:]]
-    )
+    edges = np.concatenate([means[:1], _midpoints(means)[last[:-1]], means[-1:]])
     mass = np.cbrt(counts) * np.diff(edges) ** (2.0 / 3.0)
     cumulative_mass = np.concatenate([[0.0], np.cumsum(mass)])
     targets = (np.arange(size) + 0.5) / size * cumulative_mass[-1]
-    return np.interp(targets, cumulative_mass, edges)
+    levels: NDArray[np.float64] = np.interp(targets, cumulative_mass, edges)
+    return levels
 
 
 def _spread_levels(means: NDArray[np.float64], size: int) -> NDArray[np.float64]:
     """``means`` (at most ``size``) plus spare levels on a uniform grid."""
     spare = size - means.size
     if spare == 0:
-        return means.copy()
+        return means.astype(np.float64)
     centres = -1.0 + (2.0 * np.arange(size) + 1.0) / size
     occupied = np.minimum(((means + 1.0) * (size / 2)).astype(np.int64), size - 1)
     free = np.setdiff1d(np.arange(size), occupied)
@@ -681,14 +690,16 @@ def _lloyd(
         d = means - np.repeat(y, counts)
         return (within + float(np.dot(weights, d * d))) / total
 
-    def centroids(y: NDArray[np.float64], starts: NDArray[np.intp]) -> NDArray[np.float64]:
+    def centroids(
+        y: NDArray[np.float64], starts: NDArray[np.intp]
+    ) -> NDArray[np.float64]:
         ends = np.append(starts[1:], means.size)
         full = ends > starts
         first = starts[full]
         # reduceat sums moments[first[k]:first[k+1]]: the bins of one non-empty
         # cell, since the cells in between are empty.
         mass = np.add.reduceat(weights, first)
-        new = y.copy()
+        new: NDArray[np.float64] = y.copy()
         new[full] = np.clip(
             np.add.reduceat(moments, first) / mass, means[first], means[ends[full] - 1]
         )
@@ -777,11 +788,16 @@ def design_lloyd_max(
 
     Examples
     --------
-    >>> cb = design_lloyd_max([-0.5, -0.4, 0.1, 0.2, 0.3, 0.9], bits=1)
-    >>> cb.levels.tolist(), cb.thresholds.tolist()
-    ([-0.45, 0.375], [-0.0375])
-    >>> round(cb.design_mse, 6)
-    0.065417
+    Two clusters, one level each, at their means:
+
+    >>> cb = design_lloyd_max([-0.52, -0.5, -0.48, 0.29, 0.3, 0.31], bits=1)
+    >>> cb.levels.round(6), cb.thresholds.round(6), round(cb.design_mse, 8)
+    (array([-0.5,  0.3]), array([-0.1]), 0.00016667)
+
+    Silence: one level at 0, the spare ones on a uniform grid.
+
+    >>> design_lloyd_max(np.zeros(8), bits=2).levels
+    array([-0.75, -0.25,  0.  ,  0.75])
     """
     trainer = LloydMaxTrainer()
     trainer.update(x)

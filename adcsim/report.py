@@ -57,7 +57,7 @@ class Report:
         """The report as plain JSON types, in stable key order."""
         from adcsim import __version__
 
-        return plain(
+        result: dict[str, Any] = plain(
             {
                 "schema_version": SCHEMA_VERSION,
                 "adcsim_version": __version__,
@@ -72,6 +72,7 @@ class Report:
                 "notes": self.notes,
             }
         )
+        return result
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """Serialize; ``indent=None`` gives one line (JSON Lines)."""

@@ -1323,8 +1323,23 @@ def test_six_channels_are_processed_with_a_plot_and_per_channel_figures(
 def test_same_input_settings_and_seed_give_the_same_audio_and_json(
     tmp_path: Path, runner: CliRunner, float_wav: Path
 ) -> None:
-    args = ["quantize", float_wav, "-b", "7", "--dither", "rpdf", "--seed", "11",
-            "-r", "32000", "-o", tmp_path / "x.wav", "--no-plot", "-q", "--force"]
+    args = [
+        "quantize",
+        float_wav,
+        "-b",
+        "7",
+        "--dither",
+        "rpdf",
+        "--seed",
+        "11",
+        "-r",
+        "32000",
+        "-o",
+        tmp_path / "x.wav",
+        "--no-plot",
+        "-q",
+        "--force",
+    ]
     assert run(runner, *args).exit_code == 0
     first = ((tmp_path / "x.wav").read_bytes(), (tmp_path / "x.json").read_bytes())
     assert run(runner, *args).exit_code == 0

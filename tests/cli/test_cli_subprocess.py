@@ -338,3 +338,19 @@ def test_a_closed_stdout_pipe_ends_without_a_traceback(tmp_path: Path) -> None:
         proc.wait(timeout=60)
     assert b"Traceback" not in stderr, stderr.decode()
     assert proc.returncode != 0
+
+
+def test_companded_output_streams_as_float_wav(codes16: np.ndarray) -> None:
+    stream = wav_stream(pcm_bytes(codes16, 16), rate=8000, channels=2, bits=16)
+    proc = adcsim(
+        "quantize", "-", "-s", "mulaw", "-b", "8", "-o", "-", "-q", stdin=stream
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    fmt, y = parse_wav(proc.stdout)
+    assert (fmt["tag"], fmt["bits"]) == (FLOAT, 32)
+    x = codes16 / 32768
+    mu = 255.0
+    fx = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
+    levels = ref_uniform(fx, 8)
+    want = np.sign(levels) * ((1 + mu) ** np.abs(levels) - 1) / mu
+    np.testing.assert_allclose(y, want.astype(np.float32), rtol=2e-7, atol=1e-12)

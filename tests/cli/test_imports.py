@@ -32,8 +32,13 @@ print(" ".join(heavy))
 
 
 def test_help_and_version_import_no_heavy_package() -> None:
-    proc = subprocess.run([sys.executable, "-c", HELP_SCRIPT], capture_output=True,
-                          text=True, env=ENV, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", HELP_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"imported at start-up: {proc.stdout}"
 
@@ -49,8 +54,13 @@ def test_the_adcsim_script_entry_point_help_is_light() -> None:
         f"print(' '.join(sorted(m for m in sys.modules "
         f"if m.split('.')[0] in {HEAVY!r})), file=sys.stderr)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True,
-                          text=True, env=ENV, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Examples:" in proc.stdout
     assert proc.stderr.strip() == ""
@@ -68,8 +78,11 @@ def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     # One interpreter per module, all at once, to keep the test fast.
     procs = {
         name: subprocess.Popen(
-            [sys.executable, "-c", f"import {name}"], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, env=ENV,
+            [sys.executable, "-c", f"import {name}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
         )
         for name in modules
     }
@@ -87,7 +100,12 @@ def test_import_adcsim_is_lazy() -> None:
         "assert adcsim.__version__\n"
         f"print(' '.join(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True,
-                          text=True, env=ENV, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""

@@ -24,17 +24,23 @@ def ref_uniform(x: np.ndarray, bits: int) -> np.ndarray:
 
 def test_default_audio_name_follows_the_issue() -> None:
     cfg = QuantizeConfig(bits=12, scheme="mulaw", params={"mu": 255.0})
-    assert pipeline.default_audio_name("a/b/take.1.flac", cfg) == "take.1.mulaw-12bit.wav"
+    assert (
+        pipeline.default_audio_name("a/b/take.1.flac", cfg) == "take.1.mulaw-12bit.wav"
+    )
 
 
 def test_plan_puts_report_and_plot_beside_the_audio() -> None:
     cfg = QuantizeConfig()
     p = pipeline.plan_outputs("x/in.flac", cfg, out_dir="out")
-    assert p == pipeline.OutputPaths("out/in.uniform-8bit.wav",
-                                     "out/in.uniform-8bit.json",
-                                     "out/in.uniform-8bit.png", None)
-    p = pipeline.plan_outputs("in.wav", cfg, output="o.flac", no_plot=True,
-                              no_report=True)
+    assert p == pipeline.OutputPaths(
+        "out/in.uniform-8bit.wav",
+        "out/in.uniform-8bit.json",
+        "out/in.uniform-8bit.png",
+        None,
+    )
+    p = pipeline.plan_outputs(
+        "in.wav", cfg, output="o.flac", no_plot=True, no_report=True
+    )
     assert (p.audio, p.report, p.plot) == ("o.flac", None, None)
     p = pipeline.plan_outputs("in.wav", cfg, output="-")
     assert (p.report, p.plot) == (None, None)  # stdout: only where asked
@@ -56,11 +62,14 @@ def test_process_file_writes_levels_and_reports_their_figures(
     m = report.metrics
     assert m["mse"] == pytest.approx(np.mean(e**2), rel=1e-12)
     assert m["snr_db"] == pytest.approx(
-        10 * math.log10(np.sum(x**2) / np.sum(e**2)), rel=1e-12)
+        10 * math.log10(np.sum(x**2) / np.sum(e**2)), rel=1e-12
+    )
     assert m["max_abs_error"] == pytest.approx(np.max(np.abs(e)), rel=1e-12)
     assert m["levels_used"] == np.unique(y).size
-    assert report.provenance["input_sha256"] == hashlib.sha256(
-        src.read_bytes()).hexdigest()
+    assert (
+        report.provenance["input_sha256"]
+        == hashlib.sha256(src.read_bytes()).hexdigest()
+    )
     assert report.provenance["command_line"] == "cmd"
     assert Path(paths.report).exists()  # type: ignore[arg-type]
 
@@ -68,12 +77,17 @@ def test_process_file_writes_levels_and_reports_their_figures(
 def test_block_size_does_not_change_the_output(
     tmp_path: Path, noise: Any, wav_file: Any
 ) -> None:
-    src = wav_file(tmp_path, noise(frames=999, channels=2).astype(np.float32), 8000,
-                   subtype="FLOAT")
+    src = wav_file(
+        tmp_path,
+        noise(frames=999, channels=2).astype(np.float32),
+        8000,
+        subtype="FLOAT",
+    )
     outs = []
     for blocksize in (1, 64, 999, 65536):
-        cfg = QuantizeConfig(bits=8, dither="tpdf", seed=3, rate=11025,
-                             blocksize=blocksize).validate()
+        cfg = QuantizeConfig(
+            bits=8, dither="tpdf", seed=3, rate=11025, blocksize=blocksize
+        ).validate()
         out = tmp_path / f"o{blocksize}.wav"
         pipeline.process_file(str(src), cfg, pipeline.OutputPaths(str(out)))
         outs.append(out.read_bytes())
@@ -86,17 +100,23 @@ def test_process_file_streams_stdin_to_stdout(noise: Any) -> None:
     sf.write(buf, x, 8000, format="WAV", subtype="FLOAT")
     out = io.BytesIO()
     cfg = QuantizeConfig(bits=6).validate()
-    report = pipeline.process_file("-", cfg, pipeline.OutputPaths("-"),
-                                   stdin=io.BytesIO(buf.getvalue()),  # type: ignore[arg-type]
-                                   stdout=out)  # type: ignore[arg-type]
+    report = pipeline.process_file(
+        "-",
+        cfg,
+        pipeline.OutputPaths("-"),
+        stdin=io.BytesIO(buf.getvalue()),  # type: ignore[arg-type]
+        stdout=out,
+    )  # type: ignore[arg-type]
     y, rate = sf.read(io.BytesIO(out.getvalue()), dtype="float64", always_2d=True)
     assert rate == 8000
     xf = x.astype(np.float32).astype(np.float64)
     np.testing.assert_array_equal(y, ref_uniform(xf, 6))
-    assert report.provenance["output_sha256"] == hashlib.sha256(
-        out.getvalue()).hexdigest()
-    assert report.provenance["input_sha256"] == hashlib.sha256(
-        buf.getvalue()).hexdigest()
+    assert (
+        report.provenance["output_sha256"] == hashlib.sha256(out.getvalue()).hexdigest()
+    )
+    assert (
+        report.provenance["input_sha256"] == hashlib.sha256(buf.getvalue()).hexdigest()
+    )
 
 
 def test_dither_on_a_source_already_on_the_grid_is_bypassed_and_noted(
@@ -104,8 +124,9 @@ def test_dither_on_a_source_already_on_the_grid_is_bypassed_and_noted(
 ) -> None:
     src = wav_file(tmp_path, noise(frames=300), 8000, subtype="PCM_U8")
     cfg = QuantizeConfig(bits=8, dither="tpdf").validate()
-    report = pipeline.process_file(str(src), cfg,
-                                   pipeline.OutputPaths(str(tmp_path / "o.wav")))
+    report = pipeline.process_file(
+        str(src), cfg, pipeline.OutputPaths(str(tmp_path / "o.wav"))
+    )
     stage = next(s for s in report.stages if s["name"] == "dither")
     assert stage["active"] is False
     assert any("dither" in note for note in report.notes)
@@ -128,14 +149,17 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
         return pipeline.plan_outputs(path, cfg, out_dir=str(out), no_plot=True)
 
     seen: list[pipeline.BatchItem] = []
-    result = pipeline.run_batch([str(good), str(bad), str(good)], cfg, plan,
-                                on_item=seen.append, force=True)
+    result = pipeline.run_batch(
+        [str(good), str(bad), str(good)], cfg, plan, on_item=seen.append, force=True
+    )
     assert [item.error is None for item in result.items] == [True, False, True]
     assert seen == result.items
     assert result.exit_code == 1 and result.failed == 1
     assert result.summary() == "2 files quantized, 1 failed"
     assert sorted(p.name for p in out.iterdir()) == [
-        "good.uniform-8bit.json", "good.uniform-8bit.wav"]
+        "good.uniform-8bit.json",
+        "good.uniform-8bit.wav",
+    ]
 
 
 def test_batch_summary_and_exit_code() -> None:

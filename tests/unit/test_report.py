@@ -19,18 +19,37 @@ def refuse_constants(name: str) -> None:
 
 def sample_report(**metrics: Any) -> Report:
     return Report(
-        input={"path": "in.wav", "sample_rate": 8000, "channels": 1, "frames": 3,
-               "subtype": "PCM_16"},
+        input={
+            "path": "in.wav",
+            "sample_rate": 8000,
+            "channels": 1,
+            "frames": 3,
+            "subtype": "PCM_16",
+        },
         output={"path": "out.wav", "sample_rate": 8000, "subtype": "PCM_U8"},
-        settings={"bits": 8, "scheme": "uniform", "rate": None, "dither": "none",
-                  "seed": 0},
+        settings={
+            "bits": 8,
+            "scheme": "uniform",
+            "rate": None,
+            "dither": "none",
+            "seed": 0,
+        },
         metrics=metrics,
         channels=[dict(metrics)],
     )
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.float64("nan"),
-                                 np.float32("inf"), np.array(np.nan)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        np.float64("nan"),
+        np.float32("inf"),
+        np.array(np.nan),
+    ],
+)
 def test_non_finite_values_become_null(bad: Any) -> None:
     text = sample_report(snr_db=bad, mse=0.0).to_json()
     data = json.loads(text, parse_constant=refuse_constants)
@@ -39,11 +58,19 @@ def test_non_finite_values_become_null(bad: Any) -> None:
 
 
 def test_numpy_values_become_plain_json_numbers() -> None:
-    report = sample_report(levels_used=np.int64(129), mse=np.float32(0.25),
-                           per_level=np.array([1, 2]), flag=np.bool_(True))
+    report = sample_report(
+        levels_used=np.int64(129),
+        mse=np.float32(0.25),
+        per_level=np.array([1, 2]),
+        flag=np.bool_(True),
+    )
     data = json.loads(report.to_json(), parse_constant=refuse_constants)
-    assert data["metrics"] == {"levels_used": 129, "mse": 0.25, "per_level": [1, 2],
-                               "flag": True}
+    assert data["metrics"] == {
+        "levels_used": 129,
+        "mse": 0.25,
+        "per_level": [1, 2],
+        "flag": True,
+    }
     assert type(data["metrics"]["levels_used"]) is int
 
 

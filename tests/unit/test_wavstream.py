@@ -171,3 +171,15 @@ def test_header_says_unknown_sizes_as_sox_does() -> None:
     assert head[36:40] == b"data" and struct.unpack("<I", head[40:44])[0] == 0xFFFFFFFF
     float_head = wavstream.header_bytes(8000, 1, 32, True)
     assert struct.unpack("<H", float_head[20:22])[0] == 3
+
+
+def test_a_declared_size_that_is_not_whole_frames_reads_the_whole_frames() -> None:
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
+    samples = np.array([100, -100, 200], dtype="<i2").tobytes()
+    data = (
+        b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE"
+        + b"fmt " + struct.pack("<I", 16) + fmt
+        + b"data" + struct.pack("<I", len(samples) + 1) + samples + b"\x00"
+    )  # fmt: skip
+    _, got = read_all(data)
+    np.testing.assert_array_equal(got.ravel(), np.array([100, -100, 200]) / 32768)
