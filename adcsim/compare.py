@@ -255,7 +255,8 @@ def compare(
     }
 
 
-def _info(path: str, info: Any) -> dict[str, Any]:
+def info_block(path: str, info: Any) -> dict[str, Any]:
+    """The report block describing a file read by `adcsim.audio_io.read`."""
     return {
         "path": path,
         "sample_rate": info.rate,
@@ -351,8 +352,8 @@ def compare_files(
     return plain(
         {
             "schema_version": SCHEMA_VERSION,
-            "input": _info(ref_path, ref_info),
-            "test": _info(test_path, test_info),
+            "input": info_block(ref_path, ref_info),
+            "test": info_block(test_path, test_info),
             "settings": {
                 "trim": trim,
                 "align": align,
@@ -365,4 +366,80 @@ def compare_files(
     )
 
 
-__all__ = ["align_pair", "compare", "compare_files", "find_delay", "load_pair"]
+def analyze(x: ArrayLike, rate: int) -> dict[str, Any]:
+    """Level and tone figures of a signal on its own.
+
+    Parameters
+    ----------
+    x : array_like, frames or (frames, channels)
+        The signal, full scale, finite.
+    rate : int > 0
+        Sample rate, Hz.
+
+    Returns
+    -------
+    dict
+        ``signal_rms_dbfs`` (``10 log10(mean(x^2))``: 0 dBFS is an RMS of 1,
+        a full-scale sine -3.01 dBFS; None for silence), ``peak_dbfs``
+        (``20 log10(max|x|)``), the tone keys of `adcsim.tone.TONE_KEYS`
+        (`adcsim.tone.tone_metrics_channels`, pooled; None unless tonal) and
+        ``channels``: the same keys per channel.
+
+    Raises
+    ------
+    AdcsimError
+        Empty or non-finite input, a bad rate.
+
+    Examples
+    --------
+    >>> n = np.arange(4096)
+    >>> m = analyze(np.round(0.5 * np.sin(2 * np.pi * 0.021 * n) * 2048) / 2048, 48000)
+    >>> round(m["signal_rms_dbfs"], 2), round(m["enob_bits"], 1)
+    (-9.03, 12.0)
+    """
+    block = _as_block(x, "x")
+    pooled, per_channel = tone_metrics_channels(block, rate)
+
+    def level(a: NDArray[np.float64]) -> dict[str, float | None]:
+        power = float(np.mean(a**2))
+        peak = float(np.max(np.abs(a)))
+        return {
+            "signal_rms_dbfs": 10.0 * math.log10(power) if power > 0 else None,
+            "peak_dbfs": 20.0 * math.log10(peak) if peak > 0 else None,
+        }
+
+    channels = [
+        {**level(block[:, c]), **tm} for c, tm in enumerate(per_channel)
+    ]
+    return {**level(block), **pooled, "channels": channels}
+
+
+def analyze_file(path: str) -> dict[str, Any]:
+    """Read ``path`` and `analyze` it: ``schema_version``, ``input``,
+    ``metrics``, ``channels`` (JSON-ready).
+
+    Raises
+    ------
+    AdcsimError
+        The file cannot be read.
+    """
+    from adcsim import audio_io
+    from adcsim.report import SCHEMA_VERSION, plain
+
+    data, info = audio_io.read(path)
+    result = analyze(data, info.rate)
+    channels = result.pop("channels")
+    return plain(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "input": info_block(path, info),
+            "metrics": result,
+            "channels": channels,
+        }
+    )
+
+
+__all__ = [
+    "analyze",
+    "analyze_file",
+    "info_block","align_pair", "compare", "compare_files", "find_delay", "load_pair"]

@@ -145,8 +145,19 @@ def parse_levels(text: str) -> list[float]:
     return values
 
 
-def _scheme_params(scheme: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The entries of ``params`` that ``scheme`` takes (``mu`` for mulaw, ...)."""
+def scheme_params(scheme: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The entries of ``params`` that ``scheme`` takes (``mu`` for mulaw, ...).
+
+    Raises
+    ------
+    AdcsimError
+        Unknown scheme.
+
+    Examples
+    --------
+    >>> scheme_params("mulaw", {"mu": 100.0, "a": 50.0})
+    {'mu': 100.0}
+    """
     cls = SCHEMES.get(scheme)
     if cls is None:
         raise AdcsimError(f"scheme={scheme!r} is not one of: {', '.join(SCHEMES)}")
@@ -308,7 +319,7 @@ def sweep(
     if not schemes or not bits or not len(levels_dbfs):
         raise AdcsimError("sweep: the grid is empty (give schemes, bits and levels)")
     quantizers = {
-        (s, b): make_quantizer(s, bits=int(b), **_scheme_params(s, params))
+        (s, b): make_quantizer(s, bits=int(b), **scheme_params(s, params))
         for s in schemes
         for b in bits
     }
@@ -366,6 +377,25 @@ def sweep(
                     }
                 )
     return rows
+
+
+def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The rows as CSV text with a header of `ROW_KEYS`; None is an empty cell.
+
+    Examples
+    --------
+    >>> print(rows_to_csv([{"scheme": "uniform", "bits": 8, "level_dbfs": -6.0,
+    ...     "snr_db": 46.8, "mse": 1e-06, "clipped_samples": 0, "enob_bits": None}]),
+    ...     end="")
+    scheme,bits,level_dbfs,snr_db,mse,clipped_samples,enob_bits
+    uniform,8,-6.0,46.8,1e-06,0,
+    """
+    lines = [",".join(ROW_KEYS)]
+    for row in rows:
+        cells = ["" if row[k] is None else repr(row[k]) if isinstance(row[k], float)
+                 else str(row[k]) for k in ROW_KEYS]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
 
 
 def sweep_file(
@@ -512,6 +542,8 @@ __all__ = [
     "ROW_KEYS",
     "parse_bits",
     "parse_levels",
+    "rows_to_csv",
+    "scheme_params",
     "sweep",
     "sweep_file",
     "theory_snr_db",
