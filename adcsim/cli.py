@@ -387,10 +387,11 @@ def schemes() -> None:
 
 def _register_commands() -> None:
     """Commands defined in their own modules (each imports only click at the top)."""
+    from adcsim.analysis_cli import analyze, compare, generate, sweep
     from adcsim.listen_cli import listen, listen_results
 
-    main.add_command(listen)
-    main.add_command(listen_results)
+    for command in (analyze, compare, sweep, generate, listen, listen_results):
+        main.add_command(command)
 
 
 _register_commands()

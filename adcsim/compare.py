@@ -26,7 +26,9 @@ def _as_block(x: ArrayLike, name: str) -> NDArray[np.float64]:
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise AdcsimError(f"compare: {name} has shape {arr.shape}, must be (frames, channels)")
+        raise AdcsimError(
+            f"compare: {name} has shape {arr.shape}, must be (frames, channels)"
+        )
     if arr.shape[0] == 0:
         raise AdcsimError(f"compare: {name} has no frames")
     if not np.all(np.isfinite(arr)):
@@ -349,7 +351,7 @@ def compare_files(
         max_delay_frames=max_delay_frames,
     )
     channels = result.pop("channels")
-    return plain(
+    report: dict[str, Any] = plain(
         {
             "schema_version": SCHEMA_VERSION,
             "input": info_block(ref_path, ref_info),
@@ -364,6 +366,7 @@ def compare_files(
             "channels": channels,
         }
     )
+    return report
 
 
 def analyze(x: ArrayLike, rate: int) -> dict[str, Any]:
@@ -408,15 +411,18 @@ def analyze(x: ArrayLike, rate: int) -> dict[str, Any]:
             "peak_dbfs": 20.0 * math.log10(peak) if peak > 0 else None,
         }
 
-    channels = [
-        {**level(block[:, c]), **tm} for c, tm in enumerate(per_channel)
-    ]
+    channels = [{**level(block[:, c]), **tm} for c, tm in enumerate(per_channel)]
     return {**level(block), **pooled, "channels": channels}
 
 
 def analyze_file(path: str) -> dict[str, Any]:
-    """Read ``path`` and `analyze` it: ``schema_version``, ``input``,
-    ``metrics``, ``channels`` (JSON-ready).
+    """Read ``path`` and `analyze` it.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``schema_version``, ``input`` (path, sample_rate, channels,
+        frames, format, subtype), ``metrics`` and ``channels``.
 
     Raises
     ------
@@ -429,7 +435,7 @@ def analyze_file(path: str) -> dict[str, Any]:
     data, info = audio_io.read(path)
     result = analyze(data, info.rate)
     channels = result.pop("channels")
-    return plain(
+    report: dict[str, Any] = plain(
         {
             "schema_version": SCHEMA_VERSION,
             "input": info_block(path, info),
@@ -437,9 +443,16 @@ def analyze_file(path: str) -> dict[str, Any]:
             "channels": channels,
         }
     )
+    return report
 
 
 __all__ = [
     "analyze",
     "analyze_file",
-    "info_block","align_pair", "compare", "compare_files", "find_delay", "load_pair"]
+    "info_block",
+    "align_pair",
+    "compare",
+    "compare_files",
+    "find_delay",
+    "load_pair",
+]

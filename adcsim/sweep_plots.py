@@ -34,14 +34,14 @@ def plot_sweep(
         Draw `adcsim.sweep.theory_snr_db` (a sine's curves) as lines beside the
         measured points (markers).
     bits : int, optional
-        The depth of the SNR-against-level panel [default: every swept depth
-        when there are at most 4, else the largest one up to 8... see Notes].
+        The depth of the SNR-against-level panel [default: see Notes].
 
     Returns
     -------
     matplotlib.figure.Figure
-        Left: SNR against bits at the highest swept level that does not clip
-        (else the highest level). Right: SNR against level for each scheme.
+        Left: SNR against bits at the highest swept level at which the
+        deepest quantizers do not clip (else the highest level).
+        Right: SNR against level for each scheme.
 
     Raises
     ------
@@ -62,9 +62,17 @@ def plot_sweep(
     schemes = list(dict.fromkeys(r["scheme"] for r in rows))
     all_bits = sorted({int(r["bits"]) for r in rows})
     levels = sorted({float(r["level_dbfs"]) for r in rows})
+    # The highest level that the deepest quantizers take without overload (a
+    # 1-bit quantizer overloads far lower, which would hide the 6 dB/bit line).
+    deepest = max(all_bits)
     unclipped = [
-        lv for lv in levels
-        if all(r["clipped_samples"] == 0 for r in rows if r["level_dbfs"] == lv)
+        lv
+        for lv in levels
+        if all(
+            r["clipped_samples"] == 0
+            for r in rows
+            if r["level_dbfs"] == lv and r["bits"] == deepest
+        )
     ]
     top = max(unclipped) if unclipped else max(levels)
     if bits is not None:
@@ -98,16 +106,23 @@ def plot_sweep(
                 continue
             xs, ys = zip(*pts, strict=True)
             marker = "os^vD"[k % 5]
-            right.plot(xs, _finite(ys), marker, color=color, ms=4,
-                       label=f"{scheme} {b} bits")
+            right.plot(
+                xs, _finite(ys), marker, color=color, ms=4, label=f"{scheme} {b} bits"
+            )
             if theory:
                 grid = np.linspace(min(xs), max(xs), 200)
                 line = _finite([theory_snr_db(scheme, b, float(v)) for v in grid])
                 right.plot(grid, line, "-", color=color, alpha=0.6)
-    left.set(xlabel="bits N", ylabel="SNR (dB)",
-             title=f"SNR vs bits at {top:g} dBFS (lines: sine theory)")
-    right.set(xlabel="input level (dBFS RMS; full-scale sine = -3.01)",
-              ylabel="SNR (dB)", title="SNR vs input level (lines: sine theory)")
+    left.set(
+        xlabel="bits N",
+        ylabel="SNR (dB)",
+        title=f"SNR vs bits at {top:g} dBFS (lines: sine theory)",
+    )
+    right.set(
+        xlabel="input level (dBFS RMS; full-scale sine = -3.01)",
+        ylabel="SNR (dB)",
+        title="SNR vs input level (lines: sine theory)",
+    )
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")

@@ -1,0 +1,282 @@
+"""The analyze, compare, sweep and generate commands through Click's test runner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from adcsim.analysis_cli import analyze, compare, generate, sweep
+
+RATE = 8000
+COMMANDS = [analyze, compare, sweep, generate]
+
+
+@pytest.fixture
+def cli() -> click.Group:
+    """The commands in a bare group, as the lead registers them in ``adcsim``."""
+    return click.Group("adcsim", commands=COMMANDS)
+
+
+@pytest.fixture
+def tone_file(tmp_path: Path, wav_file) -> str:
+    n = np.arange(RATE)
+    x = 0.5 * np.sin(2 * np.pi * 997 * n / RATE)
+    return str(wav_file(tmp_path, x, RATE, name="tone.wav", subtype="FLOAT"))
+
+
+def _one_error_line(result) -> None:
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_exits_0_with_examples(command):
+    result = CliRunner().invoke(command, ["--help"])
+    assert result.exit_code == 0 and "Examples:" in result.output
+
+
+def test_generate_then_analyze_reports_the_tone(cli, tmp_path):
+    out = str(tmp_path / "s.wav")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        [
+            "generate",
+            "sine",
+            "-o",
+            out,
+            "--freq",
+            "997",
+            "--level-dbfs",
+            "-6.0206",
+            "--rate",
+            "48000",
+            "--duration",
+            "0.5",
+            "--subtype",
+            "PCM_16",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    data, rate = sf.read(out)
+    assert rate == 48000 and data.shape == (24000,)
+    report = str(tmp_path / "a.json")
+    result = runner.invoke(
+        cli, ["analyze", out, "--report", report], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "ENOB" in result.stdout
+    m = json.loads(Path(report).read_text())["metrics"]
+    assert m["tone_hz"] == pytest.approx(997.0, abs=1e-3)
+    assert m["tone_amplitude_dbfs"] == pytest.approx(-6.02, abs=0.01)
+    # A 16-bit file of a half-scale sine: ENOB of an ideal 16-bit quantizer.
+    assert m["enob_bits"] == pytest.approx(16.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra"),
+    [
+        ("multitone", ["--freqs", "100,1000,3000"]),
+        ("chirp", ["--f0", "100", "--f1", "3000", "--method", "linear"]),
+        ("noise", ["--color", "pink", "--distribution", "uniform", "--channels", "2"]),
+        ("ramp", ["--bits", "8"]),
+        ("silence", []),
+        ("sine", ["--coherent"]),
+    ],
+)
+def test_generate_every_kind(cli, tmp_path, kind, extra):
+    out = str(tmp_path / f"{kind}.wav")
+    result = CliRunner().invoke(
+        cli,
+        ["generate", kind, "-o", out, "--rate", "8000", "--duration", "0.1", *extra],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    data, rate = sf.read(out, always_2d=True)
+    assert rate == RATE
+    if kind == "ramp":
+        # Every 8-bit code once, stored exactly: 256 distinct ascending levels.
+        assert data.shape == (256, 1)
+        assert np.array_equal(data[:, 0], (np.arange(256) - 128) / 128)
+
+
+def test_generate_rejects_an_option_of_another_kind(cli, tmp_path):
+    result = CliRunner().invoke(
+        cli, ["generate", "noise", "-o", str(tmp_path / "n.wav"), "--freq", "3"]
+    )
+    assert result.exit_code == 2 and "--freq" in result.stderr
+
+
+def test_generate_bad_frequency_is_a_usage_error(cli, tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "generate",
+            "sine",
+            "-o",
+            str(tmp_path / "n.wav"),
+            "--rate",
+            "8000",
+            "--freq",
+            "5000",
+        ],
+    )
+    assert result.exit_code == 2 and "freq_hz=5000" in result.stderr
+
+
+def test_generate_refuses_to_overwrite_without_force(cli, tone_file):
+    result = CliRunner().invoke(cli, ["generate", "silence", "-o", tone_file])
+    assert result.exit_code == 1
+    _one_error_line(result)
+
+
+def test_compare_align_and_gain_match(cli, tmp_path, wav_file):
+    x = 0.3 * np.random.default_rng(5).standard_normal(4000)
+    ref = wav_file(tmp_path, x, RATE, name="ref.wav", subtype="FLOAT")
+    y = np.concatenate((np.zeros(17), 0.5 * x))[:4000]
+    test = wav_file(tmp_path, y, RATE, name="test.wav", subtype="FLOAT")
+    plot = tmp_path / "c.png"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            str(ref),
+            str(test),
+            "--align",
+            "--gain-match",
+            "--report",
+            "-",
+            "--plot",
+            str(plot),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["metrics"]["delay_frames"] == 17
+    assert report["metrics"]["gain_db"] == pytest.approx(-6.0206, abs=1e-3)
+    # Halving is exact in float32: nothing is left after removing the gain.
+    assert report["metrics"]["max_abs_error"] < 1e-9
+    assert plot.stat().st_size > 1000
+
+
+def test_compare_mismatched_rates_exit_1(cli, tmp_path, wav_file):
+    a = wav_file(tmp_path, np.zeros(100) + 0.1, 8000, name="a.wav")
+    b = wav_file(tmp_path, np.zeros(100) + 0.1, 16000, name="b.wav")
+    result = CliRunner().invoke(cli, ["compare", str(a), str(b)])
+    assert result.exit_code == 1 and "sample rates differ" in result.stderr
+    _one_error_line(result)
+
+
+def test_compare_different_lengths_need_trim(cli, tmp_path, wav_file):
+    a = wav_file(tmp_path, np.full(100, 0.1), RATE, name="a.wav")
+    b = wav_file(tmp_path, np.full(90, 0.1), RATE, name="b.wav")
+    result = CliRunner().invoke(cli, ["compare", str(a), str(b)])
+    assert result.exit_code == 1 and "--trim" in result.stderr
+    _one_error_line(result)
+    result = CliRunner().invoke(cli, ["compare", str(a), str(b), "--trim"])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_empty_file_exit_1(cli, tmp_path, wav_file, tone_file):
+    empty = wav_file(tmp_path, np.zeros((0, 1)), RATE, name="empty.wav")
+    for args in (
+        ["analyze", str(empty)],
+        ["compare", tone_file, str(empty)],
+        ["sweep", str(empty)],
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, args
+        _one_error_line(result)
+
+
+def test_missing_file_exit_1(cli, tmp_path):
+    result = CliRunner().invoke(cli, ["analyze", str(tmp_path / "nope.wav")])
+    assert result.exit_code == 1
+    _one_error_line(result)
+
+
+def test_sweep_writes_csv_json_and_plot(cli, tmp_path, tone_file):
+    out_csv, out_json, plot = (
+        tmp_path / "s.csv",
+        tmp_path / "s.json",
+        tmp_path / "s.png",
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            tone_file,
+            "--bits",
+            "6,8",
+            "--scheme",
+            "uniform,mulaw",
+            "--levels",
+            "-40:-4:4",
+            "--csv",
+            str(out_csv),
+            "--report",
+            str(out_json),
+            "--plot",
+            str(plot),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
+    assert len(rows) == 2 * 2 * 10
+    data = json.loads(out_json.read_text())
+    assert len(data["rows"]) == 40 and data["input"]["rate"] == RATE
+    u8 = [r for r in data["rows"] if r["scheme"] == "uniform" and r["bits"] == 8]
+    assert u8[-1]["snr_db"] == pytest.approx(6.02 * 8 + 1.76 - 0.99, abs=0.7)
+    assert plot.stat().st_size > 1000
+
+
+def test_sweep_prints_csv_without_outputs(cli, tone_file):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            tone_file,
+            "--bits",
+            "8",
+            "--scheme",
+            "uniform",
+            "--levels",
+            "-10,-6",
+            "-r",
+            "16000",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("scheme,bits,level_dbfs") and len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bits", "one-16"],
+        ["--bits", "0-8"],
+        ["--levels", "-60:zero:2"],
+        ["--levels", "-60:0:0"],
+        ["--scheme", "nope"],
+        ["--scheme", "uniform,"],
+        ["--dither", "blue"],
+    ],
+)
+def test_sweep_bad_ranges_are_usage_errors(cli, tone_file, args):
+    result = CliRunner().invoke(cli, ["sweep", tone_file, *args])
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr
