@@ -1,7 +1,7 @@
 """The ``adcsim analyze``, ``compare``, ``sweep`` and ``generate`` commands (Click).
 
-Thin: parses options into calls of `adcsim.compare`, `adcsim.sweep` and
-`adcsim.generate`, prints tables and writes outputs. Imports nothing heavy at
+Thin: parses options into calls of `adcsim.comparison`, `adcsim.sweeps` and
+`adcsim.signals`, prints tables and writes outputs. Imports nothing heavy at
 start-up; commands import the library in their bodies. `AdcsimError` becomes
 ``Error: <message>`` (exit 1) here too, so the commands also work outside the
 ``adcsim`` group; bad option values and unparsable ranges are usage errors
@@ -142,7 +142,7 @@ def analyze(file: str, report_path: str | None, force: bool) -> None:
     """
     with _errors():
         _check_outputs([report_path], force, (file,))
-        from adcsim.compare import analyze_file
+        from adcsim.comparison import analyze_file
 
         result = analyze_file(file)
         rows = [("all", result["metrics"])]
@@ -215,7 +215,7 @@ def compare(
             from adcsim.plots import check_plot_path
 
             check_plot_path(plot_path)
-        from adcsim import compare as cmp
+        from adcsim import comparison as cmp
         from adcsim.report import SCHEMA_VERSION, plain
 
         r, t, ref_info, test_info = cmp.load_pair(ref, test, trim=trim)
@@ -364,7 +364,7 @@ def sweep(
     writes) one row per point: snr_db, mse, clipped_samples and, for a tone,
     enob_bits. The plot draws the textbook curves beside the measurements.
     """
-    from adcsim import sweep as sw
+    from adcsim import sweeps as sw
 
     bits = _usage(sw.parse_bits, bits_text, "'-b' / '--bits'")
     levels = _usage(sw.parse_levels, levels_text, "'--levels'")
@@ -612,7 +612,7 @@ def generate(
     }
     with _errors():
         from adcsim import audio_io
-        from adcsim.generate import generate as make_signal
+        from adcsim.signals import generate as make_signal
 
         audio_io.check_output_path(output, force=force)
         fmt = audio_io.format_for_path(output)

@@ -2,8 +2,8 @@
 
 Builds `matplotlib.figure.Figure` objects, never pyplot, so no GUI backend is
 needed; `adcsim.plots.save_figure` writes them. Computes no figures of merit
-itself: the rows come from `adcsim.sweep.sweep`, the theory lines from
-`adcsim.sweep.theory_snr_db`.
+itself: the rows come from `adcsim.sweeps.sweep`, the theory lines from
+`adcsim.sweeps.theory_snr_db`.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def plot_sweep(
     Parameters
     ----------
     rows : sequence of dict
-        Rows of `adcsim.sweep.sweep`.
+        Rows of `adcsim.sweeps.sweep`.
     theory : bool, default True
-        Draw `adcsim.sweep.theory_snr_db` (a sine's curves) as lines beside the
+        Draw `adcsim.sweeps.theory_snr_db` (a sine's curves) as lines beside the
         measured points (markers).
     bits : int, optional
         The depth of the SNR-against-level panel [default: see Notes].
@@ -55,7 +55,7 @@ def plot_sweep(
     """
     from matplotlib.figure import Figure
 
-    from adcsim.sweep import theory_snr_db
+    from adcsim.sweeps import theory_snr_db
 
     if not rows:
         raise AdcsimError("sweep plot: no rows to draw")
@@ -135,7 +135,7 @@ def plot_compare(ref: ArrayLike, test: ArrayLike, *, rate: int) -> Any:
     Parameters
     ----------
     ref, test : array_like, frames or (frames, channels)
-        The aligned pair `adcsim.compare.compare` measured (same shape).
+        The aligned pair `adcsim.comparison.compare` measured (same shape).
     rate : int
         Sample rate, Hz.
 

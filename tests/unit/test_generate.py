@@ -1,4 +1,4 @@
-"""Tests of adcsim.generate against formulas, scipy and exhaustive checks."""
+"""Tests of adcsim.signals against formulas, scipy and exhaustive checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
-from adcsim.generate import KINDS, coherent_cycles, generate
+from adcsim.signals import KINDS, coherent_cycles, generate
 
 
 def _primes_below(limit):
