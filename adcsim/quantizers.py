@@ -104,9 +104,7 @@ class Quantizer(ABC):
     def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
         """Integer-valued codes before clamping to the N-bit range."""
 
-    def encode_counting(
-        self, x: ArrayLike
-    ) -> tuple[NDArray[np.int32], int]:
+    def encode_counting(self, x: ArrayLike) -> tuple[NDArray[np.int32], int]:
         """Encode ``x`` and count the samples whose code had to be clamped.
 
         A clamped sample is one beyond the quantizer's granular range (overload).
