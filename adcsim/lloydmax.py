@@ -511,9 +511,16 @@ class LloydMaxTrainer:
         self._pending_size = 0
         b = q >> _OFFSET_BITS
         r = q & _OFFSET_MASK
+        # float64 bincount weights: sums over < 2**23 samples are integers
+        # below 2**53 (offsets < 2**11), so they are exact.
+        if q.size < _BINS // 16:
+            # Few samples: count only the bins they touch.
+            bins, index = np.unique(b, return_inverse=True)
+            self._count[bins] += np.bincount(index)
+            self._sum[bins] += np.bincount(index, weights=r).astype(np.int64)
+            self._sumsq[bins] += np.bincount(index, weights=r * r).astype(np.int64)
+            return
         self._count += np.bincount(b, minlength=_BINS)
-        # float64 weights: sums over < 2**23 samples are integers below 2**53
-        # (offsets < 2**11), so they are exact.
         self._sum += np.bincount(b, weights=r, minlength=_BINS).astype(np.int64)
         self._sumsq += np.bincount(b, weights=r * r, minlength=_BINS).astype(np.int64)
 
