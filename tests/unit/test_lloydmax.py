@@ -156,7 +156,7 @@ def _full(
     return t, np.concatenate([-positive_levels[::-1], positive_levels])
 
 
-@pytest.mark.slow  # 2**22-sample designs: about 15 s for the three groups
+@pytest.mark.slow  # 2**22-sample designs: 15-30 s for the three groups
 @pytest.mark.parametrize("bits", [1, 2, 3, 4])
 @pytest.mark.parametrize(
     ("density", "table"), [("gauss", MAX_1960_MSE), ("laplace", PAEZ_GLISSON_MSE)]
@@ -172,7 +172,7 @@ def test_design_reproduces_the_published_mse_within_2_percent(
     )
 
 
-@pytest.mark.slow  # 2**22-sample designs: about 15 s for the three groups
+@pytest.mark.slow  # 2**22-sample designs: 15-30 s for the three groups
 @pytest.mark.parametrize("bits", [1, 2, 3, 4])
 @pytest.mark.parametrize("density", ["gauss", "laplace"])
 def test_design_levels_and_thresholds_match_the_analytic_design(
@@ -195,7 +195,7 @@ def test_design_levels_and_thresholds_match_the_analytic_design(
     assert np.abs(shift).max() < 0.05
 
 
-@pytest.mark.slow  # 2**22-sample designs: about 15 s for the three groups
+@pytest.mark.slow  # 2**22-sample designs: 15-30 s for the three groups
 @pytest.mark.parametrize(
     ("tol", "atol"),
     # At a fixed point (tol=0) a level and its cell's sample mean differ only
