@@ -37,7 +37,7 @@ _EXPORTS: dict[str, str] = {
     "QuantizeConfig": "adcsim.config",
     "Report": "adcsim.report",
     "process_file": "adcsim.pipeline",
-    "run_batch": "adcsim.pipeline",
+    "run_batch": "adcsim.batch",
     "NoiseShapingStage": "adcsim.shaping",
     "get_filter": "adcsim.shaping",
     "design_weighted": "adcsim.shaping",

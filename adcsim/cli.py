@@ -296,7 +296,7 @@ def quantize(
         codebook=codebook,
         **chain_options,
     )
-    from adcsim import audio_io, pipeline
+    from adcsim import audio_io, batch, pipeline
     from adcsim.plots import check_plot_path
 
     try:
@@ -322,7 +322,7 @@ def quantize(
             error_out=error_out,
         )
 
-    def show(item: pipeline.BatchItem) -> None:
+    def show(item: batch.BatchItem) -> None:
         if item.error is not None:
             click.echo(f"Error: {item.error}", err=True)
             return
@@ -336,7 +336,7 @@ def quantize(
 
     # Nobody reads the metrics with -q and no report: skip computing them.
     measure = not (quiet and no_report and report_path is None)
-    result = pipeline.run_batch(
+    result = batch.run_batch(
         inputs,
         config,
         plan,

@@ -4,8 +4,8 @@
 signal r), dithers and quantizes it, stores the output in its container, and
 feeds the error meters and plot tap with r and the values actually written.
 Every output goes to a temporary file and is renamed only when complete.
-``run_batch`` does that for many inputs, recording failures and going on.
-This module does not parse options or print.
+Batches of inputs are ``adcsim.batch``'s job. This module does not parse
+options or print.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -589,95 +588,3 @@ def _clipped_per_channel(stage: Any, channels: int) -> list[int | None]:
 def _max_half_cell(quantizer: Quantizer) -> float:
     book = quantizer.codebook
     return float(np.max(np.diff(book)) / 2) if book.size > 1 else 1.0
-
-
-@dataclass
-class BatchItem:
-    """One input of a batch: its report, or the error that stopped it."""
-
-    input: str
-    report: Report | None = None
-    error: str | None = None
-
-
-@dataclass
-class BatchResult:
-    """All inputs of a batch, in input order; owns the exit code."""
-
-    items: list[BatchItem] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        """How many inputs failed."""
-        return sum(item.error is not None for item in self.items)
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every input succeeded, else 1."""
-        return 1 if self.failed else 0
-
-    def summary(self) -> str:
-        """``12 files quantized, 1 failed``."""
-        done = len(self.items) - self.failed
-        noun = "file" if done == 1 else "files"
-        return f"{done} {noun} quantized, {self.failed} failed"
-
-
-def run_batch(
-    inputs: Sequence[str],
-    config: QuantizeConfig,
-    plan: Callable[[str], OutputPaths],
-    *,
-    force: bool = False,
-    command_line: str | None = None,
-    on_item: Callable[[BatchItem], None] | None = None,
-    measure: bool = True,
-) -> BatchResult:
-    """Process every input; a failing input is recorded and the others go on.
-
-    Two inputs mapping to the same output are an error before any work starts.
-    """
-    plans = [plan(p) for p in inputs]
-    _check_collisions(inputs, plans)
-    result = BatchResult()
-    for item in _items(inputs, plans, config, force, command_line, measure):
-        result.items.append(item)
-        if on_item is not None:
-            on_item(item)
-    return result
-
-
-def _items(
-    inputs: Sequence[str],
-    plans: Sequence[OutputPaths],
-    config: QuantizeConfig,
-    force: bool,
-    command_line: str | None,
-    measure: bool,
-) -> Iterator[BatchItem]:
-    for path, paths in zip(inputs, plans):
-        try:
-            report = process_file(
-                path,
-                config,
-                paths,
-                force=force,
-                command_line=command_line,
-                measure=measure,
-            )
-        except AdcsimError as exc:
-            yield BatchItem(input=path, error=str(exc))
-        else:
-            yield BatchItem(input=path, report=report)
-
-
-def _check_collisions(inputs: Sequence[str], plans: Sequence[OutputPaths]) -> None:
-    seen: dict[str, str] = {}
-    for source, paths in zip(inputs, plans):
-        for out in paths.files():
-            key = os.path.abspath(out)
-            if key in seen and seen[key] != source:
-                raise AdcsimError(
-                    f"inputs {seen[key]!r} and {source!r} would both write {out!r}"
-                )
-            seen[key] = source

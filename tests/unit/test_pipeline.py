@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from adcsim import pipeline
+from adcsim import batch, pipeline
 from adcsim.config import QuantizeConfig
 from adcsim.errors import AdcsimError
 
@@ -148,8 +148,8 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
     def plan(path: str) -> pipeline.OutputPaths:
         return pipeline.plan_outputs(path, cfg, out_dir=str(out), no_plot=True)
 
-    seen: list[pipeline.BatchItem] = []
-    result = pipeline.run_batch(
+    seen: list[batch.BatchItem] = []
+    result = batch.run_batch(
         [str(good), str(bad), str(good)], cfg, plan, on_item=seen.append, force=True
     )
     assert [item.error is None for item in result.items] == [True, False, True]
@@ -163,9 +163,9 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
 
 
 def test_batch_summary_and_exit_code() -> None:
-    ok = pipeline.BatchResult([pipeline.BatchItem("a", report=None)])
+    ok = batch.BatchResult([batch.BatchItem("a", report=None)])
     assert ok.exit_code == 0 and ok.summary() == "1 file quantized, 0 failed"
-    assert pipeline.BatchResult().exit_code == 0
+    assert batch.BatchResult().exit_code == 0
 
 
 def test_two_inputs_writing_one_output_are_refused_before_any_work(
@@ -181,7 +181,7 @@ def test_two_inputs_writing_one_output_are_refused_before_any_work(
 
     (tmp_path / "out").mkdir()
     with pytest.raises(AdcsimError, match="both write"):
-        pipeline.run_batch([str(a), str(b)], cfg, plan)
+        batch.run_batch([str(a), str(b)], cfg, plan)
     assert list((tmp_path / "out").iterdir()) == []
 
 
