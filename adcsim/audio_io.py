@@ -130,6 +130,35 @@ class AudioReader:
             path, f.samplerate, f.channels, f.frames, f.format, f.subtype
         )
 
+    @property
+    def has_pcm(self) -> bool:
+        """Whether `pcm_blocks` works: an integer PCM file (not a stream)."""
+        return self._file is not None and self.info.bits is not None
+
+    def pcm_blocks(
+        self, blocksize: int = BLOCKSIZE
+    ) -> Iterator[NDArray[np.integer[Any]]]:
+        """Yield integer ``(frames, channels)`` blocks of an integer PCM file.
+
+        int16 for sources of at most 16 bits (a sample is ``x / 2**15``),
+        else int32 (``x / 2**31``): libsndfile left-justifies PCM, so the
+        values are exact, as in `blocks`.
+        """
+        assert self._file is not None and self.has_pcm
+        dtype = "int16" if (self.info.bits or 32) <= 16 else "int32"
+        position = 0
+        try:
+            while True:
+                block = self._file.read(blocksize, dtype=dtype, always_2d=True)
+                if block.shape[0] == 0:
+                    break
+                position += block.shape[0]
+                yield block
+        except (sf.SoundFileError, RuntimeError) as exc:
+            raise AdcsimError(f"cannot read {self.path!r}: {_reason(exc)}") from exc
+        if position == 0:
+            raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
+
     def blocks(self, blocksize: int = BLOCKSIZE) -> Iterator[NDArray[np.float64]]:
         """Yield float64 ``(frames, channels)`` blocks, full scale.
 
@@ -332,6 +361,24 @@ class Container:
     def __init__(self, subtype: str) -> None:
         self.subtype = subtype
         self.bits = PCM_BITS.get(subtype)
+        #: Depth of the integer levels `store_ints` takes (G.711: 16-bit linear).
+        self.int_bits = 16 if subtype in G711_SUBTYPES else self.bits
+
+    def store_ints(self, ints: NDArray[np.int32]) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Store integer levels on the `int_bits` grid; return (raw, read-back ints).
+
+        The integer fast path of `store`: no rounding, the levels are exact.
+        """
+        assert self.int_bits is not None
+        if self.subtype in G711_SUBTYPES:
+            from adcsim import g711
+
+            law = G711_SUBTYPES[self.subtype]
+            levels = g711.decode(g711.encode(ints.astype(np.int16), law), law)
+            return levels, levels
+        if self.int_bits <= 16:
+            return (ints << (16 - self.int_bits)).astype(np.int16), ints
+        return (ints << (32 - self.int_bits)).astype(np.int32), ints
 
     def store(
         self, y: NDArray[np.floating[Any]]
@@ -538,6 +585,16 @@ class AudioWriter:
     def write(self, y: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """Store one block of levels; return the values as written."""
         raw, written = self.container.store(y)
+        self._write_raw(raw)
+        return written
+
+    def write_ints(self, ints: NDArray[np.int32]) -> NDArray[Any]:
+        """Store integer levels (see `Container.store_ints`); return them as written."""
+        raw, written = self.container.store_ints(ints)
+        self._write_raw(raw)
+        return written
+
+    def _write_raw(self, raw: NDArray[Any]) -> None:
         try:
             if self._stream is not None:
                 self._write_stream(raw)
@@ -546,7 +603,6 @@ class AudioWriter:
                 self._file.write(raw)
         except (sf.SoundFileError, RuntimeError, OSError) as exc:
             raise AdcsimError(f"cannot write {self.path!r}: {_reason(exc)}") from exc
-        return written
 
     def _write_stream(self, raw: NDArray[Any]) -> None:
         assert self._stream is not None

@@ -148,9 +148,13 @@ class LevelCounter:
         self._offset = quantizer.levels // 2
         self._seen = np.zeros((channels, quantizer.levels), dtype=bool)
 
-    def update(self, output: NDArray[np.floating[Any]]) -> None:
-        """Mark the codes of one output block."""
-        codes = self.quantizer.encode(output) + self._offset
+    def update(
+        self, output: NDArray[np.floating[Any]], codes: NDArray[np.int32] | None = None
+    ) -> None:
+        """Mark the codes of one output block (``codes`` when already known)."""
+        if codes is None:
+            codes = self.quantizer.encode(output)
+        codes = codes + self._offset
         for channel in range(self._seen.shape[0]):
             self._seen[channel, codes[:, channel]] = True
 

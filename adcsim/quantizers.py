@@ -29,6 +29,32 @@ from adcsim.errors import AdcsimError
 MAX_BITS = 24
 
 
+def round_shift(x: NDArray[np.integer[Any]], shift: int) -> NDArray[np.int64]:
+    """``round(x / 2**shift)`` in integers, ties to even (as ``numpy.round``).
+
+    Notes
+    -----
+    With ``q = x >> shift`` (floor), ``(x + 2**(shift-1) - 1 + (q & 1)) >> shift``
+    is ``q`` below the half-way point, ``q + 1`` above it, and the even one
+    of the two at it. Computed in int64 (no overflow for 32-bit input).
+
+    Examples
+    --------
+    >>> round_shift(np.array([-3, -2, -1, 1, 2, 3, 6]), 2)
+    array([-1,  0,  0,  0,  0,  1,  2])
+    """
+    y = np.asarray(x).astype(np.int64)
+    if shift <= 0:
+        y <<= -shift
+        return y
+    odd = y >> shift
+    odd &= 1
+    y += (1 << (shift - 1)) - 1
+    y += odd
+    y >>= shift
+    return y
+
+
 def check_bits(bits: object, *, low: int = 1, high: int = MAX_BITS) -> int:
     """Return ``bits`` if it is an integer in ``[low, high]``, else raise.
 
@@ -114,6 +140,28 @@ class Quantizer(ABC):
         clipped = int(np.count_nonzero(codes != raw))
         return codes.astype(np.int32), clipped
 
+    def encode_pcm(
+        self, x: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]] | None:
+        """Integer fast path of `encode_counting` for ``(frames, channels)`` PCM.
+
+        ``x`` is int16 (samples ``x / 2**15``) or int32 (``x / 2**31``), as
+        libsndfile reads integer PCM. Returns the codes and the overload count
+        of each channel, equal to the float path's, or None when the scheme
+        has no integer path.
+        """
+        return None
+
+    def pcm_levels(
+        self, codes: NDArray[np.int32], bits: int
+    ) -> NDArray[np.int32] | None:
+        """Output levels of ``codes`` as integers on a ``bits``-bit PCM grid.
+
+        ``decode(codes) * 2**(bits - 1)`` exactly, or None when some level is
+        not on that grid (the caller then stores float levels).
+        """
+        return None
+
     def encode(self, x: ArrayLike) -> NDArray[np.int32]:
         """Map samples to N-bit two's complement codes.
 
@@ -173,6 +221,28 @@ class _UniformBase(Quantizer):
         """Map codes to levels ``(k + offset) * D`` (exact: D is a power of two)."""
         return (np.asarray(codes, dtype=np.float64) + self._level_offset) * self.step
 
+    def pcm_levels(
+        self, codes: NDArray[np.int32], bits: int
+    ) -> NDArray[np.int32] | None:
+        """``(k + offset) * D * 2**(bits-1)`` in integers when ``bits >= grid_bits``."""
+        if bits < self.grid_bits:
+            return None
+        if self._level_offset:
+            return ((2 * codes + 1) << (bits - self.bits - 1)).astype(np.int32)
+        return (codes << (bits - self.bits)).astype(np.int32)
+
+    def encode_pcm(
+        self, x: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        """``floor(x / D)`` (midrise, floor): an arithmetic shift; PCM never overloads."""
+        shift = 8 * x.dtype.itemsize - self.bits
+        codes = x.astype(np.int32)
+        if shift >= 0:
+            codes >>= shift
+        else:
+            codes <<= -shift
+        return codes, np.zeros(codes.shape[1], dtype=np.int64)
+
 
 class UniformQuantizer(_UniformBase):
     """Mid-tread uniform quantizer: what an N-bit PCM converter does.
@@ -196,6 +266,35 @@ class UniformQuantizer(_UniformBase):
 
     def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
         return np.round(x / self.step)
+
+    def encode_pcm(
+        self, x: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        """``round(x / D)`` in integers, ties to even (see `round_shift`)."""
+        width = 8 * x.dtype.itemsize
+        shift = width - self.bits
+        if shift <= 0:  # the source is no deeper than N bits: codes are exact
+            codes = x.astype(np.int32) << -shift
+            return codes, np.zeros(codes.shape[1], dtype=np.int64)
+        # Only the top can overload: x >= -2**(width-1) never rounds below
+        # the lowest code. Overload starts half a step above the top level.
+        top = (self._highest << shift) + (1 << (shift - 1))
+        if self._highest % 2 == 0:  # N = 1: the tie above code 0 rounds to 0
+            top += 1
+        clipped = np.zeros(x.shape[1], dtype=np.int64)
+        if x.max(initial=0) >= top:  # rare: count per channel only then
+            clipped += [np.count_nonzero(x[:, c] >= top) for c in range(x.shape[1])]
+        if width == 16:
+            codes = x.astype(np.int32)  # int32 holds x + 2**15 without overflow
+            odd = codes >> shift
+            odd &= 1
+            codes += (1 << (shift - 1)) - 1
+            codes += odd
+            codes >>= shift
+        else:
+            codes = round_shift(x, shift).astype(np.int32)
+        np.minimum(codes, np.int32(self._highest), out=codes)
+        return codes, clipped
 
 
 class MidriseQuantizer(_UniformBase):
@@ -449,6 +548,38 @@ class _G711Base(Quantizer):
             samples = samples.astype(np.float64)
         data, overload = g711.encode_counting(samples, self._law)
         return self._code_of_byte[data], overload
+
+    def encode_pcm(
+        self, x: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        """Reduce PCM to 16 bits (round half to even) and use the G.711 table."""
+        from adcsim import g711
+
+        clipped = np.zeros(x.shape[1], dtype=np.int64)
+        if x.dtype != np.int16:
+            # Overload is judged on the 16-bit value before clipping, as the
+            # float path does (see the class Notes): +1.0 - 2**-16 rounds to
+            # 32768, beyond A-law's last decision value.
+            v = round_shift(x, 16)
+            magnitude = np.where(v >= 0, v, -v - 1)
+            clipped += np.count_nonzero(magnitude >= g711.OVERLOAD[self._law], axis=0)
+            x = np.clip(v, -32768, 32767).astype(np.int16)
+            codes = self._code_of_byte[g711.encode(x, self._law)]
+            return codes, clipped
+        codes = np.empty(x.shape, dtype=np.int32)
+        for channel in range(x.shape[1]):
+            data, clipped[channel] = g711.encode_counting(x[:, channel], self._law)
+            codes[:, channel] = self._code_of_byte[data]
+        return codes, clipped
+
+    def pcm_levels(
+        self, codes: NDArray[np.int32], bits: int
+    ) -> NDArray[np.int32] | None:
+        """The 16-bit decoded levels, shifted to a deeper grid if asked."""
+        if bits < 16:
+            return None
+        levels16 = np.round(self._codebook * 32768.0).astype(np.int32)
+        return levels16[codes + 128] << (bits - 16)
 
     def g711_bytes(self, codes: ArrayLike) -> NDArray[np.uint8]:
         """Return the G.711 bytes of quantizer codes (to write ULAW/ALAW data).
@@ -734,6 +865,19 @@ class QuantizeStage:
             out[:, channel] = self.quantizer.decode(codes)
         self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
         return out
+
+    def process_pcm(self, block: NDArray[np.integer[Any]]) -> NDArray[np.int32]:
+        """Codes of an integer PCM block (see `Quantizer.encode_pcm`).
+
+        Counts overloads exactly as `process` does. The quantizer must have
+        an integer path.
+        """
+        result = self.quantizer.encode_pcm(block)
+        assert result is not None, "no integer path for this quantizer"
+        codes, clipped = result
+        self.clipped_per_channel += clipped
+        self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
+        return codes
 
     def flush(self) -> NDArray[np.float64]:
         """Nothing is buffered: an empty block."""
