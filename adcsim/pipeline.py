@@ -146,8 +146,11 @@ def sha256_file(path: str) -> str:
 
 
 def _hash_in_background(path: str) -> concurrent.futures.Future[str]:
-    """SHA-256 of a file on a second thread (hashlib releases the GIL), so the
-    extra read of the input overlaps the processing instead of adding to it."""
+    """SHA-256 of a file, computed on a second thread.
+
+    hashlib releases the GIL, so the extra read of the input overlaps the
+    processing instead of adding to it.
+    """
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     future = pool.submit(sha256_file, path)
     pool.shutdown(wait=False)

@@ -234,7 +234,7 @@ class _UniformBase(Quantizer):
     def encode_pcm(
         self, x: NDArray[np.integer[Any]]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
-        """``floor(x / D)`` (midrise, floor): an arithmetic shift; PCM never overloads."""
+        """``floor(x / D)`` (midrise, floor) is a shift; PCM never overloads it."""
         shift = 8 * x.dtype.itemsize - self.bits
         codes = x.astype(np.int32)
         if shift >= 0:
