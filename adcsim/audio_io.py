@@ -363,6 +363,9 @@ class Container:
         self.bits = PCM_BITS.get(subtype)
         #: Depth of the integer levels `store_ints` takes (G.711: 16-bit linear).
         self.int_bits = 16 if subtype in G711_SUBTYPES else self.bits
+        #: The law whose G.711 levels `store_ints` may take as they are (set by
+        #: a caller whose levels come from that law's decoder).
+        self.trusted_g711_law: str | None = None
 
     def store_ints(self, ints: NDArray[np.int32]) -> tuple[NDArray[Any], NDArray[Any]]:
         """Store integer levels on the `int_bits` grid; return (raw, read-back ints).
@@ -374,6 +377,9 @@ class Container:
             from adcsim import g711
 
             law = G711_SUBTYPES[self.subtype]
+            if law == self.trusted_g711_law:
+                levels16 = ints.astype(np.int16)
+                return levels16, levels16
             levels = g711.decode(g711.encode(ints.astype(np.int16), law), law)
             return levels, levels
         if self.int_bits <= 16:

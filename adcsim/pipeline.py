@@ -410,6 +410,8 @@ class _Run:
             subtype=subtype,
             stdout=out_stream,
         )
+        # G.711 levels of the same law need no second trip through the codec.
+        self.writer.container.trusted_g711_law = getattr(quantizer, "law", None)
         self.error_writer: audio_io.AudioWriter | None = None
         self.error_gain = 10.0 ** (config.error_gain_db / 20.0)
         if paths.error is not None:

@@ -519,6 +519,7 @@ class _G711Base(Quantizer):
         # A stable sort breaks mu-law's -0/+0 tie by byte value: 0x7F before 0xFF.
         order = np.argsort(levels, kind="stable")
         self._byte_of_code = order.astype(np.uint8)
+        self._tables: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
         self._code_of_byte = np.empty(256, dtype=np.int32)
         self._code_of_byte[order] = np.arange(self._lowest, self._highest + 1)
         self._codebook = levels[order] / float(g711.FULL_SCALE)
@@ -552,25 +553,26 @@ class _G711Base(Quantizer):
     def encode_pcm(
         self, x: NDArray[np.integer[Any]]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
-        """Reduce PCM to 16 bits (round half to even) and use the G.711 table."""
+        """Reduce PCM to 16 bits (round half to even); one table look-up.
+
+        Overload is judged on the 16-bit value before clipping, as the float
+        path does (see the class Notes): +1.0 - 2**-16 rounds to 32768,
+        beyond A-law's last decision value.
+        """
         from adcsim import g711
 
-        clipped = np.zeros(x.shape[1], dtype=np.int64)
-        if x.dtype != np.int16:
-            # Overload is judged on the 16-bit value before clipping, as the
-            # float path does (see the class Notes): +1.0 - 2**-16 rounds to
-            # 32768, beyond A-law's last decision value.
+        if x.dtype == np.int16:
+            v: NDArray[Any] = x
+        else:
             v = round_shift(x, 16)
+        limit = g711.OVERLOAD[self._law]
+        clipped = np.zeros(x.shape[1], dtype=np.int64)
+        if v.max(initial=0) >= limit or v.min(initial=0) <= -limit - 1:
             magnitude = np.where(v >= 0, v, -v - 1)
-            clipped += np.count_nonzero(magnitude >= g711.OVERLOAD[self._law], axis=0)
-            x = np.clip(v, -32768, 32767).astype(np.int16)
-            codes = self._code_of_byte[g711.encode(x, self._law)]
-            return codes, clipped
-        codes = np.empty(x.shape, dtype=np.int32)
-        for channel in range(x.shape[1]):
-            data, clipped[channel] = g711.encode_counting(x[:, channel], self._law)
-            codes[:, channel] = self._code_of_byte[data]
-        return codes, clipped
+            clipped += np.count_nonzero(magnitude >= limit, axis=0)
+        if v.dtype != np.int16:
+            v = np.clip(v, -32768, 32767).astype(np.int16)
+        return self._pcm_tables()[0][v.view(np.uint16)], clipped
 
     def pcm_levels(
         self, codes: NDArray[np.int32], bits: int
@@ -578,8 +580,22 @@ class _G711Base(Quantizer):
         """The 16-bit decoded levels, shifted to a deeper grid if asked."""
         if bits < 16:
             return None
-        levels16 = np.round(self._codebook * 32768.0).astype(np.int32)
-        return levels16[codes + 128] << (bits - 16)
+        levels = self._pcm_tables()[1][codes + 128]
+        if bits > 16:
+            levels <<= bits - 16
+        return levels
+
+    def _pcm_tables(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """Code of every 16-bit value (indexed by its uint16 view), and the
+        16-bit level of every code (indexed by code + 128); built once."""
+        if self._tables is None:
+            from adcsim import g711
+
+            every = np.arange(65536, dtype=np.uint16).view(np.int16)
+            code_of_x16 = self._code_of_byte[g711.encode(every, self._law)]
+            level_of_code = np.round(self._codebook * 32768.0).astype(np.int32)
+            self._tables = (code_of_x16.astype(np.int32), level_of_code)
+        return self._tables
 
     def g711_bytes(self, codes: ArrayLike) -> NDArray[np.uint8]:
         """Return the G.711 bytes of quantizer codes (to write ULAW/ALAW data).
