@@ -26,7 +26,7 @@ from adcsim.chain import Chain, StreamInfo
 from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
-from adcsim.metrics import ErrorMeter, ErrorSpectrumMeter, LevelCounter, sqnr_theory_db
+from adcsim.metrics import ErrorMeter, SpectrumMeter, LevelCounter, sqnr_theory_db
 from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
@@ -424,7 +424,9 @@ class _Run:
             )
         self.meter = ErrorMeter(channels=info.channels)
         self.levels = LevelCounter(quantizer, channels=info.channels)
-        self.spectrum = ErrorSpectrumMeter(rate=info.rate, channels=info.channels)
+        self.spectrum = SpectrumMeter(
+            rate=info.rate, channels=info.channels, frames=info.frames
+        )
         self.tap = None
         if paths.plot is not None:
             from adcsim.plots import PlotTap
@@ -435,7 +437,10 @@ class _Run:
                 else _max_half_cell(quantizer)
             )
             self.tap = PlotTap(
-                rate=info.rate, channels=info.channels, error_scale=scale
+                rate=info.rate,
+                channels=info.channels,
+                error_scale=scale,
+                frames=info.frames,
             )
         self.frames = 0
         self.measure = True
@@ -483,15 +488,17 @@ class _Run:
         written: NDArray[np.float64],
         codes: NDArray[np.int32] | None,
     ) -> None:
+        error_rows = None
         if self.measure:
-            self.meter.update(ref, written)
+            error_rows = self.meter.update(ref, written)
             self.levels.update(written, codes)
-            self.spectrum.update(written - ref)
+            self.spectrum.update(error_rows)
             self._keep_tone_window(ref, written)
         if self.tap is not None:
             self.tap.update(ref, written)
         if self.error_writer is not None:
-            self.error_writer.write((written - ref) * self.error_gain)
+            error = written - ref if error_rows is None else error_rows.T
+            self.error_writer.write(error * self.error_gain)
         self.frames += ref.shape[0]
 
     def commit(self) -> None:
@@ -600,7 +607,7 @@ class _Run:
         """A-weighted error (and in-band/total error with shaping), dBFS.
 
         Each is the exact error power times the share of the error spectrum
-        the weighting keeps (`ErrorSpectrumMeter`); 0 dBFS is an RMS of 1.
+        the weighting keeps (`SpectrumMeter`); 0 dBFS is an RMS of 1.
         """
         from adcsim.metrics import db10
         from adcsim.weighting import a_weighting_db

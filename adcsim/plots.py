@@ -18,10 +18,16 @@ from adcsim.errors import AdcsimError
 
 NFFT = 4096
 HIST_BINS = 101
+HIST_SAMPLES = 1 << 21
 
 
 class PlotTap:
     """Bounded-memory plot data of a stream of aligned (reference, output) blocks.
+
+    Keeps the loudest one-second window (all channels), spectra of the
+    channel means of input, output and error (`SpectrumMeter`, up to 256
+    evenly spread segments of a stream of known length), and the error
+    histogram (from up to ``HIST_SAMPLES`` evenly spread frames).
 
     Parameters
     ----------
@@ -30,9 +36,15 @@ class PlotTap:
     channels : int
     error_scale : float
         Half-width of the histogram's range (e.g. D for uniform schemes).
+    frames : int or None
+        Stream length when known (to spread the sampled segments).
     """
 
-    def __init__(self, *, rate: int, channels: int, error_scale: float) -> None:
+    def __init__(
+        self, *, rate: int, channels: int, error_scale: float, frames: int | None = None
+    ) -> None:
+        from adcsim.metrics import SpectrumMeter
+
         self.rate = rate
         self.channels = channels
         self.window = max(1, rate)  # one second
@@ -46,30 +58,35 @@ class PlotTap:
         self.best_start = 0
         self._best_power = -1.0
         self._position = 0
-        self._pending = np.zeros((0, 3))
-        self.spectra = np.zeros((3, NFFT // 2 + 1))
-        self.segments = 0
+        self._spectra = SpectrumMeter(rate=rate, channels=3, nfft=NFFT, frames=frames)
+        self._hist_stride = 1
+        if frames is not None:
+            self._hist_stride = max(1, frames * channels // HIST_SAMPLES)
         edges = np.linspace(-1.5, 1.5, HIST_BINS + 1) * self.error_scale
         self.hist_edges = edges
         self.hist_counts = np.zeros(HIST_BINS, dtype=np.int64)
 
+    @property
+    def spectra(self) -> NDArray[np.float64]:
+        """Summed power spectra of input, output and error (channel means)."""
+        return self._spectra.spectrum()
+
+    @property
+    def segments(self) -> int:
+        """How many segments the spectra sum (at least 1)."""
+        return max(1, self._spectra.segments)
+
     def update(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
-        """Add one aligned pair of blocks."""
+        """Add one aligned pair of ``(frames, channels)`` blocks."""
         self._update_window(ref, out)
         err = out - ref
-        counts, _ = np.histogram(err, bins=self.hist_edges)
+        first = -self._position % self._hist_stride
+        sample = err[first :: self._hist_stride]
+        counts, _ = np.histogram(sample, bins=self.hist_edges)
         self.hist_counts += counts
-        # Spectra of the channel mean: one stream of (ref, out, err) columns.
-        mean = np.stack([ref.mean(axis=1), out.mean(axis=1), err.mean(axis=1)], 1)
-        self._pending = np.concatenate([self._pending, mean])
-        whole = self._pending.shape[0] // NFFT * NFFT
-        if whole:
-            segs = self._pending[:whole].reshape(-1, NFFT, 3)
-            window = np.hanning(NFFT)[None, :, None]
-            power = np.abs(np.fft.rfft(segs * window, axis=1)) ** 2
-            self.spectra += power.sum(axis=0).T
-            self.segments += segs.shape[0]
-            self._pending = self._pending[whole:]
+        means = np.stack([ref.mean(axis=1), out.mean(axis=1), err.mean(axis=1)])
+        self._spectra.update(means)
+        self._position += ref.shape[0]
 
     def _update_window(
         self, ref: NDArray[np.float64], out: NDArray[np.float64]
@@ -85,11 +102,10 @@ class PlotTap:
             start += take
             if self._seg_frames == self.window:
                 self._close_segment()
-        self._position += ref.shape[0]
 
     def _close_segment(self) -> None:
         seg = np.concatenate(self._seg_ref)
-        power = float(np.mean(seg**2)) if seg.size else 0.0
+        power = float(np.vdot(seg, seg)) / seg.size if seg.size else 0.0
         if power > self._best_power:
             self._best_power = power
             self.best_ref = seg
@@ -98,15 +114,9 @@ class PlotTap:
         self._seg_ref, self._seg_out, self._seg_frames = [], [], 0
 
     def finish(self) -> None:
-        """Close the last partial window and spectrum segment."""
+        """Close the last partial window."""
         if self._seg_frames:
             self._close_segment()
-        if self.segments == 0 and self._pending.shape[0]:
-            n = self._pending.shape[0]
-            window = np.hanning(n)[:, None] if n > 1 else np.ones((1, 1))
-            spec = np.abs(np.fft.rfft(self._pending * window, n=NFFT, axis=0)) ** 2
-            self.spectra = spec.T
-            self.segments = 1
 
 
 def _db(power: NDArray[np.float64]) -> NDArray[np.float64]:
