@@ -181,10 +181,12 @@ def draw_quantize_figure(
     )
     freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
     norm = max(tap.segments, 1) * np.sum(np.hanning(NFFT) ** 2) * rate / 2
+    # Log frequency, as audio people read spectra; DC has no place on it.
     for row, label in enumerate(("input", "output", "error")):
-        axes["spec"].plot(freqs, _db(tap.spectra[row] / norm), label=label, lw=0.8)
+        psd = _db(tap.spectra[row][1:] / norm)
+        axes["spec"].semilogx(freqs[1:], psd, label=label, lw=0.8)
     axes["spec"].set(
-        xlabel="frequency (Hz)",
+        xlabel="frequency (Hz, log scale)",
         ylabel="PSD (dB full scale / Hz)",
         title="spectra (channel mean, averaged over the whole stream)",
     )
@@ -194,8 +196,12 @@ def draw_quantize_figure(
 
 
 def _draw_transfer(ax: Any, quantizer: Any) -> None:
-    levels = quantizer.levels
-    points = min(200_000, max(4096, 64 * levels))
+    """Q(x) over full scale from the codebook, and the steps around zero inset.
+
+    Past 64 levels the steps are too fine to see at full scale, so an inset
+    zooms on the eight codebook levels either side of zero.
+    """
+    points = min(200_000, max(4096, 64 * quantizer.levels))
     x = np.linspace(-1.0, 1.0, points, endpoint=False)
     ax.plot(x, quantizer.quantize(x), lw=0.8, drawstyle="steps-post", label="Q(x)")
     ax.plot([-1, 1], [-1, 1], color="0.6", lw=0.6, ls=":", label="y = x")
@@ -205,6 +211,17 @@ def _draw_transfer(ax: Any, quantizer: Any) -> None:
         title=f"transfer characteristic, {quantizer.name} {quantizer.bits} bit",
     )
     ax.legend(loc="upper left", fontsize=8)
+    book = np.unique(quantizer.codebook)
+    if book.size > 64:
+        middle = int(np.searchsorted(book, 0.0))
+        low, high = book[max(0, middle - 8)], book[min(book.size - 1, middle + 8)]
+        zoom = np.linspace(low, high, 4096)
+        inset = ax.inset_axes((0.58, 0.08, 0.4, 0.4))
+        inset.plot(zoom, quantizer.quantize(zoom), lw=0.8, drawstyle="steps-post")
+        inset.plot([low, high], [low, high], color="0.6", lw=0.6, ls=":")
+        inset.set_title("around zero", fontsize=7)
+        inset.tick_params(labelsize=6)
+        inset.locator_params(nbins=3)
 
 
 def check_plot_path(path: str) -> str:
