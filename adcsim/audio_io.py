@@ -97,6 +97,10 @@ class AudioReader:
         self.path = path
         self._file: sf.SoundFile | None = None
         self._stream: BinaryIO | None = None
+        #: Problems that did not stop the reading (e.g. a cut-off pipe).
+        self.warnings: list[str] = []
+        #: Frames yielded so far by `blocks`.
+        self.frames_read = 0
         if path == STDIO:
             self._stream = stdin if stdin is not None else sys.stdin.buffer
             self._wav = wavstream.read_header(self._stream)
@@ -169,6 +173,7 @@ class AudioReader:
         """
         check_finite = self.info.subtype in FLOAT_SUBTYPES
         position = 0
+        self.frames_read = 0
         for block in self._raw_blocks(blocksize):
             if check_finite and not np.isfinite(block).all():
                 bad = int(np.argmin(np.isfinite(block).all(axis=1)))
@@ -177,13 +182,16 @@ class AudioReader:
                     f"at frame {position + bad}"
                 )
             position += block.shape[0]
+            self.frames_read = position
             yield block
         if position == 0:
             raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
 
     def _raw_blocks(self, blocksize: int) -> Iterator[NDArray[np.float64]]:
         if self._stream is not None:
-            yield from wavstream.read_blocks(self._stream, self._wav, blocksize)
+            yield from wavstream.read_blocks(
+                self._stream, self._wav, blocksize, warnings=self.warnings
+            )
             return
         assert self._file is not None
         try:

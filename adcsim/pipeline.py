@@ -305,6 +305,9 @@ def process_file(
     )
     if len(post.stages) == 1:
         report.settings["noise_shaping_filter"] = post.stages[0].filter.to_dict()
+    report.notes[:0] = reader.warnings
+    if input_path == STDIO:  # what arrived, whatever the header said
+        report.input["frames"] = reader.frames_read
     report.provenance = {
         "command_line": command_line,
         "versions": versions(),

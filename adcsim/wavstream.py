@@ -137,16 +137,17 @@ def decode_samples(raw: bytes, fmt: WavFormat) -> NDArray[np.float64]:
 
 
 def read_blocks(
-    stream: BinaryIO, fmt: WavFormat, blocksize: int, name: str = "<stdin>"
+    stream: BinaryIO,
+    fmt: WavFormat,
+    blocksize: int,
+    name: str = "<stdin>",
+    warnings: list[str] | None = None,
 ) -> Iterator[NDArray[np.float64]]:
     """Yield blocks until the data chunk's size, or end of input if unknown.
 
-    With an unknown size, a trailing partial frame is dropped.
-
-    Raises
-    ------
-    AdcsimError
-        The stream ends before the size its header declares (truncated).
+    A stream that ends before the size its header declares (cut off, or a
+    header that lies) is read as far as it goes, and a warning naming the
+    shortfall is appended to ``warnings``. A trailing partial frame is dropped.
     """
     remaining = fmt.data_bytes
     want = blocksize * fmt.frame_bytes
@@ -162,12 +163,12 @@ def read_blocks(
             remaining -= usable
         if len(raw) < size:
             break
-    if remaining is not None and remaining >= fmt.frame_bytes:
+    if remaining is not None and remaining >= fmt.frame_bytes and warnings is not None:
         declared = fmt.data_bytes // fmt.frame_bytes  # type: ignore[operator]
         present = declared - remaining // fmt.frame_bytes
-        raise AdcsimError(
-            f"cannot read {name!r}: truncated WAV stream, the header declares "
-            f"{declared} frames but only {present} are present"
+        warnings.append(
+            f"{name}: WAV stream ended early: the header declares {declared} "
+            f"frames, {present} were read"
         )
 
 
