@@ -26,7 +26,7 @@ from adcsim.chain import Chain, StreamInfo
 from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
-from adcsim.metrics import ErrorMeter, SpectrumMeter, LevelCounter, sqnr_theory_db
+from adcsim.metrics import ErrorMeter, LevelCounter, SpectrumMeter, sqnr_theory_db
 from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
