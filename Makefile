@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/adcsim quantize $(SAMPLE) --scheme mulaw --bits 8 --rate 8000 --out-dir out --force
 	@echo "Audio, JSON reports and plots are in out/"
 
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

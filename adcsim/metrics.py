@@ -287,7 +287,7 @@ class SpectrumMeter:
     @property
     def freqs_hz(self) -> NDArray[np.float64]:
         """Bin frequencies."""
-        return np.fft.rfftfreq(self.nfft, 1.0 / self.rate)
+        return np.fft.rfftfreq(self.nfft, 1.0 / self.rate).astype(np.float64)
 
     def spectrum(self) -> NDArray[np.float64]:
         """Summed power spectra, ``(channels, nfft // 2 + 1)``."""

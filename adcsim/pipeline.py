@@ -280,6 +280,7 @@ def process_file(
         try:
             if _integer_path(reader, pre, post, run):
                 quantize_stage = post.stages[-1]
+                assert isinstance(quantize_stage, QuantizeStage)
                 for pcm in reader.pcm_blocks(config.blocksize):
                     run.push_pcm(pcm, quantize_stage.process_pcm(pcm))
             else:
@@ -289,9 +290,11 @@ def process_file(
         except BaseException:
             run.discard()
             raise
-    input_sha = (
-        in_stream.hash.hexdigest() if input_hash is None else input_hash.result()
-    )
+    if input_hash is not None:
+        input_sha = input_hash.result()
+    else:
+        assert in_stream is not None
+        input_sha = in_stream.hash.hexdigest()
     output_sha = (
         out_stream.hash.hexdigest()
         if out_stream is not None
@@ -303,8 +306,12 @@ def process_file(
     report = run.report(
         info, stages, _clipped_per_channel(post.stages[-1], info.channels)
     )
-    if len(post.stages) == 1:
-        report.settings["noise_shaping_filter"] = post.stages[0].filter.to_dict()
+    if config.noise_shaping != "none":
+        from adcsim.shaping import NoiseShapingStage
+
+        shaping = post.stages[0]
+        assert isinstance(shaping, NoiseShapingStage)
+        report.settings["noise_shaping_filter"] = shaping.filter.to_dict()
     report.notes[:0] = reader.warnings
     if input_path == STDIO:  # what arrived, whatever the header said
         report.input["frames"] = reader.frames_read
@@ -468,7 +475,9 @@ class _Run:
         ref, out = np.concatenate(self._tone_ref), np.concatenate(self._tone_out)
         return tone_metrics_channels(out, self.info.rate, reference=ref)
 
-    def push(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+    def push(
+        self, ref: NDArray[np.floating[Any]], out: NDArray[np.floating[Any]]
+    ) -> None:
         """Write one block of levels and feed the taps (float path)."""
         self._tap(ref, self.writer.write(out), None)
 
@@ -487,10 +496,11 @@ class _Run:
 
     def _tap(
         self,
-        ref: NDArray[np.float64],
+        reference: NDArray[np.floating[Any]],
         written: NDArray[np.float64],
         codes: NDArray[np.int32] | None,
     ) -> None:
+        ref = np.asarray(reference, dtype=np.float64)  # no copy in the usual case
         error_rows = None
         if self.measure:
             error_rows = self.meter.update(ref, written)
