@@ -249,6 +249,9 @@ def run_batch(
                 # load, as in a serial run.
                 index, (path, paths) = tasks.pop(0)
                 out.put(index, job.run(path, paths))
+            if any(paths.plot is not None for _, (_, paths) in tasks):
+                # Forked workers inherit matplotlib instead of each importing it.
+                import adcsim.plots  # noqa: F401
             _Pool(job, workers, out).run(tasks)
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(out.finished(), len(inputs)) from exc
@@ -305,12 +308,12 @@ def check_batch(inputs: Sequence[str], plans: Sequence[OutputPaths]) -> None:
     seen: dict[str, str] = {}
     for source, paths in zip(inputs, plans):
         for out in paths.files():
-            key = os.path.realpath(out)
-            if key in seen and seen[key] != source:
+            real = os.path.realpath(out)
+            if real in seen and seen[real] != source:
                 raise AdcsimError(
-                    f"inputs {seen[key]!r} and {source!r} would both write {out!r}"
+                    f"inputs {seen[real]!r} and {source!r} would both write {out!r}"
                 )
-            seen[key] = source
+            seen[real] = source
             other = named.get(_file_key(out))
             if other is not None:
                 raise AdcsimError(

@@ -9,10 +9,14 @@ Errors are mapped in one place (`AdcsimGroup`): `AdcsimError` becomes
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -184,12 +188,14 @@ Examples:
   adcsim quantize in.wav -s lloydmax -b 4 --train corpus.wav --codebook cb.json
   adcsim quantize in.wav -b 8 --report - --no-plot -q | jq .metrics.snr_db
   sox in.flac -t wav - | adcsim quantize - -b 10 -o - | sox -t wav - out.flac
-  adcsim quantize takes/*.wav -b 8 --out-dir degraded/
+  adcsim quantize takes/*.wav -b 8 --out-dir degraded/ -j 0 --summary s.csv
+  find corpus -name '*.flac' | adcsim quantize --from-list - -b 8 \\
+      --out-dir out/ --mirror corpus/ --skip-existing
 """
 
 
 @main.command(epilog=QUANTIZE_EPILOG)
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=False, metavar="INPUT...")
 @quantizer_options
 @click.option(
     "-o",
@@ -204,6 +210,31 @@ Examples:
     help="Directory of default-named outputs.",
 )
 @click.option(
+    "--mirror",
+    "mirror_root",
+    default=None,
+    metavar="ROOT",
+    help="Reproduce the input tree below ROOT under --out-dir (created as "
+    "needed); an input outside ROOT is an error.",
+)
+@click.option(
+    "--from-list",
+    "from_list",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    metavar="FILE",
+    help="Read more inputs from FILE, one path per line (- for stdin); blank "
+    "lines and lines starting with # are ignored.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Worker processes; 0 for all cores. Results keep the input order.",
+)
+@click.option(
     "--subtype",
     default=None,
     help="Output container: PCM_U8, PCM_16, PCM_24, PCM_32, FLOAT, ... "
@@ -213,9 +244,23 @@ Examples:
     "--report",
     "report_path",
     default=None,
-    help="JSON report path, - for stdout [default: beside the audio].",
+    help="JSON report path; - for JSON Lines on stdout, one object per input "
+    "(failures as {input, error}) [default: beside the audio].",
 )
 @click.option("--no-report", is_flag=True, help="Write no report file.")
+@click.option(
+    "--summary",
+    "summary_path",
+    default=None,
+    metavar="PATH.csv",
+    help="Also write a CSV table, one row per input with its main metrics.",
+)
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Leave an input untouched when its audio and report exist and the "
+    "report records the same settings and input SHA-256.",
+)
 @click.option(
     "--plot",
     "plot_path",
@@ -255,14 +300,21 @@ Examples:
     show_default=True,
     help="Frames per block.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No summary and no progress bar on stderr."
+)
 def quantize(
     inputs: tuple[str, ...],
     output: str | None,
     out_dir: str,
+    mirror_root: str | None,
+    from_list: TextIO | None,
+    jobs: int,
     subtype: str | None,
     report_path: str | None,
     no_report: bool,
+    summary_path: str | None,
+    skip_existing: bool,
     plot_path: str | None,
     no_plot: bool,
     train: str | None,
@@ -279,15 +331,42 @@ def quantize(
     Reads each INPUT (any format libsndfile reads; - for a WAV stream on
     stdin), optionally resamples it, adds dither, quantizes it with the chosen
     scheme at N bits, and writes the audio, a JSON error report and a figure.
+
+    Many inputs (arguments, then --from-list entries) run in --jobs worker
+    processes; one failing input does not stop the others, and a summary line
+    and exit code 1 tell of failures. Every output is written to a temporary
+    file and renamed when complete: a failed or interrupted input (Ctrl-C,
+    SIGTERM: exit code 1) leaves no file behind.
     """
+    if jobs != 1:
+        _one_blas_thread()
+    if from_list is not None:
+        inputs = (*inputs, *_read_list(from_list))
+    if not inputs:
+        raise _usage("give at least one INPUT (or --from-list FILE)")
     if len(inputs) > 1 and output is not None:
         raise _usage("-o/--output takes one input; use --out-dir with several")
     if len(inputs) > 1 and error_out is not None:
         raise _usage("--error-out takes one input")
-    if report_path == "-" and output == "-":
-        raise _usage("--report - and -o - would both write to stdout")
-    if inputs.count("-") > 1:
+    stdout_users = [
+        name
+        for name, value in (
+            ("--report -", report_path),
+            ("-o -", output),
+            ("--summary -", summary_path),
+        )
+        if value == "-"
+    ]
+    if len(stdout_users) > 1:
+        raise _usage(f"{' and '.join(stdout_users)} would both write to stdout")
+    if inputs.count("-") + (from_list is not None and _is_stdin(from_list)) > 1:
         raise _usage("stdin (-) can be read only once")
+    if mirror_root is not None and output is not None:
+        raise _usage("--mirror places default-named outputs: not with -o/--output")
+    if skip_existing and (no_report or report_path == "-"):
+        raise _usage(
+            "--skip-existing needs the report files (not --no-report or --report -)"
+        )
     config = build_config(
         subtype=subtype,
         error_gain_db=error_gain,
@@ -308,47 +387,149 @@ def quantize(
             check_plot_path(plot_path)
     except AdcsimError as exc:
         raise _usage(str(exc)) from None
+    if summary_path is not None:
+        audio_io.check_output_path(summary_path, force=force, inputs=inputs)
 
     def plan(path: str) -> pipeline.OutputPaths:
-        return pipeline.plan_outputs(
+        directory = out_dir
+        if mirror_root is not None:
+            directory = batch.mirror_dir(path, root=mirror_root, out_dir=out_dir)
+        paths = pipeline.plan_outputs(
             path,
             config,
             output=output,
-            out_dir=out_dir,
+            out_dir=directory,
             report=report_path,
             plot=plot_path,
             no_plot=no_plot,
             no_report=no_report,
             error_out=error_out,
         )
+        if summary_path is not None and summary_path != "-":
+            for out in paths.files():
+                if audio_io.same_file(out, summary_path):
+                    raise AdcsimError(
+                        f"--summary {summary_path!r} is also an output of {path!r}"
+                    )
+        return paths
+
+    bar = None
+    if not quiet and len(inputs) > 1 and sys.stderr.isatty():
+        from adcsim.progress import Progress
+
+        bar = Progress(len(inputs), sys.stderr)
+
+    def note(line: str) -> None:
+        if bar is not None:
+            bar.echo(line)
+        else:
+            click.echo(line, err=True)
 
     def show(item: batch.BatchItem) -> None:
         if item.error is not None:
-            click.echo(f"Error: {item.error}", err=True)
+            if report_path == "-":
+                line = json.dumps({"input": item.input, "error": item.error})
+                click.echo(line)
+            note(f"Error: {item.error}")
             return
         assert item.report is not None
         if report_path == "-":
             click.echo(item.report.to_json(indent=None), nl=False)
         if not quiet:
-            click.echo(_summary_line(item.report), err=True)
-            for note in item.report.notes:
-                click.echo(f"notice: {note}", err=True)
+            if item.skipped:
+                note(
+                    f"{item.input}: skipped, {item.report.output['path']} is up to date"
+                )
+                return
+            note(_summary_line(item.report))
+            for text in item.report.notes:
+                note(f"notice: {text}")
 
-    # Nobody reads the metrics with -q and no report: skip computing them.
-    measure = not (quiet and no_report and report_path is None)
-    result = batch.run_batch(
-        inputs,
-        config,
-        plan,
-        force=force,
-        command_line=shlex.join(sys.argv),
-        on_item=show,
-        measure=measure,
-    )
+    def advance(item: batch.BatchItem) -> None:
+        if bar is not None:
+            info = item.report.input if item.report is not None else {}
+            rate, frames = info.get("sample_rate"), info.get("frames")
+            bar.advance(frames / rate if rate and frames else 0.0)
+
+    # Nobody reads the metrics with -q and no report or summary: skip them.
+    measure = not (quiet and no_report and report_path is None and summary_path is None)
+    previous = _catch_sigterm()
+    try:
+        result = batch.run_batch(
+            inputs,
+            config,
+            plan,
+            force=force,
+            command_line=shlex.join(sys.argv),
+            on_item=show,
+            on_done=advance,
+            measure=measure,
+            jobs=jobs,
+            skip_existing=skip_existing,
+            make_dirs=mirror_root is not None,
+        )
+    except batch.BatchInterrupted as exc:
+        if bar is not None:
+            bar.close()
+        click.echo(exc.summary(), err=True)
+        raise KeyboardInterrupt from None
+    finally:
+        _restore_sigterm(previous)
+    if bar is not None:
+        bar.close()
+    if summary_path is not None:
+        batch.write_summary(summary_path, result)
     if result.failed or (len(inputs) > 1 and not quiet):
         click.echo(result.summary(), err=True)
     if result.exit_code:
         sys.exit(result.exit_code)
+
+
+#: Thread-count variables of the BLAS/OpenMP libraries numpy may load.
+_BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _one_blas_thread() -> None:
+    """One BLAS thread per process when --jobs runs several processes.
+
+    Parallelism comes from the worker processes; BLAS threads on top of them
+    only compete for the same cores (measured: 200 two-second files took 2.4 to
+    3.8 s with --jobs 2 against 0.62 s with one BLAS thread per worker). Read
+    by the libraries when numpy is first imported, so set before that; a value
+    the user set is kept.
+    """
+    for name in _BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
+def _read_list(stream: TextIO) -> list[str]:
+    """Paths of a --from-list file: one per line, stripped; blanks and # skipped."""
+    paths = []
+    for line in stream:
+        text = line.strip()
+        if text and not text.startswith("#"):
+            paths.append(text)
+    return paths
+
+
+def _is_stdin(stream: TextIO) -> bool:
+    return getattr(stream, "name", None) in ("<stdin>", "-")
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM stops a run like Ctrl-C: clean-up runs, then exit code 1."""
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _catch_sigterm() -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _sigterm)
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _fmt(value: Any, spec: str) -> str:

@@ -174,11 +174,11 @@ class LevelCounter:
 
 
 class SegmentPicker:
-    """Cut channel-major rows into ``nfft``-frame segments, keeping every
-    ``stride``-th one (segment index ``i`` with ``i % stride == 0``).
+    """Cut channel-major rows into ``nfft``-frame segments; keep every stride-th.
 
-    Which segments are kept depends only on their position in the stream, so
-    any split into blocks gives the same segments. `tail` is the partial
+    Segment ``i`` is kept when ``i % stride == 0``: which segments are kept
+    depends only on their position in the stream, so any split into blocks
+    gives the same segments. `tail` is the partial
     segment left at the end when the stream is shorter than one segment.
 
     Examples
@@ -230,8 +230,8 @@ def stride_for(frames: int | None, nfft: int, segments: int) -> int:
 
     Examples
     --------
-    >>> stride_for(None, 4096, 256), stride_for(10**6, 4096, 256), stride_for(10**8, 4096, 256)
-    (1, 1, 96)
+    >>> [stride_for(frames, 4096, 256) for frames in (None, 10**6, 10**8)]
+    [1, 1, 96]
     """
     if frames is None:
         return 1

@@ -586,8 +586,10 @@ class _G711Base(Quantizer):
         return levels
 
     def _pcm_tables(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        """Code of every 16-bit value (indexed by its uint16 view), and the
-        16-bit level of every code (indexed by code + 128); built once."""
+        """The code of every 16-bit value and the 16-bit level of every code.
+
+        Indexed by the value's uint16 view and by code + 128; built once.
+        """
         if self._tables is None:
             from adcsim import g711
 

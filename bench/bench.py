@@ -642,6 +642,23 @@ class Bench:
         )
         return outcome
 
+    def memory(self) -> Outcome:
+        """Case 7: peak memory of the default run on a 60-minute 48 kHz stereo file."""
+        minutes = 6 if self.args.quick else 60
+        outcome = Outcome("7", f"memory: default run, {minutes}-minute 48 kHz stereo")
+        source = make_long_file(minutes * 60, rate=48000)
+        out = self.out / "memory.wav"
+        cmd = _adcsim(
+            "quantize", str(source), "-b", "8", "-o", str(out), "--force", "-q"
+        )
+        outcome.series = [Series("adcsim", cmd, _clear(out))]
+        alternate(self.spawner, outcome.series, runs=1, warmup=0)
+        peak = max(x.rss_mib for x in outcome.series[0].samples)
+        outcome.checks.append(
+            ("peak resident memory", f"{peak:.0f} MiB", "< 250 MiB", peak < 250)
+        )
+        return outcome
+
     def batch(self) -> Outcome:
         """Case 6: many short files with --jobs 2, --jobs 1 and one process each."""
         count = self.args.batch_files
@@ -866,7 +883,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="smoke check: 1-minute file, 3 runs, 200 batch files",
     )
     parser.add_argument(
-        "--cases", default="1,2,3,4,5,6", help="comma-separated case numbers (all)"
+        "--cases", default="1,2,3,4,5,6,7", help="comma-separated case numbers (all)"
     )
     parser.add_argument(
         "--batch-files",
@@ -902,8 +919,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.runs < 1 or args.batch_files < 2 or args.loop_files < 1:
         parser.error("--runs, --loop-files must be >= 1 and --batch-files >= 2")
     args.cases = {c.strip() for c in args.cases.split(",") if c.strip()}
-    if not args.cases <= set("123456"):
-        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 6")
+    if not args.cases <= set("1234567"):
+        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 7")
     return args
 
 
@@ -946,6 +963,7 @@ def run_cases(bench: Bench, args: argparse.Namespace) -> tuple[list[Outcome], bo
         "4": bench.full,
         "5": bench.startup,
         "6": bench.batch,
+        "7": bench.memory,
     }
     outcomes: list[Outcome] = []
     failed = False

@@ -137,6 +137,7 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
     tmp_path: Path, noise: Any, wav_file: Any
 ) -> None:
     good = wav_file(tmp_path, noise(frames=100), 8000, name="good.wav")
+    good2 = wav_file(tmp_path, noise(frames=100), 8000, name="good2.wav")
     bad = tmp_path / "bad.wav"
     x = np.zeros((300, 1), dtype=np.float32)
     x[250] = np.nan
@@ -150,7 +151,7 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
 
     seen: list[batch.BatchItem] = []
     result = batch.run_batch(
-        [str(good), str(bad), str(good)], cfg, plan, on_item=seen.append, force=True
+        [str(good), str(bad), str(good2)], cfg, plan, on_item=seen.append
     )
     assert [item.error is None for item in result.items] == [True, False, True]
     assert seen == result.items
@@ -159,6 +160,8 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
     assert sorted(p.name for p in out.iterdir()) == [
         "good.uniform-8bit.json",
         "good.uniform-8bit.wav",
+        "good2.uniform-8bit.json",
+        "good2.uniform-8bit.wav",
     ]
 
 
