@@ -58,10 +58,15 @@ _EXPORTS: dict[str, str] = {
     "integrated_loudness": "adcsim.loudness",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# public submodules, imported on first use (``adcsim.g711.encode(...)``)
+_SUBMODULES = ("g711",)
+
+__all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"adcsim.{name}")
     try:
         module = _EXPORTS[name]
     except KeyError:
