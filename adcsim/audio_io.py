@@ -163,6 +163,14 @@ class AudioReader:
         if position == 0:
             raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
 
+    def read_frames(self, frames: int) -> NDArray[np.float64]:
+        """The next ``frames`` frames of a file as float64 (fewer at its end)."""
+        assert self._file is not None, "read_frames needs a file, not a stream"
+        try:
+            return self._file.read(frames, dtype="float64", always_2d=True)
+        except (sf.SoundFileError, RuntimeError) as exc:
+            raise AdcsimError(f"cannot read {self.path!r}: {_reason(exc)}") from exc
+
     def blocks(self, blocksize: int = BLOCKSIZE) -> Iterator[NDArray[np.float64]]:
         """Yield float64 ``(frames, channels)`` blocks, full scale.
 

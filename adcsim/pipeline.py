@@ -26,15 +26,12 @@ from adcsim.chain import Chain, StreamInfo
 from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
-from adcsim.metrics import ErrorMeter, LevelCounter, SpectrumMeter, sqnr_theory_db
 from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
+from adcsim.taps import BackgroundTaps, Taps
 
 STDIO = audio_io.STDIO
-#: Frames (from the start) the tone metrics are computed on: about 6 s at
-#: 44.1 kHz, plenty for a four-parameter sine fit, and bounded for long files.
-TONE_FRAMES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -178,8 +175,9 @@ def build_stages(
     After it: dither then quantizer, or one noise-shaping stage doing both.
     Returns both chains and the reference stream's info.
     """
-    pre = Chain([Resampler(out_rate=config.rate)] if config.rate else [])
-    ref_info = pre.start(source)
+    pre = reference_chain(config, source)
+    ref_info = pre.info
+    assert ref_info is not None
     post_stages: list[Any]
     if config.noise_shaping != "none":
         from adcsim.shaping import NoiseShapingStage, get_filter
@@ -275,8 +273,9 @@ def process_file(
             subtype = audio_io.check_subtype(fmt, config.subtype)
         else:
             subtype = audio_io.choose_subtype(fmt, quantizer.grid_bits)
-        run = _Run(config, quantizer, ref_info, paths, subtype, out_stream)
-        run.measure = measure
+        run = _Run(
+            config, quantizer, ref_info, paths, subtype, out_stream, measure=measure
+        )
         try:
             if _integer_path(reader, pre, post, run):
                 quantize_stage = post.stages[-1]
@@ -286,6 +285,7 @@ def process_file(
             else:
                 for ref in pre.run(reader.blocks(config.blocksize)):
                     run.push(ref, post.process(ref))
+            taps = run.finish_taps()
             run.commit()
         except BaseException:
             run.discard()
@@ -303,8 +303,13 @@ def process_file(
     stages = [_stage_record("resample", s) for s in pre.stages]
     names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
     stages += [_stage_record(n, s) for n, s in zip(names, post.stages)]
+    lossy = not audio_io.is_exact_subtype(subtype)
+    if taps is not None and lossy and input_path != STDIO:  # (stdin: read once)
+        taps = run.new_taps()
+        _remeasure(taps, config, source, input_path, paths.audio)
+        run.lossy_remeasured = True
     report = run.report(
-        info, stages, _clipped_per_channel(post.stages[-1], info.channels)
+        info, stages, _clipped_per_channel(post.stages[-1], info.channels), taps
     )
     if config.noise_shaping != "none":
         from adcsim.shaping import NoiseShapingStage
@@ -321,8 +326,31 @@ def process_file(
         "input_sha256": input_sha,
         "output_sha256": output_sha,
     }
-    run.write_extras(report, force=force)
+    run.write_extras(report, taps)
     return report
+
+
+def reference_chain(config: QuantizeConfig, source: StreamInfo) -> Chain:
+    """The started chain that makes the reference r from the input (resampling)."""
+    pre = Chain([Resampler(out_rate=config.rate)] if config.rate else [])
+    pre.start(source)
+    return pre
+
+
+def _remeasure(
+    taps: Taps, config: QuantizeConfig, source: StreamInfo, input_path: str, audio: str
+) -> None:
+    """Feed ``taps`` with the reference made again and the decoded output file.
+
+    For lossy containers, whose decoded values adcsim cannot predict.
+    """
+    with audio_io.AudioReader(input_path) as again, audio_io.AudioReader(audio) as out:
+        for ref in reference_chain(config, source).run(again.blocks(config.blocksize)):
+            decoded = out.read_frames(ref.shape[0])
+            n = decoded.shape[0]
+            taps.update(np.asarray(ref[:n], dtype=np.float64), decoded)
+            if n < ref.shape[0]:
+                break
 
 
 def _integer_path(
@@ -376,18 +404,19 @@ def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
                 f"not bits={config.bits}"
             )
         return book
-    source = config.train if config.train is not None else input_path
-    if source == STDIO:
+    training = config.train if config.train is not None else input_path
+    if training == STDIO:
         raise AdcsimError(
             "lloydmax on stdin needs --train FILE or an existing "
             "--codebook PATH (the input can be read only once)"
         )
     trainer = LloydMaxTrainer()
-    with audio_io.AudioReader(source) as reader:
+    with audio_io.AudioReader(training) as reader:
         info = reader.info
-        pre = Chain([Resampler(out_rate=config.rate)] if config.rate else [])
-        pre.start(StreamInfo(info.rate, info.channels, info.bits, info.frames))
-        for block in pre.run(reader.blocks(config.blocksize)):
+        source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
+        for block in reference_chain(config, source).run(
+            reader.blocks(config.blocksize)
+        ):
             trainer.update(block)
     book = trainer.design(config.bits)
     if config.codebook is not None:
@@ -396,7 +425,7 @@ def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
 
 
 class _Run:
-    """The taps and writers of one file: written values, meters, plot data."""
+    """The writers and taps of one file: written values, measurements, report."""
 
     def __init__(
         self,
@@ -406,6 +435,8 @@ class _Run:
         paths: OutputPaths,
         subtype: str,
         out_stream: Any,
+        *,
+        measure: bool = True,
     ) -> None:
         self.config, self.quantizer, self.info, self.paths = (
             config,
@@ -432,48 +463,22 @@ class _Run:
                 channels=info.channels,
                 subtype=audio_io.choose_subtype(err_fmt, None),
             )
-        self.meter = ErrorMeter(channels=info.channels)
-        self.levels = LevelCounter(quantizer, channels=info.channels)
-        self.spectrum = SpectrumMeter(
-            rate=info.rate, channels=info.channels, frames=info.frames
-        )
-        self.tap = None
-        if paths.plot is not None:
-            from adcsim.plots import PlotTap
-
-            scale = (
-                quantizer.step
-                if quantizer.step is not None
-                else _max_half_cell(quantizer)
-            )
-            self.tap = PlotTap(
-                rate=info.rate,
-                channels=info.channels,
-                error_scale=scale,
-                frames=info.frames,
-            )
+        self.measure = measure or paths.plot is not None
+        self.taps: BackgroundTaps | None = None
+        if self.measure:
+            self.taps = BackgroundTaps(self.new_taps())
         self.frames = 0
-        self.measure = True
-        self._tone_ref: list[NDArray[np.float64]] = []
-        self._tone_out: list[NDArray[np.float64]] = []
 
-    def _keep_tone_window(
-        self, ref: NDArray[np.float64], out: NDArray[np.float64]
-    ) -> None:
-        room = TONE_FRAMES - sum(len(b) for b in self._tone_ref)
-        if room > 0:
-            self._tone_ref.append(ref[:room].copy())
-            self._tone_out.append(out[:room].copy())
-
-    def _tone_metrics(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """IEEE 1241 tone figures of the output window (see `adcsim.tone`)."""
-        from adcsim.tone import TONE_KEYS, tone_metrics_channels
-
-        if not self._tone_ref:
-            empty = dict.fromkeys(TONE_KEYS)
-            return empty, [dict(empty) for _ in range(self.info.channels)]
-        ref, out = np.concatenate(self._tone_ref), np.concatenate(self._tone_out)
-        return tone_metrics_channels(out, self.info.rate, reference=ref)
+    def new_taps(self) -> Taps:
+        """Fresh taps for this run's stream."""
+        return Taps(
+            self.quantizer,
+            rate=self.info.rate,
+            channels=self.info.channels,
+            frames=self.info.frames,
+            plot=self.paths.plot is not None,
+            weighted_bands=self.config.noise_shaping != "none",
+        )
 
     def push(
         self, ref: NDArray[np.floating[Any]], out: NDArray[np.floating[Any]]
@@ -488,7 +493,7 @@ class _Run:
         levels = self.quantizer.pcm_levels(codes, int_bits)
         assert levels is not None
         written = self.writer.write_ints(levels)
-        if self.measure or self.tap is not None or self.error_writer is not None:
+        if self.measure or self.error_writer is not None:
             ref = pcm * (1.0 / 2 ** (8 * pcm.dtype.itemsize - 1))
             self._tap(ref, written * (1.0 / (1 << (int_bits - 1))), codes)
         else:
@@ -501,17 +506,10 @@ class _Run:
         codes: NDArray[np.int32] | None,
     ) -> None:
         ref = np.asarray(reference, dtype=np.float64)  # no copy in the usual case
-        error_rows = None
-        if self.measure:
-            error_rows = self.meter.update(ref, written)
-            self.levels.update(written, codes)
-            self.spectrum.update(error_rows)
-            self._keep_tone_window(ref, written)
-        if self.tap is not None:
-            self.tap.update(ref, written)
+        if self.taps is not None:
+            self.taps.update(ref, written, codes)
         if self.error_writer is not None:
-            error = written - ref if error_rows is None else error_rows.T
-            self.error_writer.write(error * self.error_gain)
+            self.error_writer.write((written - ref) * self.error_gain)
         self.frames += ref.shape[0]
 
     def commit(self) -> None:
@@ -522,41 +520,36 @@ class _Run:
             self.error_writer.commit()
 
     def discard(self) -> None:
+        if self.taps is not None:
+            self.taps.close_quietly()
         self.writer.discard()
         if self.error_writer is not None:
             self.error_writer.discard()
+
+    def finish_taps(self) -> Taps | None:
+        """Wait for the background measurements; the fed taps (None: none)."""
+        return None if self.taps is None else self.taps.close()
+
+    #: Set when a lossy output's figures were measured on the decoded file.
+    lossy_remeasured = False
 
     def report(
         self,
         info: audio_io.AudioInfo,
         stages: list[dict[str, Any]],
         clipped: list[int | None],
+        taps: Taps | None,
     ) -> Report:
         q, config = self.quantizer, self.config
-        total, per_channel = self.meter.result()
-        used, used_per_channel = self.levels.result()
-        common = {
-            "sqnr_theory_db": sqnr_theory_db(q.bits),
-            "step": q.step,
-            "levels_available": q.levels,
-        }
+        if taps is not None:
+            metrics, channels = taps.figures()
+        else:
+            # nobody reads the figures: their keys, all null
+            metrics, channels = _null_figures(q, self.info)
         stage_counters = stages[-1]["counters"]
-        weighted = self._weighted_errors(total, per_channel)
-        tone, tone_per_channel = self._tone_metrics()
-        metrics = {
-            **total,
-            **common,
-            "levels_used": used,
-            "clipped_samples": stage_counters["clipped_samples"],
-            **weighted[0],
-            **tone,
-        }
-        channels = [
-            {**m, **common, "levels_used": u, "clipped_samples": c, **w, **t}
-            for m, u, c, w, t in zip(
-                per_channel, used_per_channel, clipped, weighted[1:], tone_per_channel
-            )
-        ]
+        metrics["clipped_samples"] = stage_counters["clipped_samples"]
+        for channel, count in zip(channels, clipped):
+            channel["clipped_samples"] = count
         notes = []
         if q.nominal_rate is not None and self.info.rate != q.nominal_rate:
             notes.append(
@@ -580,10 +573,16 @@ class _Run:
         if metrics["clipped_samples"]:
             notes.append(f"{metrics['clipped_samples']} samples clipped at full scale")
         if not audio_io.is_exact_subtype(self.writer.subtype):
-            notes.append(
-                f"container {self.writer.subtype} is lossy: metrics describe "
-                "the quantizer output before encoding"
-            )
+            if self.lossy_remeasured:
+                notes.append(
+                    f"container {self.writer.subtype} is lossy: the figures are "
+                    "measured on the decoded file"
+                )
+            else:
+                notes.append(
+                    f"container {self.writer.subtype} is lossy: the figures "
+                    "describe the quantizer output before encoding"
+                )
         settings = config.settings()
         settings.update(q.params)
         output = {
@@ -614,52 +613,18 @@ class _Run:
             notes=notes,
         )
 
-    def _weighted_errors(
-        self, total: dict[str, Any], per_channel: list[dict[str, Any]]
-    ) -> list[dict[str, float | None]]:
-        """A-weighted error (and in-band/total error with shaping), dBFS.
-
-        Each is the exact error power times the share of the error spectrum
-        the weighting keeps (`SpectrumMeter`); 0 dBFS is an RMS of 1.
-        """
-        from adcsim.metrics import db10
-        from adcsim.weighting import a_weighting_db
-
-        spec = self.spectrum
-        a_weight = 10.0 ** (a_weighting_db(np.maximum(spec.freqs_hz, 1e-3)) / 10.0)
-        shares = {"error_a_weighted_dbfs": spec.weighted_fractions(a_weight)}
-        if self.config.noise_shaping != "none":
-            shares["error_in_band_dbfs"] = spec.band_fractions(0.0, 4000.0)
-            shares["error_total_dbfs"] = [1.0] * self.info.channels
-        rows: list[dict[str, float | None]] = []
-        for channel in [None, *range(self.info.channels)]:
-            mse = (total if channel is None else per_channel[channel])["mse"]
-            row = {}
-            for key, fractions in shares.items():
-                picked = [f for f in fractions if f is not None]
-                if channel is None:
-                    # all channels: pooled power, so average the kept shares
-                    fraction = float(np.mean(picked)) if picked else None
-                else:
-                    fraction = fractions[channel]
-                row[key] = (
-                    None if fraction is None or mse is None else db10(mse * fraction)
-                )
-            rows.append(row)
-        return rows
-
-    def write_extras(self, report: Report, *, force: bool) -> None:
+    def write_extras(self, report: Report, taps: Taps | None) -> None:
         """Plot and report files (the report last, so it can name the plot)."""
-        if self.tap is not None and self.paths.plot is not None:
+        if taps is not None and taps.plot is not None and self.paths.plot is not None:
             from adcsim.plots import draw_quantize_figure, save_figure
 
-            self.tap.finish()
+            taps.plot.finish()
             title = (
                 f"{report.input['path']} -> {self.paths.audio}: "
                 f"{self.quantizer.name} {self.quantizer.bits} bit"
             )
             save_figure(
-                draw_quantize_figure(self.tap, quantizer=self.quantizer, title=title),
+                draw_quantize_figure(taps.plot, quantizer=self.quantizer, title=title),
                 self.paths.plot,
             )
             report.output["plot_path"] = self.paths.plot
@@ -668,14 +633,22 @@ class _Run:
             audio_io.write_text(self.paths.report, report.to_json())
 
 
+def _null_figures(
+    quantizer: Quantizer, info: StreamInfo
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The report's figure keys, all null (for a run that measured nothing)."""
+    taps = Taps(
+        quantizer, rate=info.rate, channels=info.channels, frames=None, plot=False
+    )
+    metrics, channels = taps.figures()
+    keep = ("sqnr_theory_db", "step", "levels_available")
+    blank = {k: (v if k in keep else None) for k, v in metrics.items()}
+    return blank, [dict(blank) for _ in channels]
+
+
 def _clipped_per_channel(stage: Any, channels: int) -> list[int | None]:
     """Per-channel overloads where the stage counts them per channel."""
     per_channel = getattr(stage, "clipped_per_channel", None)
     if per_channel is None:
         return [None] * channels
     return [int(c) for c in per_channel]
-
-
-def _max_half_cell(quantizer: Quantizer) -> float:
-    book = quantizer.codebook
-    return float(np.max(np.diff(book)) / 2) if book.size > 1 else 1.0

@@ -604,11 +604,6 @@ def test_ogg_output_is_written_as_vorbis(
     assert load_report(tmp_path / "o.json")["output"]["subtype"] == "VORBIS"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: pipeline measures lossy (Vorbis) "
-    "output before encoding, not the values actually written",
-)
 def test_ogg_report_describes_the_decoded_values_actually_written(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:

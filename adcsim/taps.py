@@ -1,0 +1,217 @@
+"""What one run measures: every tap fed with aligned (reference, written) blocks.
+
+`Taps` bundles the error meter, the level counter, the error spectrum, the
+window kept for the tone figures and the plot data, feeds them one block at a
+time, and turns them into the report's figures. `BackgroundTaps` runs the same
+updates on a second thread, so measuring overlaps reading, quantizing and
+writing. This module neither reads nor writes audio.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from adcsim.metrics import (
+    ErrorMeter,
+    LevelCounter,
+    Metrics,
+    SpectrumMeter,
+    db10,
+    sqnr_theory_db,
+)
+from adcsim.quantizers import Quantizer
+
+#: Frames (from the start) the tone metrics are computed on: about 6 s at
+#: 44.1 kHz, plenty for a four-parameter sine fit, and bounded for long files.
+TONE_FRAMES = 1 << 18
+
+
+class Taps:
+    """The meters of one run, fed with aligned blocks.
+
+    Parameters
+    ----------
+    quantizer : Quantizer
+        Counts levels used; sets the histogram's scale.
+    rate, channels : int
+    frames : int or None
+        Stream length when known (spreads the sampled spectrum segments).
+    plot : bool
+        Also collect the figure's data (`adcsim.plots.PlotTap`).
+    weighted_bands : bool
+        Also report the in-band (0-4 kHz) and total error (noise shaping).
+    """
+
+    def __init__(
+        self,
+        quantizer: Quantizer,
+        *,
+        rate: int,
+        channels: int,
+        frames: int | None,
+        plot: bool,
+        weighted_bands: bool = False,
+    ) -> None:
+        self.quantizer, self.rate, self.channels = quantizer, rate, channels
+        self.weighted_bands = weighted_bands
+        self.meter = ErrorMeter(channels=channels)
+        self.levels = LevelCounter(quantizer, channels=channels)
+        self.spectrum = SpectrumMeter(rate=rate, channels=channels, frames=frames)
+        self.plot: Any = None
+        if plot:
+            from adcsim.plots import PlotTap
+
+            scale = quantizer.step
+            if scale is None:
+                book = quantizer.codebook
+                scale = float(np.max(np.diff(book)) / 2) if book.size > 1 else 1.0
+            self.plot = PlotTap(
+                rate=rate, channels=channels, error_scale=scale, frames=frames
+            )
+        self._tone_ref: list[NDArray[np.float64]] = []
+        self._tone_out: list[NDArray[np.float64]] = []
+        self._tone_frames = 0
+
+    def update(
+        self,
+        ref: NDArray[np.float64],
+        written: NDArray[np.float64],
+        codes: NDArray[np.int32] | None = None,
+    ) -> None:
+        """Feed one aligned pair of ``(frames, channels)`` blocks."""
+        error_rows = self.meter.update(ref, written)
+        self.levels.update(written, codes)
+        self.spectrum.update(error_rows)
+        room = TONE_FRAMES - self._tone_frames
+        if room > 0:
+            self._tone_ref.append(ref[:room].copy())
+            self._tone_out.append(written[:room].copy())
+            self._tone_frames += min(room, ref.shape[0])
+        if self.plot is not None:
+            self.plot.update(ref, written)
+
+    def figures(self) -> tuple[Metrics, list[Metrics]]:
+        """The report's figures: all channels together, and each channel.
+
+        Error figures (`ErrorMeter`), the quantizer's constants, levels used,
+        the weighted error powers and the tone figures (`adcsim.tone`).
+        """
+        total, per_channel = self.meter.result()
+        used, used_per_channel = self.levels.result()
+        q = self.quantizer
+        common = {
+            "sqnr_theory_db": sqnr_theory_db(q.bits),
+            "step": q.step,
+            "levels_available": q.levels,
+        }
+        weighted = self._weighted_errors(total, per_channel)
+        tone, tone_per_channel = self._tone_metrics()
+        metrics = {**total, **common, "levels_used": used, **weighted[0], **tone}
+        channels = [
+            {**m, **common, "levels_used": u, **w, **t}
+            for m, u, w, t in zip(
+                per_channel, used_per_channel, weighted[1:], tone_per_channel
+            )
+        ]
+        return metrics, channels
+
+    def _tone_metrics(self) -> tuple[Metrics, list[Metrics]]:
+        """IEEE 1241 tone figures of the kept window (see `adcsim.tone`)."""
+        from adcsim.tone import TONE_KEYS, tone_metrics_channels
+
+        if not self._tone_ref:
+            empty = dict.fromkeys(TONE_KEYS)
+            return empty, [dict(empty) for _ in range(self.channels)]
+        ref, out = np.concatenate(self._tone_ref), np.concatenate(self._tone_out)
+        return tone_metrics_channels(out, self.rate, reference=ref)
+
+    def _weighted_errors(
+        self, total: Metrics, per_channel: list[Metrics]
+    ) -> list[dict[str, float | None]]:
+        """A-weighted error (and in-band/total error with shaping), dBFS.
+
+        Each is the exact error power times the share of the error spectrum
+        the weighting keeps (`SpectrumMeter`); 0 dBFS is an RMS of 1.
+        """
+        from adcsim.weighting import a_weighting_db
+
+        spec = self.spectrum
+        a_weight = 10.0 ** (a_weighting_db(np.maximum(spec.freqs_hz, 1e-3)) / 10.0)
+        shares = {"error_a_weighted_dbfs": spec.weighted_fractions(a_weight)}
+        if self.weighted_bands:
+            shares["error_in_band_dbfs"] = spec.band_fractions(0.0, 4000.0)
+            shares["error_total_dbfs"] = [1.0] * self.channels
+        rows: list[dict[str, float | None]] = []
+        for channel in [None, *range(self.channels)]:
+            mse = (total if channel is None else per_channel[channel])["mse"]
+            row = {}
+            for key, fractions in shares.items():
+                picked = [f for f in fractions if f is not None]
+                if channel is None:
+                    # all channels: pooled power, so average the kept shares
+                    fraction = float(np.mean(picked)) if picked else None
+                else:
+                    fraction = fractions[channel]
+                row[key] = (
+                    None if fraction is None or mse is None else db10(mse * fraction)
+                )
+            rows.append(row)
+        return rows
+
+
+class BackgroundTaps:
+    """Feed `Taps` from a second thread, in order, so measuring overlaps I/O.
+
+    numpy releases the GIL inside its loops, so on two cores the meters run
+    while the main thread reads, quantizes and writes the next block. One
+    consumer thread keeps the order of updates, so the figures are exactly
+    those of feeding the taps directly. An exception in the thread is raised
+    again by `update` or `close`.
+    """
+
+    def __init__(self, taps: Taps, *, depth: int = 4) -> None:
+        self.taps = taps
+        self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.taps.update(*item)
+                except BaseException as exc:  # handed to the main thread
+                    self._error = exc
+
+    def update(
+        self,
+        ref: NDArray[np.float64],
+        written: NDArray[np.float64],
+        codes: NDArray[np.int32] | None = None,
+    ) -> None:
+        """Queue one pair of blocks (they must not be modified afterwards)."""
+        self._raise()
+        self._queue.put((ref, written, codes))
+
+    def close(self) -> Taps:
+        """Wait for the queued blocks; return the fed taps."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+        return self.taps
+
+    def close_quietly(self) -> None:
+        """Stop the thread after a failure elsewhere, dropping queued blocks."""
+        self._error = self._error or RuntimeError("abandoned")
+        self._queue.put(None)
+        self._thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
