@@ -380,8 +380,11 @@ def alternate(
             sample = spawner.run(s.cmd, log=log)
             if sample.returncode != 0:
                 tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+                command = shlex.join(s.cmd)
+                if len(command) > 300:  # a batch names a thousand files
+                    command = command[:300] + " ..."
                 raise BenchError(
-                    f"{s.label} exited {sample.returncode}: {shlex.join(s.cmd)}\n    "
+                    f"{s.label} exited {sample.returncode}: {command}\n    "
                     + "\n    ".join(tail)
                 )
             if round_ >= warmup:
