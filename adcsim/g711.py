@@ -203,7 +203,7 @@ def encode_counting(x: ArrayLike, law: Law) -> tuple[NDArray[np.uint8], int]:
     """
     law = check_law(law)
     v, r = _pcm16(x)
-    codes = _encode_table(law)[v.view(np.uint16)]
+    codes = np.take(_encode_table(law), v.view(np.uint16))
     limit = OVERLOAD[law]
     if r is None:
         # Integer input is already 16-bit: only mu-law has decision values inside.

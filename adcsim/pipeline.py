@@ -14,6 +14,7 @@ import concurrent.futures
 import hashlib
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,7 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from numpy.typing import NDArray
 
-from adcsim import audio_io
+from adcsim import audio_io, plots
 from adcsim.chain import Chain, StreamInfo
 from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
@@ -251,6 +252,11 @@ def process_file(
         Bad input, unwritable or existing output; nothing is left behind.
     """
     _check_outputs(paths, input_path, force)
+    if paths.plot is not None:
+        # matplotlib takes about half a second to import; started now, the
+        # import runs while the main thread is inside numpy and libsndfile
+        # (which release the GIL), and the figure needs no wait at the end.
+        threading.Thread(target=plots.preload, daemon=True).start()
     if config.scheme == LLOYDMAX:
         quantizer = make_quantizer(
             LLOYDMAX, bits=config.bits, codebook=lloydmax_codebook(config, input_path)
@@ -280,10 +286,11 @@ def process_file(
             if _integer_path(reader, pre, post, run):
                 quantize_stage = post.stages[-1]
                 assert isinstance(quantize_stage, QuantizeStage)
-                for pcm in reader.pcm_blocks(config.blocksize):
+                for pcm in audio_io.prefetch(reader.pcm_blocks(config.blocksize)):
                     run.push_pcm(pcm, quantize_stage.process_pcm(pcm))
             else:
-                for ref in pre.run(reader.blocks(config.blocksize)):
+                blocks = audio_io.prefetch(reader.blocks(config.blocksize))
+                for ref in pre.run(blocks):
                     run.push(ref, post.process(ref))
             taps = run.finish_taps()
             run.commit()
@@ -360,9 +367,10 @@ def _integer_path(
 
     True when nothing but the quantizer acts (no resampling, dither or
     shaping), the input is an integer PCM file, and the quantizer has an
-    integer path whose levels the output container holds exactly. The result
-    is bit for bit the float path's (the tests compare them); it only skips
-    the float conversions.
+    integer path for it (`Quantizer.encode_pcm`). Levels are stored as
+    integers when the container's grid holds them, else as floats. The
+    result is bit for bit the float path's (the tests compare them); it only
+    skips conversions.
     """
     active = post.active_stages
     if (
@@ -371,15 +379,10 @@ def _integer_path(
         or not isinstance(active[0], QuantizeStage)
     ):
         return False
-    int_bits = run.writer.container.int_bits
-    if not reader.has_pcm or int_bits is None:
+    if not reader.has_pcm:
         return False
-    probe = np.zeros((1, 1), dtype=np.int32)
-    quantizer = run.quantizer
-    return (
-        quantizer.encode_pcm(probe) is not None
-        and quantizer.pcm_levels(probe, int_bits) is not None
-    )
+    dtype = np.int16 if (reader.info.bits or 32) <= 16 else np.int32
+    return run.quantizer.encode_pcm(np.zeros((1, 1), dtype=dtype)) is not None
 
 
 def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
@@ -489,13 +492,17 @@ class _Run:
     def push_pcm(self, pcm: NDArray[np.integer[Any]], codes: NDArray[np.int32]) -> None:
         """Write one block of codes (integer path); floats only for the taps."""
         int_bits = self.writer.container.int_bits
-        assert int_bits is not None
-        levels = self.quantizer.pcm_levels(codes, int_bits)
-        assert levels is not None
-        written = self.writer.write_ints(levels)
+        levels = None
+        if int_bits is not None:
+            levels = self.quantizer.pcm_levels(codes, int_bits)
+        if levels is None:  # levels on no integer grid: stored as floats
+            written = self.writer.write(self.quantizer.decode(codes))
+        else:
+            assert int_bits is not None
+            written = self.writer.write_ints(levels) * (1.0 / (1 << (int_bits - 1)))
         if self.measure or self.error_writer is not None:
             ref = pcm * (1.0 / 2 ** (8 * pcm.dtype.itemsize - 1))
-            self._tap(ref, written * (1.0 / (1 << (int_bits - 1))), codes)
+            self._tap(ref, written, codes)
         else:
             self.frames += pcm.shape[0]
 

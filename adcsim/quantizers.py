@@ -106,6 +106,7 @@ class Quantizer(ABC):
         self.levels = 1 << self.bits
         self._lowest = -(1 << (self.bits - 1))
         self._highest = (1 << (self.bits - 1)) - 1
+        self._pcm16: tuple[NDArray[np.int32], int, int] | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -149,8 +150,46 @@ class Quantizer(ABC):
         libsndfile reads integer PCM. Returns the codes and the overload count
         of each channel, equal to the float path's, or None when the scheme
         has no integer path.
+
+        Every scheme has one for int16: a table of the codes of all 65536
+        values, built once by the float path itself, so the two agree by
+        construction and a block costs one look-up. Deeper PCM needs the
+        scheme's own arithmetic (uniform schemes have it).
         """
-        return None
+        if x.dtype != np.int16:
+            return None
+        return self._table_encode(x)
+
+    def _table_encode(
+        self, x: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        """int16 codes by look-up in `_pcm16_table`, with overload counts."""
+        table, low, high = self._pcm16_table()
+        # np.take: about twice as fast as fancy indexing for a 1-D look-up
+        codes = np.take(table, x.view(np.uint16))
+        clipped = np.zeros(x.shape[1], dtype=np.int64)
+        # Overload lies at the ends of the range (the codes are monotone).
+        if x.max(initial=0) >= high or x.min(initial=0) <= low:
+            for channel in range(x.shape[1]):
+                column = x[:, channel]
+                clipped[channel] = np.count_nonzero((column >= high) | (column <= low))
+        return codes, clipped
+
+    def _pcm16_table(self) -> tuple[NDArray[np.int32], int, int]:
+        """Codes of every int16 value (by its uint16 view), and overload limits.
+
+        Values ``>= high`` or ``<= low`` overload.
+        """
+        if self._pcm16 is None:
+            values = np.arange(65536, dtype=np.uint16).view(np.int16)
+            x = values / 32768.0
+            raw = self._raw_codes(x)
+            over = raw != np.clip(raw, self._lowest, self._highest)
+            tops, bottoms = values[over & (values > 0)], values[over & (values < 0)]
+            high = int(tops.min()) if tops.size else 32768
+            low = int(bottoms.max()) if bottoms.size else -32769
+            self._pcm16 = (self.encode(x), low, high)
+        return self._pcm16
 
     def pcm_levels(
         self, codes: NDArray[np.int32], bits: int
@@ -229,18 +268,17 @@ class _UniformBase(Quantizer):
             return None
         if self._level_offset:
             return ((2 * codes + 1) << (bits - self.bits - 1)).astype(np.int32)
-        return (codes << (bits - self.bits)).astype(np.int32)
+        if bits == self.bits:
+            return codes  # the codes are the levels: no copy
+        return codes << (bits - self.bits)
 
     def encode_pcm(
         self, x: NDArray[np.integer[Any]]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
         """``floor(x / D)`` (midrise, floor) is a shift; PCM never overloads it."""
-        shift = 8 * x.dtype.itemsize - self.bits
-        codes = x.astype(np.int32)
-        if shift >= 0:
-            codes >>= shift
-        else:
-            codes <<= -shift
+        if x.dtype == np.int16:
+            return self._table_encode(x)
+        codes = np.right_shift(x, 32 - self.bits, dtype=np.int32)
         return codes, np.zeros(codes.shape[1], dtype=np.int64)
 
 
@@ -271,11 +309,9 @@ class UniformQuantizer(_UniformBase):
         self, x: NDArray[np.integer[Any]]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
         """``round(x / D)`` in integers, ties to even (see `round_shift`)."""
-        width = 8 * x.dtype.itemsize
-        shift = width - self.bits
-        if shift <= 0:  # the source is no deeper than N bits: codes are exact
-            codes = x.astype(np.int32) << -shift
-            return codes, np.zeros(codes.shape[1], dtype=np.int64)
+        if x.dtype == np.int16:
+            return self._table_encode(x)
+        shift = 32 - self.bits
         # Only the top can overload: x >= -2**(width-1) never rounds below
         # the lowest code. Overload starts half a step above the top level.
         top = (self._highest << shift) + (1 << (shift - 1))
@@ -284,15 +320,7 @@ class UniformQuantizer(_UniformBase):
         clipped = np.zeros(x.shape[1], dtype=np.int64)
         if x.max(initial=0) >= top:  # rare: count per channel only then
             clipped += [np.count_nonzero(x[:, c] >= top) for c in range(x.shape[1])]
-        if width == 16:
-            codes = x.astype(np.int32)  # int32 holds x + 2**15 without overflow
-            odd = codes >> shift
-            odd &= 1
-            codes += (1 << (shift - 1)) - 1
-            codes += odd
-            codes >>= shift
-        else:
-            codes = round_shift(x, shift).astype(np.int32)
+        codes = round_shift(x, shift).astype(np.int32)
         np.minimum(codes, np.int32(self._highest), out=codes)
         return codes, clipped
 
@@ -572,7 +600,8 @@ class _G711Base(Quantizer):
             clipped += np.count_nonzero(magnitude >= limit, axis=0)
         if v.dtype != np.int16:
             v = np.clip(v, -32768, 32767).astype(np.int16)
-        return self._pcm_tables()[0][v.view(np.uint16)], clipped
+        # np.take: about twice as fast as fancy indexing for a 1-D look-up
+        return np.take(self._pcm_tables()[0], v.view(np.uint16)), clipped
 
     def pcm_levels(
         self, codes: NDArray[np.int32], bits: int
@@ -580,7 +609,7 @@ class _G711Base(Quantizer):
         """The 16-bit decoded levels, shifted to a deeper grid if asked."""
         if bits < 16:
             return None
-        levels = self._pcm_tables()[1][codes + 128]
+        levels = np.take(self._pcm_tables()[1], codes + 128)
         if bits > 16:
             levels <<= bits - 16
         return levels

@@ -23,6 +23,10 @@ CASES = [
     ("floor", 24),
     ("g711-mulaw", 8),
     ("g711-alaw", 8),
+    # int16 sources only: table path (other sources fall back to floats)
+    ("mulaw", 8),
+    ("alaw", 6),
+    ("lloydmax", 4),
 ]
 
 
@@ -88,5 +92,6 @@ def test_the_integer_path_is_taken_for_plain_pcm_requantization(tmp_path, monkey
             str(src), config, output=out, no_plot=True, no_report=True
         )
         pipeline.process_file(str(src), config, paths, force=True)
-    # TPDF on a 16-bit source at 8 bits is active, so it takes the float path.
-    assert taken == [True, False, False]
+    # TPDF on a 16-bit source at 8 bits is active, so it takes the float path;
+    # mu-law on int16 input has the table path.
+    assert taken == [True, False, True]
