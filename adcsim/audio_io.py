@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import struct
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, BinaryIO, Literal, TypeVar
+from typing import IO, Any, BinaryIO, Literal
 
 import numpy as np
 import soundfile as sf
@@ -71,53 +69,6 @@ class AudioInfo:
     def bits(self) -> int | None:
         """Integer PCM depth of the source, None for float or compressed data."""
         return PCM_BITS.get(self.subtype)
-
-
-T = TypeVar("T")
-
-
-def prefetch(items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
-    """Yield ``items`` produced ``depth`` ahead on a second thread.
-
-    libsndfile releases the GIL while it reads and converts samples, so the
-    next block is read while the caller processes this one. Exceptions of
-    the producer are raised here, in order; closing this generator early
-    stops the producer.
-
-    Examples
-    --------
-    >>> list(prefetch(iter(range(5))))
-    [0, 1, 2, 3, 4]
-    """
-    slots: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                slots.put(("item", item))
-            slots.put(("end", None))
-        except BaseException as exc:  # handed to the consumer
-            slots.put(("error", exc))
-
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = slots.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            with contextlib.suppress(queue.Empty):
-                slots.get(timeout=0.05)
-        thread.join()
 
 
 def _check_input_path(path: str) -> Path:

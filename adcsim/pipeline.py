@@ -30,7 +30,7 @@ from adcsim.errors import AdcsimError
 from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
-from adcsim.taps import BackgroundTaps, Taps
+from adcsim.taps import Taps
 
 STDIO = audio_io.STDIO
 
@@ -286,11 +286,10 @@ def process_file(
             if _integer_path(reader, pre, post, run):
                 quantize_stage = post.stages[-1]
                 assert isinstance(quantize_stage, QuantizeStage)
-                for pcm in audio_io.prefetch(reader.pcm_blocks(config.blocksize)):
+                for pcm in reader.pcm_blocks(config.blocksize):
                     run.push_pcm(pcm, quantize_stage.process_pcm(pcm))
             else:
-                blocks = audio_io.prefetch(reader.blocks(config.blocksize))
-                for ref in pre.run(blocks):
+                for ref in pre.run(reader.blocks(config.blocksize)):
                     run.push(ref, post.process(ref))
             taps = run.finish_taps()
             run.commit()
@@ -467,9 +466,9 @@ class _Run:
                 subtype=audio_io.choose_subtype(err_fmt, None),
             )
         self.measure = measure or paths.plot is not None
-        self.taps: BackgroundTaps | None = None
+        self.taps: Taps | None = None
         if self.measure:
-            self.taps = BackgroundTaps(self.new_taps())
+            self.taps = self.new_taps()
         self.frames = 0
 
     def new_taps(self) -> Taps:
@@ -527,15 +526,13 @@ class _Run:
             self.error_writer.commit()
 
     def discard(self) -> None:
-        if self.taps is not None:
-            self.taps.close_quietly()
         self.writer.discard()
         if self.error_writer is not None:
             self.error_writer.discard()
 
     def finish_taps(self) -> Taps | None:
-        """Wait for the background measurements; the fed taps (None: none)."""
-        return None if self.taps is None else self.taps.close()
+        """The fed taps (None when nothing is measured)."""
+        return self.taps
 
     #: Set when a lossy output's figures were measured on the decoded file.
     lossy_remeasured = False

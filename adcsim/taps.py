@@ -2,15 +2,13 @@
 
 `Taps` bundles the error meter, the level counter, the error spectrum, the
 window kept for the tone figures and the plot data, feeds them one block at a
-time, and turns them into the report's figures. `BackgroundTaps` runs the same
-updates on a second thread, so measuring overlaps reading, quantizing and
-writing. This module neither reads nor writes audio.
+time, and turns them into the report's figures. (Feeding them from a second
+thread was measured and gained nothing: numpy's small calls keep passing the
+GIL back and forth.) This module neither reads nor writes audio.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from typing import Any
 
 import numpy as np
@@ -162,56 +160,3 @@ class Taps:
                 )
             rows.append(row)
         return rows
-
-
-class BackgroundTaps:
-    """Feed `Taps` from a second thread, in order, so measuring overlaps I/O.
-
-    numpy releases the GIL inside its loops, so on two cores the meters run
-    while the main thread reads, quantizes and writes the next block. One
-    consumer thread keeps the order of updates, so the figures are exactly
-    those of feeding the taps directly. An exception in the thread is raised
-    again by `update` or `close`.
-    """
-
-    def __init__(self, taps: Taps, *, depth: int = 4) -> None:
-        self.taps = taps
-        self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self.taps.update(*item)
-                except BaseException as exc:  # handed to the main thread
-                    self._error = exc
-
-    def update(
-        self,
-        ref: NDArray[np.float64],
-        written: NDArray[np.float64],
-        codes: NDArray[np.int32] | None = None,
-    ) -> None:
-        """Queue one pair of blocks (they must not be modified afterwards)."""
-        self._raise()
-        self._queue.put((ref, written, codes))
-
-    def close(self) -> Taps:
-        """Wait for the queued blocks; return the fed taps."""
-        self._queue.put(None)
-        self._thread.join()
-        self._raise()
-        return self.taps
-
-    def close_quietly(self) -> None:
-        """Stop the thread after a failure elsewhere, dropping queued blocks."""
-        self._error = self._error or RuntimeError("abandoned")
-        self._queue.put(None)
-        self._thread.join()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
