@@ -77,23 +77,23 @@ class ErrorMeter:
     ) -> NDArray[np.float64]:
         """Add one aligned pair of ``(frames, channels)`` blocks.
 
-        Returns the error ``output - reference`` channel-major, shape
-        ``(channels, frames)``, for other taps to reuse.
+        Returns the error ``output - reference`` (same shape), for other taps.
         """
         assert reference.shape == output.shape, (reference.shape, output.shape)
-        # Channel-major rows: numpy reduces a (frames, 2) array along axis 0
-        # ten times slower than contiguous rows.
-        r = np.ascontiguousarray(reference.T, dtype=np.float64)
-        e = np.subtract(output.T, r, order="C", dtype=np.float64)
-        if r.shape[1] == 0:
-            return e
-        self.frames += r.shape[1]
+        e = np.subtract(output, reference, dtype=np.float64)
+        self.frames += e.shape[0]
+        # Column by column: BLAS dot products and 1-D reductions on strided
+        # columns are several times faster than numpy's reductions along the
+        # short channel axis of a (frames, channels) block.
         for channel in range(self.channels):
-            self._sum_r2[channel] += np.vdot(r[channel], r[channel])
-            self._sum_e2[channel] += np.vdot(e[channel], e[channel])
-        self._sum_e += e.sum(axis=1)
-        peak = np.maximum(e.max(axis=1), -e.min(axis=1))
-        np.maximum(self._max_e, peak, out=self._max_e)
+            r = np.asarray(reference[:, channel], dtype=np.float64)
+            err = e[:, channel]
+            self._sum_r2[channel] += np.dot(r, r)
+            self._sum_e2[channel] += np.dot(err, err)
+            self._sum_e[channel] += err.sum()
+            if err.size:
+                peak = np.abs(err).max()
+                self._max_e[channel] = max(self._max_e[channel], peak)
         return e
 
     def _figures(
@@ -163,12 +163,11 @@ class LevelCounter:
         """Mark the codes of one output block (``codes`` when already known)."""
         if codes is None:
             codes = self.quantizer.encode(output)
-        levels = self._seen.shape[1]
-        for channel in range(self._seen.shape[0]):
+        channels, levels = self._seen.shape
+        for channel in range(channels):
             column = codes[:, channel] + self._offset
             if levels <= 1 << 16:
-                # several times faster than a fancy-indexed store, while the
-                # count array stays small
+                # faster than a fancy-indexed store while the counts stay small
                 self._seen[channel] |= np.bincount(column, minlength=levels) > 0
             else:
                 self._seen[channel, column] = True

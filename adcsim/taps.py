@@ -82,9 +82,9 @@ class Taps:
         codes: NDArray[np.int32] | None = None,
     ) -> None:
         """Feed one aligned pair of ``(frames, channels)`` blocks."""
-        error_rows = self.meter.update(ref, written)
+        error = self.meter.update(ref, written)
         self.levels.update(written, codes)
-        self.spectrum.update(error_rows)
+        self.spectrum.update(error.T)  # a view: the picker copies what it keeps
         room = TONE_FRAMES - self._tone_frames
         if room > 0:
             self._tone_ref.append(ref[:room].copy())
