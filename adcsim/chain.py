@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+
+from adcsim.errors import AdcsimError
 
 Block = NDArray[np.floating[Any]]
 
@@ -56,6 +58,30 @@ class Stage(Protocol):
 
     def reset(self) -> None:
         """Return to the state just after `start`."""
+
+
+def as_block(x: ArrayLike, *, name: str = "x", owner: str = "") -> NDArray[np.float64]:
+    """``x`` as a float64 ``(frames, channels)`` block; 1-D is one channel.
+
+    Raises
+    ------
+    AdcsimError
+        ``x`` has more than two dimensions (``owner`` prefixes the message).
+
+    Examples
+    --------
+    >>> as_block([0.5, -0.5]).shape
+    (2, 1)
+    """
+    block: NDArray[np.float64] = np.asarray(x, dtype=np.float64)
+    if block.ndim == 1:
+        block = block[:, None]
+    if block.ndim != 2:
+        prefix = f"{owner}: " if owner else ""
+        raise AdcsimError(
+            f"{prefix}{name} has shape {block.shape}, must be (frames, channels)"
+        )
+    return block
 
 
 def empty_block(channels: int) -> NDArray[np.float64]:

@@ -16,19 +16,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim.chain import as_block
 from adcsim.errors import AdcsimError
 from adcsim.metrics import measure
 from adcsim.tone import tone_metrics_channels
 
 
 def _as_block(x: ArrayLike, name: str) -> NDArray[np.float64]:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise AdcsimError(
-            f"compare: {name} has shape {arr.shape}, must be (frames, channels)"
-        )
+    arr = as_block(x, name=name, owner="compare")
     if arr.shape[0] == 0:
         raise AdcsimError(f"compare: {name} has no frames")
     if not np.all(np.isfinite(arr)):

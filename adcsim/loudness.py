@@ -19,11 +19,11 @@ coefficients equal the published ones to about 1e-8 (a test checks this).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim.chain import as_block
 from adcsim.errors import AdcsimError
 
 #: Analog prototype of the shelving stage: centre (Hz), gain (dB), Q.
@@ -135,7 +135,7 @@ def block_powers(x: ArrayLike, *, rate: int) -> NDArray[np.float64]:
     """
     from scipy.signal import sosfilt
 
-    block = _as_block(x)
+    block = as_block(x, name="samples", owner="loudness")
     weighted = sosfilt(k_weighting(rate), block, axis=0)
     step = round(STEP_S * rate)
     steps = block.shape[0] // step
@@ -187,7 +187,7 @@ def integrated_loudness(
     >>> round(integrated_loudness(np.sin(2 * np.pi * 997 * t), rate=48000), 2)
     -3.01
     """
-    block = _as_block(x)
+    block = as_block(x, name="samples", owner="loudness")
     g = channel_weights(block.shape[1]) if weights is None else np.asarray(weights)
     if g.shape != (block.shape[1],):
         raise AdcsimError(
@@ -208,12 +208,3 @@ def integrated_loudness(
     relative = OFFSET_DB + 10.0 * math.log10(float(kept.mean())) + RELATIVE_GATE_LU
     kept = power[(block_lufs > ABSOLUTE_GATE_LUFS) & (block_lufs > relative)]
     return OFFSET_DB + 10.0 * math.log10(float(kept.mean()))
-
-
-def _as_block(x: ArrayLike) -> NDArray[np.float64]:
-    block: NDArray[Any] = np.asarray(x, dtype=np.float64)
-    if block.ndim == 1:
-        block = block[:, None]
-    if block.ndim != 2:
-        raise AdcsimError(f"loudness: samples have ndim={block.ndim}, expected 1 or 2")
-    return block

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim.chain import as_block
 from adcsim.errors import AdcsimError
 
 Metrics = dict[str, Any]
@@ -365,10 +366,8 @@ def measure(reference: ArrayLike, test: ArrayLike) -> Metrics:
         raise AdcsimError(
             f"reference shape {r.shape} differs from test shape {t.shape}"
         )
-    r2, t2 = (
-        r.reshape(r.shape[0] if r.ndim else 1, -1),
-        t.reshape(r.shape[0] if r.ndim else 1, -1),
-    )
+    r2 = as_block(np.atleast_1d(r), name="reference", owner="measure")
+    t2 = as_block(np.atleast_1d(t), name="test", owner="measure")
     meter = ErrorMeter(channels=r2.shape[1])
     meter.update(r2, t2)
     total, per_channel = meter.result()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim.chain import as_block
 from adcsim.errors import AdcsimError
 from adcsim.sinefit import SineFit, fit_sine
 
@@ -506,15 +507,8 @@ def tone_metrics(
     return _metrics(_measure(arr, rate, ref))
 
 
-def _as_block(x: ArrayLike, name: str) -> NDArray[np.float64]:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise AdcsimError(
-            f"tone metrics: {name} has shape {arr.shape}, must be (frames, channels)"
-        )
-    return arr
+def _tone_block(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    return as_block(x, name=name, owner="tone metrics")
 
 
 def tone_metrics_channels(
@@ -566,10 +560,10 @@ def tone_metrics_channels(
     10.0
     """
     rate = _check_rate(rate)
-    block = _as_block(x, "x")
+    block = _tone_block(x, "x")
     ref_block = None
     if reference is not None:
-        ref_block = _as_block(reference, "reference")
+        ref_block = _tone_block(reference, "reference")
         if ref_block.shape != block.shape:
             raise AdcsimError(
                 f"tone metrics: reference has shape {ref_block.shape}, "
