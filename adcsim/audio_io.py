@@ -383,6 +383,24 @@ class Container:
         #: a caller whose levels come from that law's decoder).
         self.trusted_g711_law: str | None = None
 
+    def wav_bytes(
+        self, ints: NDArray[np.int32]
+    ) -> tuple[NDArray[Any] | None, NDArray[Any]]:
+        """WAV sample bytes of integer levels, and the levels as written.
+
+        None when the subtype has no simple byte form here (FLOAT, ...).
+        """
+        if self.subtype in G711_SUBTYPES:
+            from adcsim import g711
+
+            law = G711_SUBTYPES[self.subtype]
+            codes = g711.encode(ints.astype(np.int16), law)
+            levels = ints if law == self.trusted_g711_law else g711.decode(codes, law)
+            return codes, levels
+        if self.bits is None:
+            return None, ints
+        return wavstream.sample_bytes(ints, self.bits), ints
+
     def store_ints(self, ints: NDArray[np.int32]) -> tuple[NDArray[Any], NDArray[Any]]:
         """Store integer levels on the `int_bits` grid; return (raw, read-back ints).
 
@@ -619,9 +637,29 @@ class AudioWriter:
 
     def write_ints(self, ints: NDArray[np.int32]) -> NDArray[Any]:
         """Store integer levels (see `Container.store_ints`); return them as written."""
+        if self._file is not None and self.format == "WAV":
+            data, written = self.container.wav_bytes(ints)
+            if data is not None:
+                self._write_bytes(data)
+                return written
         raw, written = self.container.store_ints(ints)
         self._write_raw(raw)
         return written
+
+    def _write_bytes(self, data: NDArray[Any]) -> None:
+        """Append sample bytes as they are to a WAV's data chunk.
+
+        libsndfile's ``sf_write_raw`` (which soundfile does not wrap) skips
+        its per-sample conversion loop, the largest cost of plain
+        requantization; it still counts the frames and finishes the header.
+        """
+        assert self._file is not None
+        data = np.ascontiguousarray(data)
+        written = _sf_snd().sf_write_raw(
+            self._file._file, _sf_ffi().from_buffer(data), data.nbytes
+        )
+        if written != data.nbytes:
+            raise AdcsimError(f"cannot write {self.path!r}: disk full or write error")
 
     def _write_raw(self, raw: NDArray[Any]) -> None:
         try:
@@ -667,6 +705,16 @@ class AudioWriter:
 
 #: libsndfile's sf_command code SFC_SET_ADD_PEAK_CHUNK (sndfile.h).
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+def _sf_snd() -> Any:
+    """The cffi handle of libsndfile inside soundfile (calls it does not wrap)."""
+    return sf._snd
+
+
+def _sf_ffi() -> Any:
+    """The cffi FFI object inside soundfile."""
+    return sf._ffi
 
 
 def _disable_peak_chunk(f: sf.SoundFile) -> None:

@@ -188,13 +188,26 @@ def header_bytes(rate: int, channels: int, bits: int, is_float: bool) -> bytes:
     )
 
 
-def encode_samples(ints: NDArray[np.int32], bits: int) -> bytes:
-    """Signed integer codes at ``bits`` (8, 16, 24, 32) -> WAV sample bytes."""
+def sample_bytes(ints: NDArray[np.int32], bits: int) -> NDArray[np.uint8]:
+    """Signed integer codes at ``bits`` (8, 16, 24, 32) as WAV sample bytes.
+
+    Little-endian; 8-bit WAV is unsigned (offset 128).
+
+    Examples
+    --------
+    >>> sample_bytes(np.array([-1, 1]), 16).tolist()
+    [255, 255, 1, 0]
+    """
     if bits == 8:
-        return (ints + 128).astype(np.uint8).tobytes()
+        return (ints + 128).astype(np.uint8)
     if bits == 16:
-        return ints.astype("<i2").tobytes()
+        return ints.astype("<i2").view(np.uint8)
     if bits == 24:
         as32 = ints.astype("<i4").reshape(-1, 1).view(np.uint8)
-        return np.ascontiguousarray(as32[:, :3]).tobytes()
-    return ints.astype("<i4").tobytes()
+        return np.ascontiguousarray(as32[:, :3])
+    return ints.astype("<i4").view(np.uint8)
+
+
+def encode_samples(ints: NDArray[np.int32], bits: int) -> bytes:
+    """`sample_bytes` as a ``bytes`` object (for a stream)."""
+    return sample_bytes(ints, bits).tobytes()
