@@ -54,7 +54,7 @@ _EXPORTS: dict[str, str] = {
     "LloydMaxTrainer": "adcsim.lloydmax",
     "design_lloyd_max": "adcsim.lloydmax",
     "export_listening_test": "adcsim.listening",
-    "score_results": "adcsim.listening",
+    "score_results": "adcsim.listen_scoring",
     "integrated_loudness": "adcsim.loudness",
 }
 

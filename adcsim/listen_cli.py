@@ -1,10 +1,10 @@
 """The ``adcsim listen`` and ``adcsim listen-results`` commands (Click).
 
-Thin: parses options into `adcsim.listening` calls and prints a summary to
-stderr. Imports nothing heavy at start-up; commands import the library in
-their bodies. `AdcsimError` becomes ``Error: <message>`` (exit 1) here too, so
-the commands also work outside the ``adcsim`` group; bad option values are
-usage errors (exit 2).
+Thin: parses options into `adcsim.listening` and `adcsim.listen_scoring`
+calls and prints a summary to stderr. Imports nothing heavy at start-up;
+commands import the library in their bodies. `AdcsimError` becomes
+``Error: <message>`` (exit 1) here too, so the commands also work outside the
+``adcsim`` group; bad option values are usage errors (exit 2).
 """
 
 from __future__ import annotations
@@ -269,10 +269,10 @@ def listen_results(
     means with 95% confidence intervals and ABX totals with one-sided binomial
     p-values per condition and pooled.
     """
-    from adcsim import audio_io, listening
+    from adcsim import audio_io, listen_scoring
 
     try:
-        scores = listening.score_results(results, key_path)
+        scores = listen_scoring.score_results(results, key_path)
         for path in (csv_path, plot_path, report_path):
             if path is not None:
                 audio_io.check_output_path(

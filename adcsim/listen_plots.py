@@ -2,7 +2,7 @@
 
 Builds a `matplotlib.figure.Figure` (never pyplot, so no GUI backend and no
 global state); the caller saves it. Not responsible for scoring
-(`adcsim.listening`).
+(`adcsim.listen_scoring`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from adcsim.listening import ListeningScores
+    from adcsim.listen_scoring import ListeningScores
 
 
 def plot_scores(scores: ListeningScores) -> Any:
@@ -22,7 +22,7 @@ def plot_scores(scores: ListeningScores) -> Any:
 
     Examples
     --------
-    >>> from adcsim.listening import ListeningScores
+    >>> from adcsim.listen_scoring import ListeningScores
     >>> row = {"label": "a", "n": 3, "mean": 50.0, "ci_low": 40.0, "ci_high": 60.0}
     >>> fig = plot_scores(ListeningScores("s", ["x"], {}, [row], []))
     >>> len(fig.axes)

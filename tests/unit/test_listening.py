@@ -10,20 +10,18 @@ import pytest
 
 from adcsim import audio_io
 from adcsim.errors import AdcsimError
+from adcsim.listen_scoring import binomial_p_value, mean_interval, score_results
 from adcsim.listening import (
     PEAK_LIMIT,
     Condition,
     apply_fades,
-    binomial_p_value,
     cross_conditions,
     export_listening_test,
     fnv1a32,
     lowpass_anchor,
-    mean_interval,
     parse_condition,
     parse_excerpt,
     render_condition,
-    score_results,
 )
 from adcsim.loudness import integrated_loudness
 
