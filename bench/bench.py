@@ -479,7 +479,7 @@ def _soxi(path: Path) -> tuple[str, str, str]:
 
 
 class Bench:
-    """The benchmark: inputs, options and the six cases of issue 5."""
+    """The benchmark: inputs, options and the seven cases (issue 5 and memory)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
