@@ -17,9 +17,8 @@ from typing import Any
 
 import click
 
+from adcsim.cli_options import chain_options
 from adcsim.errors import AdcsimError
-
-DITHER_KINDS = ("none", "rpdf", "tpdf")
 
 ANALYZE_EPILOG = """\b
 Examples:
@@ -286,40 +285,7 @@ def compare(
     help="Input RMS levels, dBFS: START:STOP:STEP (inclusive) or a "
     "list; a full-scale sine is -3.01 dBFS.",
 )
-@click.option(
-    "-r",
-    "--rate",
-    type=click.IntRange(1, 10_000_000),
-    default=None,
-    help="Resample to HZ once before sweeping [default: input rate].",
-)
-@click.option(
-    "--dither",
-    type=click.Choice(DITHER_KINDS),
-    default="none",
-    show_default=True,
-    help="Dither before the quantizer.",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    default=0,
-    show_default=True,
-    help="Seed of the dither noise.",
-)
-@click.option(
-    "--mu",
-    type=float,
-    default=None,
-    help="mu of the mulaw scheme (> 0) [default: 255].",
-)
-@click.option(
-    "--a",
-    "a",
-    type=float,
-    default=None,
-    help="A of the alaw scheme (>= 1) [default: 87.6].",
-)
+@chain_options
 @click.option(
     "--csv",
     "csv_path",

@@ -21,11 +21,11 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from adcsim._version import __version__
+from adcsim.cli_options import chain_options
 from adcsim.config import QuantizeConfig
 from adcsim.errors import AdcsimError
 
 F = TypeVar("F", bound=Callable[..., Any])
-DITHER_KINDS = ("none", "rpdf", "tpdf")
 _DEFAULTS = QuantizeConfig()
 
 
@@ -70,70 +70,32 @@ def _usage(message: str) -> click.UsageError:
 
 
 def quantizer_options(func: F) -> F:
-    """The options shared by commands that run the quantize chain."""
-    options = [
-        click.option(
-            "-b",
-            "--bits",
-            type=click.IntRange(1, 24),
-            default=_DEFAULTS.bits,
-            show_default=True,
-            help="Bit depth N (1 to 24; g711-* need 8).",
-        ),
-        click.option(
-            "-s",
-            "--scheme",
-            default=_DEFAULTS.scheme,
-            show_default=True,
-            help="Quantizer: uniform, midrise, floor, mulaw, alaw, ... "
-            "(list: adcsim schemes).",
-        ),
-        click.option(
-            "--mu",
-            type=float,
-            default=None,
-            help="mu of the mulaw scheme (> 0) [default: 255].",
-        ),
-        click.option(
-            "--a",
-            "a",
-            type=float,
-            default=None,
-            help="A of the alaw scheme (>= 1) [default: 87.6].",
-        ),
-        click.option(
-            "-r",
-            "--rate",
-            type=click.IntRange(1, 10_000_000),
-            default=None,
-            help="Resample to HZ before quantizing [default: input rate].",
-        ),
-        click.option(
-            "--dither",
-            type=click.Choice(DITHER_KINDS),
-            default=_DEFAULTS.dither,
-            show_default=True,
-            help="Dither before the quantizer: rpdf +-1/2 LSB, tpdf +-1 LSB.",
-        ),
-        click.option(
-            "--seed",
-            type=click.IntRange(0),
-            default=_DEFAULTS.seed,
-            show_default=True,
-            help="Seed of the dither noise.",
-        ),
-        click.option(
-            "--noise-shaping",
-            default=_DEFAULTS.noise_shaping,
-            show_default=True,
-            help="Error-feedback noise shaping on top of --dither: none, "
-            "first-order, f-weighted, improved-e-weighted, shibata, ..., "
-            "or weighted (designed for the stream's rate).",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    """The options of commands that run one quantizer: bits, scheme, chain."""
+    func = click.option(
+        "--noise-shaping",
+        default=_DEFAULTS.noise_shaping,
+        show_default=True,
+        help="Error-feedback noise shaping on top of --dither: none, "
+        "first-order, f-weighted, improved-e-weighted, shibata, ..., "
+        "or weighted (designed for the stream's rate).",
+    )(func)
+    func = chain_options(func)
+    func = click.option(
+        "-s",
+        "--scheme",
+        default=_DEFAULTS.scheme,
+        show_default=True,
+        help="Quantizer: uniform, midrise, floor, mulaw, alaw, ... "
+        "(list: adcsim schemes).",
+    )(func)
+    return click.option(
+        "-b",
+        "--bits",
+        type=click.IntRange(1, 24),
+        default=_DEFAULTS.bits,
+        show_default=True,
+        help="Bit depth N (1 to 24; g711-* need 8).",
+    )(func)
 
 
 def build_config(

@@ -14,10 +14,11 @@ from typing import Any
 
 import click
 
+from adcsim.cli_options import DITHER_KINDS
 from adcsim.errors import AdcsimError
 
 DESIGNS = ("mushra", "abx", "both")
-DITHER_KINDS = ("none", "rpdf", "tpdf")
+
 
 LISTEN_EPILOG = """\b
 Examples:
