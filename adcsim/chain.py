@@ -84,11 +84,6 @@ def as_block(x: ArrayLike, *, name: str = "x", owner: str = "") -> NDArray[np.fl
     return block
 
 
-def empty_block(channels: int) -> NDArray[np.float64]:
-    """A ``(0, channels)`` block."""
-    return np.zeros((0, channels))
-
-
 class Chain:
     """Stages run in order over a stream of blocks.
 

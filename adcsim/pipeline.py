@@ -291,7 +291,7 @@ def process_file(
             else:
                 for ref in pre.run(reader.blocks(config.blocksize)):
                     run.push(ref, post.process(ref))
-            taps = run.finish_taps()
+            taps = run.taps
             run.commit()
         except BaseException:
             run.discard()
@@ -529,10 +529,6 @@ class _Run:
         self.writer.discard()
         if self.error_writer is not None:
             self.error_writer.discard()
-
-    def finish_taps(self) -> Taps | None:
-        """The fed taps (None when nothing is measured)."""
-        return self.taps
 
     #: Set when a lossy output's figures were measured on the decoded file.
     lossy_remeasured = False
