@@ -603,6 +603,7 @@ class AudioWriter:
         self.container = Container(subtype)
         self._atomic: AtomicFile | None = None
         self._file: sf.SoundFile | None = None
+        self._stored_bytes = False  # what `lookup_table` made
         self._stream: BinaryIO | None = None
         if path == STDIO:
             bits = self.container.bits
@@ -645,6 +646,50 @@ class AudioWriter:
         raw, written = self.container.store_ints(ints)
         self._write_raw(raw)
         return written
+
+    def lookup_table(
+        self, levels: NDArray[Any]
+    ) -> tuple[NDArray[Any], NDArray[np.float64]]:
+        """What this writer stores for each of ``levels``, and the values read back.
+
+        ``levels`` is 1-D: integers on the container's `Container.int_bits`
+        grid (as `write_ints` takes them) or floats (as `write` does). For
+        the look-up path (`adcsim.lookup`): ``write_stored(np.take(table, i,
+        axis=0))`` then writes what `write_ints` or `write` would write for
+        ``levels[i]``. The values read back are full scale.
+        """
+        column = levels.reshape(-1, 1)
+        self._stored_bytes = False
+        if levels.dtype.kind == "f":
+            raw, written = self.container.store(column)
+            return raw.ravel(), written.ravel()
+        assert self.container.int_bits is not None
+        scale = 1.0 / (1 << (self.container.int_bits - 1))
+        if self.format == "WAV" and (self._file is not None or self.container.bits):
+            data, ints = self.container.wav_bytes(column)
+            if data is not None:
+                self._stored_bytes = True
+                table: NDArray[Any] = np.ascontiguousarray(data)
+                table = table.reshape(levels.size, -1)
+                if table.shape[1] != 3:  # one sample, one unsigned integer
+                    table = table.view(f"<u{table.shape[1]}").ravel()
+                return table, ints.ravel() * scale
+        raw, ints = self.container.store_ints(column)
+        return raw.ravel(), ints.ravel() * scale
+
+    def write_stored(self, data: NDArray[Any]) -> None:
+        """Write a block looked up in `lookup_table`."""
+        if not self._stored_bytes:
+            self._write_raw(data)
+        elif self._stream is not None:
+            try:
+                self._stream.write(np.ascontiguousarray(data).data)
+            except OSError as exc:
+                raise AdcsimError(
+                    f"cannot write {self.path!r}: {_reason(exc)}"
+                ) from exc
+        else:
+            self._write_bytes(data)
 
     def _write_bytes(self, data: NDArray[Any]) -> None:
         """Append sample bytes as they are to a WAV's data chunk.

@@ -9,6 +9,7 @@ None where a figure is undefined or infinite (silence, zero error).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,9 @@ from adcsim.chain import as_block
 from adcsim.errors import AdcsimError
 
 Metrics = dict[str, Any]
+#: ``rows_of(start, stop)``: rows of a block's frames start..stop, on demand.
+Rows = Callable[[int, int], NDArray[np.floating[Any]]]
+Block = NDArray[np.float64]
 
 
 def db10(ratio: float) -> float | None:
@@ -35,6 +39,57 @@ def db10(ratio: float) -> float | None:
 
 def _safe_div(num: float, den: float) -> float:
     return num / den if den > 0 else (math.inf if num > 0 else math.nan)
+
+
+class BlockPair:
+    """One aligned block of reference and written values, ``(frames, channels)``.
+
+    Taps read it through `ref` and `out`, which take a frame range and a
+    stride, so that a block can compute only the parts a tap asks for
+    (`Pcm16Pair`).
+    """
+
+    def __init__(
+        self, reference: NDArray[np.floating[Any]], output: NDArray[np.floating[Any]]
+    ) -> None:
+        self._ref, self._out = reference, output
+        self.frames, self.channels = reference.shape
+
+    def ref(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
+        """Reference samples of frames ``start:stop:step``."""
+        return np.asarray(self._ref[start:stop:step], dtype=np.float64)
+
+    def out(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
+        """Written samples of frames ``start:stop:step``."""
+        return np.asarray(self._out[start:stop:step], dtype=np.float64)
+
+
+class Pcm16Pair(BlockPair):
+    """A 16-bit PCM block whose written values are a look-up of its samples.
+
+    ``written[v]`` is the value written for the int16 sample whose uint16
+    view is ``v``; floats exist only for the frames a tap asks for.
+
+    Examples
+    --------
+    >>> written = np.arange(65536, dtype=np.uint16).view(np.int16) / 32768.0
+    >>> pair = Pcm16Pair(np.array([[16384], [-32768]], dtype=np.int16), written)
+    >>> pair.ref().ravel().tolist(), pair.out(1).ravel().tolist()
+    ([0.5, -1.0], [-1.0])
+    """
+
+    def __init__(self, pcm: NDArray[np.int16], written: NDArray[np.float64]) -> None:
+        self._pcm, self._written = pcm, written
+        self.frames, self.channels = pcm.shape
+
+    def ref(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
+        """The samples ``x / 2**15`` of frames ``start:stop:step``."""
+        scaled = np.multiply(self._pcm[start:stop:step], 1.0 / 32768.0)
+        return scaled.astype(np.float64, copy=False)
+
+    def out(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
+        """The written values of frames ``start:stop:step``, looked up."""
+        return np.take(self._written, self._pcm[start:stop:step].view(np.uint16))
 
 
 class ErrorMeter:
@@ -96,6 +151,38 @@ class ErrorMeter:
                 peak = np.abs(err).max()
                 self._max_e[channel] = max(self._max_e[channel], peak)
         return e
+
+    def update_histogram(
+        self,
+        counts: NDArray[np.integer[Any]],
+        reference: NDArray[np.float64],
+        error: NDArray[np.float64],
+    ) -> None:
+        """Add samples given by how often each of a set of values occurs.
+
+        ``counts[c, v]`` is how many samples of channel ``c`` had reference
+        ``reference[v]`` and error ``error[v]``. When the output is a function
+        of the reference (a memoryless quantizer on 16-bit PCM), the running
+        sums follow exactly from the 65536 counts, with no pass over floats.
+
+        Examples
+        --------
+        >>> meter = ErrorMeter(channels=1)
+        >>> meter.update_histogram(np.array([[1, 1]]), np.array([0.5, -0.5]),
+        ...                        np.array([-0.25, 0.0]))
+        >>> meter.result()[0]["mse"]
+        0.03125
+        """
+        weights = np.asarray(counts, dtype=np.float64)
+        self.frames += int(counts[0].sum()) if counts.shape[0] else 0
+        self._sum_r2 += weights @ (reference * reference)
+        self._sum_e2 += weights @ (error * error)
+        self._sum_e += weights @ error
+        magnitude = np.abs(error)
+        for channel in range(self.channels):
+            present = magnitude[counts[channel] > 0]
+            peak = float(present.max(initial=0.0))
+            self._max_e[channel] = max(self._max_e[channel], peak)
 
     def _figures(
         self, n: int, sum_r2: float, sum_e2: float, sum_e: float, max_e: float
@@ -173,6 +260,17 @@ class LevelCounter:
             else:
                 self._seen[channel, column] = True
 
+    def update_histogram(
+        self, counts: NDArray[np.integer[Any]], codes: NDArray[np.int32]
+    ) -> None:
+        """Mark the codes of the values that occur.
+
+        ``counts[c, v]`` samples of channel ``c`` were coded ``codes[v]`` (see
+        `ErrorMeter.update_histogram`).
+        """
+        for channel in range(self._seen.shape[0]):
+            self._seen[channel, codes[counts[channel] > 0] + self._offset] = True
+
     def result(self) -> tuple[int, list[int]]:
         """Levels used in all channels together, and per channel."""
         per_channel = [int(n) for n in self._seen.sum(axis=1)]
@@ -204,15 +302,25 @@ class SegmentPicker:
 
     def feed(self, rows: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """Add ``(channels, frames)`` rows; return the kept segments completed."""
+        return self.feed_lazy(rows.shape[1], lambda start, stop: rows[:, start:stop])
+
+    def feed_lazy(self, frames: int, rows_of: Rows) -> NDArray[np.float64]:
+        """`feed` for a block whose rows are computed on demand.
+
+        ``rows_of(start, stop)`` returns the ``(channels, stop - start)`` rows
+        of the block's frames ``start`` to ``stop``; it is called only for
+        the parts of kept segments, so a long stream's rows never need to
+        exist in full.
+        """
         done = []
-        position, frames = 0, rows.shape[1]
+        position = 0
         while position < frames:
             take = min(self.nfft - self._fill, frames - position)
             keep = self.index % self.stride == 0
             if keep:
-                self._buffer[:, self._fill : self._fill + take] = rows[
-                    :, position : position + take
-                ]
+                self._buffer[:, self._fill : self._fill + take] = rows_of(
+                    position, position + take
+                )
             self._fill += take
             position += take
             if self._fill == self.nfft:
@@ -284,7 +392,16 @@ class SpectrumMeter:
 
     def update(self, error_rows: NDArray[np.floating[Any]]) -> None:
         """Add one ``(channels, frames)`` block."""
-        segs = self._picker.feed(error_rows)
+        self.update_lazy(
+            error_rows.shape[1], lambda start, stop: error_rows[:, start:stop]
+        )
+
+    def update_lazy(self, frames: int, rows_of: Rows) -> None:
+        """Add one block of ``frames`` whose rows ``rows_of(start, stop)`` gives.
+
+        Only the analysed segments are asked for (`SegmentPicker.feed_lazy`).
+        """
+        segs = self._picker.feed_lazy(frames, rows_of)
         if segs.shape[0]:
             spec = np.fft.rfft(segs * self._window, axis=2)
             self.power += (spec.real**2 + spec.imag**2).sum(axis=0)

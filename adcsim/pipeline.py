@@ -27,6 +27,7 @@ from adcsim.chain import Chain, StreamInfo
 from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
+from adcsim.lookup import Pcm16Lookup
 from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
@@ -283,8 +284,15 @@ def process_file(
             config, quantizer, ref_info, paths, subtype, out_stream, measure=measure
         )
         try:
-            if _integer_path(reader, pre, post, run):
-                quantize_stage = post.stages[-1]
+            integer = _integer_path(reader, pre, post, run)
+            quantize_stage = post.stages[-1]
+            lookup = _lookup(reader, run) if integer else None
+            if lookup is not None:
+                assert isinstance(quantize_stage, QuantizeStage)
+                for pcm in reader.pcm_blocks(config.blocksize):
+                    quantize_stage.count_pcm16(pcm)
+                    run.push_lookup(pcm, lookup)
+            elif integer:
                 assert isinstance(quantize_stage, QuantizeStage)
                 for pcm in reader.pcm_blocks(config.blocksize):
                     run.push_pcm(pcm, quantize_stage.process_pcm(pcm))
@@ -382,6 +390,16 @@ def _integer_path(
         return False
     dtype = np.int16 if (reader.info.bits or 32) <= 16 else np.int32
     return run.quantizer.encode_pcm(np.zeros((1, 1), dtype=dtype)) is not None
+
+
+def _lookup(reader: audio_io.AudioReader, run: _Run) -> Pcm16Lookup | None:
+    """The look-up tables of a 16-bit source on the integer path, if they apply.
+
+    Not with ``--error-out``, which needs every error sample as a float.
+    """
+    if (reader.info.bits or 32) > 16 or run.error_writer is not None:
+        return None
+    return Pcm16Lookup.build(run.quantizer, run.writer)
 
 
 def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
@@ -504,6 +522,13 @@ class _Run:
             self._tap(ref, written, codes)
         else:
             self.frames += pcm.shape[0]
+
+    def push_lookup(self, pcm: NDArray[Any], lookup: Pcm16Lookup) -> None:
+        """Write one int16 block through the look-up tables and feed the taps."""
+        self.writer.write_stored(lookup.store(pcm))
+        if self.taps is not None:
+            self.taps.update_pcm16(pcm, lookup)
+        self.frames += pcm.shape[0]
 
     def _tap(
         self,

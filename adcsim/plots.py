@@ -15,10 +15,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
+from adcsim.metrics import BlockPair
 
 NFFT = 4096
 HIST_BINS = 101
 HIST_SAMPLES = 1 << 21
+#: The loudest window is chosen by the power of every POWER_STRIDE-th frame:
+#: where the figure looks is a display choice, and measuring every frame cost
+#: more than all the rest of the plot data.
+POWER_STRIDE = 8
 
 
 class PlotTap:
@@ -49,9 +54,9 @@ class PlotTap:
         self.channels = channels
         self.window = max(1, rate)  # one second
         self.error_scale = error_scale if error_scale > 0 else 1.0
-        self._seg_ref: list[NDArray[np.float64]] = []
-        self._seg_out: list[NDArray[np.float64]] = []
+        self._pieces: list[tuple[BlockPair, int, int]] = []
         self._seg_frames = 0
+        self._seg_power, self._seg_samples = 0.0, 0
         self._seg_start = 0
         self.best_ref = np.zeros((0, channels))
         self.best_out = np.zeros((0, channels))
@@ -76,53 +81,64 @@ class PlotTap:
         """How many segments the spectra sum (at least 1)."""
         return max(1, self._spectra.segments)
 
-    def update(self, ref: NDArray[np.float64], out: NDArray[np.float64]) -> None:
-        """Add one aligned pair of ``(frames, channels)`` blocks."""
-        self._update_window(ref, out)
+    def update(self, pair: BlockPair) -> None:
+        """Add one aligned block of reference and output (`BlockPair`)."""
+        self._update_window(pair)
         first = -self._position % self._hist_stride
-        sample = out[first :: self._hist_stride] - ref[first :: self._hist_stride]
+        stride = self._hist_stride
+        sample = pair.out(first, None, stride) - pair.ref(first, None, stride)
         counts, _ = np.histogram(sample, bins=self.hist_edges)
         self.hist_counts += counts
-        # Channel means by matrix-vector products (numpy's mean over the short
-        # channel axis of a (frames, channels) block is several times slower);
-        # the error's mean is the difference of the other two.
-        weights = np.full(ref.shape[1], 1.0 / ref.shape[1])
-        means = np.empty((3, ref.shape[0]))
-        np.dot(ref, weights, out=means[0])
-        np.dot(out, weights, out=means[1])
-        np.subtract(means[1], means[0], out=means[2])
-        self._spectra.update(means)
-        self._position += ref.shape[0]
+        self._spectra.update_lazy(
+            pair.frames, lambda start, stop: _channel_means(pair, start, stop)
+        )
+        self._position += pair.frames
 
-    def _update_window(
-        self, ref: NDArray[np.float64], out: NDArray[np.float64]
-    ) -> None:
+    def _update_window(self, pair: BlockPair) -> None:
         start = 0
-        while start < ref.shape[0]:
-            take = min(self.window - self._seg_frames, ref.shape[0] - start)
+        while start < pair.frames:
+            take = min(self.window - self._seg_frames, pair.frames - start)
+            stop = start + take
             if self._seg_frames == 0:
                 self._seg_start = self._position + start
-            self._seg_ref.append(ref[start : start + take])
-            self._seg_out.append(out[start : start + take])
+            # every POWER_STRIDE-th frame of the stream, whatever the blocks
+            first = start + (-(self._position + start)) % POWER_STRIDE
+            probe = pair.ref(first, stop, POWER_STRIDE)
+            self._seg_power += float(np.vdot(probe, probe))
+            self._seg_samples += probe.size
+            self._pieces.append((pair, start, stop))
             self._seg_frames += take
-            start += take
+            start = stop
             if self._seg_frames == self.window:
                 self._close_segment()
 
     def _close_segment(self) -> None:
-        seg = np.concatenate(self._seg_ref)
-        power = float(np.vdot(seg, seg)) / seg.size if seg.size else 0.0
+        power = self._seg_power / self._seg_samples if self._seg_samples else 0.0
         if power > self._best_power:
             self._best_power = power
-            self.best_ref = seg
-            self.best_out = np.concatenate(self._seg_out)
+            self.best_ref = np.concatenate([p.ref(a, b) for p, a, b in self._pieces])
+            self.best_out = np.concatenate([p.out(a, b) for p, a, b in self._pieces])
             self.best_start = self._seg_start
-        self._seg_ref, self._seg_out, self._seg_frames = [], [], 0
+        self._pieces, self._seg_frames = [], 0
+        self._seg_power, self._seg_samples = 0.0, 0
 
     def finish(self) -> None:
         """Close the last partial window."""
         if self._seg_frames:
             self._close_segment()
+
+
+def _channel_means(pair: BlockPair, start: int, stop: int) -> NDArray[np.float64]:
+    """Rows of the channel means of input, output and error, frames start..stop."""
+    ref, out = pair.ref(start, stop), pair.out(start, stop)
+    # Matrix-vector products: numpy's mean over the short channel axis of a
+    # (frames, channels) block is several times slower.
+    weights = np.full(pair.channels, 1.0 / pair.channels)
+    means = np.empty((3, stop - start))
+    np.dot(ref, weights, out=means[0])
+    np.dot(out, weights, out=means[1])
+    np.subtract(means[1], means[0], out=means[2])
+    return means
 
 
 def preload() -> None:

@@ -164,16 +164,23 @@ class Quantizer(ABC):
         self, x: NDArray[np.integer[Any]]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
         """int16 codes by look-up in `_pcm16_table`, with overload counts."""
-        table, low, high = self._pcm16_table()
         # np.take: about twice as fast as fancy indexing for a 1-D look-up
-        codes = np.take(table, x.view(np.uint16))
+        codes = np.take(self._pcm16_table()[0], x.view(np.uint16))
+        return codes, self.pcm16_overloads(x)
+
+    def pcm16_overloads(self, x: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
+        """Per channel, the samples of int16 ``(frames, channels)`` PCM in overload.
+
+        The count `encode_counting` makes, without encoding.
+        """
+        _, low, high = self._pcm16_table()
         clipped = np.zeros(x.shape[1], dtype=np.int64)
         # Overload lies at the ends of the range (the codes are monotone).
         if x.max(initial=0) >= high or x.min(initial=0) <= low:
             for channel in range(x.shape[1]):
                 column = x[:, channel]
                 clipped[channel] = np.count_nonzero((column >= high) | (column <= low))
-        return codes, clipped
+        return clipped
 
     def _pcm16_table(self) -> tuple[NDArray[np.int32], int, int]:
         """Codes of every int16 value (by its uint16 view), and overload limits.
@@ -587,21 +594,27 @@ class _G711Base(Quantizer):
         path does (see the class Notes): +1.0 - 2**-16 rounds to 32768,
         beyond A-law's last decision value.
         """
-        from adcsim import g711
-
-        if x.dtype == np.int16:
-            v: NDArray[Any] = x
-        else:
-            v = round_shift(x, 16)
-        limit = g711.OVERLOAD[self._law]
-        clipped = np.zeros(x.shape[1], dtype=np.int64)
-        if v.max(initial=0) >= limit or v.min(initial=0) <= -limit - 1:
-            magnitude = np.where(v >= 0, v, -v - 1)
-            clipped += np.count_nonzero(magnitude >= limit, axis=0)
+        v: NDArray[Any] = x if x.dtype == np.int16 else round_shift(x, 16)
+        clipped = self.pcm16_overloads(v)
         if v.dtype != np.int16:
             v = np.clip(v, -32768, 32767).astype(np.int16)
         # np.take: about twice as fast as fancy indexing for a 1-D look-up
         return np.take(self._pcm_tables()[0], v.view(np.uint16)), clipped
+
+    def pcm16_overloads(self, x: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
+        """Per channel, the samples beyond the law's overload point.
+
+        ``x`` holds 16-bit values, possibly one past int16's range (the
+        rounded value of deeper PCM, before it is clipped).
+        """
+        from adcsim import g711
+
+        limit = g711.OVERLOAD[self._law]
+        clipped = np.zeros(x.shape[1], dtype=np.int64)
+        if x.max(initial=0) >= limit or x.min(initial=0) <= -limit - 1:
+            magnitude = np.where(x >= 0, x, -(x.astype(np.int64)) - 1)
+            clipped += np.count_nonzero(magnitude >= limit, axis=0)
+        return clipped
 
     def pcm_levels(
         self, codes: NDArray[np.int32], bits: int
@@ -925,6 +938,15 @@ class QuantizeStage:
         self.clipped_per_channel += clipped
         self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
         return codes
+
+    def count_pcm16(self, block: NDArray[np.integer[Any]]) -> None:
+        """Count the overloads of an int16 block that is coded elsewhere.
+
+        For the look-up path (`adcsim.lookup`), whose table already holds the
+        codes: the counts are the ones `process_pcm` would make.
+        """
+        self.clipped_per_channel += self.quantizer.pcm16_overloads(block)
+        self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
 
     def flush(self) -> NDArray[np.float64]:
         """Nothing is buffered: an empty block."""

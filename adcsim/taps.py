@@ -15,9 +15,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.metrics import (
+    BlockPair,
     ErrorMeter,
     LevelCounter,
     Metrics,
+    Pcm16Pair,
     SpectrumMeter,
     db10,
     sqnr_theory_db,
@@ -74,6 +76,8 @@ class Taps:
         self._tone_ref: list[NDArray[np.float64]] = []
         self._tone_out: list[NDArray[np.float64]] = []
         self._tone_frames = 0
+        self._counts: NDArray[np.int64] | None = None
+        self._lookup: Any = None
 
     def update(
         self,
@@ -82,16 +86,49 @@ class Taps:
         codes: NDArray[np.int32] | None = None,
     ) -> None:
         """Feed one aligned pair of ``(frames, channels)`` blocks."""
-        error = self.meter.update(ref, written)
+        self.meter.update(ref, written)
         self.levels.update(written, codes)
-        self.spectrum.update(error.T)  # a view: the picker copies what it keeps
+        self._feed(BlockPair(ref, written))
+
+    def update_pcm16(self, pcm: NDArray[np.int16], lookup: Any) -> None:
+        """Feed one block of 16-bit PCM written through a `Pcm16Lookup`.
+
+        The exact figures come from how often each of the 65536 values occurs
+        in each channel (`ErrorMeter.update_histogram`); the other taps turn
+        into floats only the frames they keep.
+        """
+        if self._counts is None:
+            self._counts = np.zeros((self.channels, 65536), dtype=np.int64)
+            self._lookup = lookup
+        for channel in range(self.channels):
+            self._counts[channel] += np.bincount(
+                pcm[:, channel].view(np.uint16), minlength=65536
+            )
+        self._feed(Pcm16Pair(pcm, lookup.written))
+
+    def _feed(self, pair: BlockPair) -> None:
+        """The taps that need samples: error spectrum, tone window, plot."""
+        self.spectrum.update_lazy(
+            pair.frames,
+            lambda start, stop: (pair.out(start, stop) - pair.ref(start, stop)).T,
+        )
         room = TONE_FRAMES - self._tone_frames
         if room > 0:
-            self._tone_ref.append(ref[:room].copy())
-            self._tone_out.append(written[:room].copy())
-            self._tone_frames += min(room, ref.shape[0])
+            self._tone_ref.append(pair.ref(0, room).copy())
+            self._tone_out.append(pair.out(0, room).copy())
+            self._tone_frames += min(room, pair.frames)
         if self.plot is not None:
-            self.plot.update(ref, written)
+            self.plot.update(pair)
+
+    def _fold_counts(self) -> None:
+        """Turn the value counts of `update_pcm16` into the exact figures."""
+        if self._counts is None:
+            return
+        lookup = self._lookup
+        error = lookup.written - lookup.reference
+        self.meter.update_histogram(self._counts, lookup.reference, error)
+        self.levels.update_histogram(self._counts, lookup.codes)
+        self._counts = None
 
     def figures(self) -> tuple[Metrics, list[Metrics]]:
         """The report's figures: all channels together, and each channel.
@@ -99,6 +136,7 @@ class Taps:
         Error figures (`ErrorMeter`), the quantizer's constants, levels used,
         the weighted error powers and the tone figures (`adcsim.tone`).
         """
+        self._fold_counts()
         total, per_channel = self.meter.result()
         used, used_per_channel = self.levels.result()
         q = self.quantizer

@@ -55,9 +55,23 @@ def test_integer_path_equals_float_path(
     fast_audio, fast = _run(tmp_path, src, config, "fast", monkeypatch, True)
     slow_audio, slow = _run(tmp_path, src, config, "slow", monkeypatch, False)
     assert fast_audio == slow_audio
-    assert fast["metrics"] == slow["metrics"]
-    assert fast["channels"] == slow["channels"]
+    _assert_same_figures(fast["metrics"], slow["metrics"])
+    for fast_channel, slow_channel in zip(
+        fast["channels"], slow["channels"], strict=True
+    ):
+        _assert_same_figures(fast_channel, slow_channel)
     assert fast["stages"] == slow["stages"]
+
+
+def _assert_same_figures(fast, slow):
+    """Counts equal; sums equal up to rounding (16-bit sources are measured from
+    value counts, a different order of the same additions)."""
+    assert fast.keys() == slow.keys()
+    for key, value in fast.items():
+        if isinstance(value, float):
+            assert value == pytest.approx(slow[key], rel=1e-12, abs=1e-15), key
+        else:
+            assert value == slow[key], key
 
 
 @pytest.mark.parametrize("subtype", ["PCM_24", "PCM_32", "ULAW", "ALAW"])
@@ -95,3 +109,44 @@ def test_the_integer_path_is_taken_for_plain_pcm_requantization(tmp_path, monkey
     # TPDF on a 16-bit source at 8 bits is active, so it takes the float path;
     # mu-law on int16 input has the table path.
     assert taken == [True, False, True]
+
+
+@pytest.mark.parametrize(("scheme", "bits"), [("uniform", 8), ("g711-alaw", 8)])
+def test_lookup_taps_equal_float_taps_with_plot_data(tmp_path, scheme, bits):
+    """Value counts and on-demand floats give the float path's figures and plot."""
+    from adcsim.audio_io import AudioWriter
+    from adcsim.lookup import Pcm16Lookup
+    from adcsim.quantizers import make_quantizer
+    from adcsim.taps import Taps
+
+    rng = np.random.default_rng(3)
+    frames = 3 * 8000 + 123
+    loud = np.ones((frames, 2)) * 0.05
+    loud[9000:17000] = 0.6  # the second second is the loudest
+    pcm = np.clip(rng.standard_normal((frames, 2)) * loud * 32768, -32768, 32767)
+    pcm = pcm.astype(np.int16)
+    pcm[5, 0] = -32768  # overload and the ends of the table
+    q = make_quantizer(scheme, bits=bits)
+    writer = AudioWriter(
+        str(tmp_path / "o.wav"), rate=8000, channels=2, subtype="PCM_16"
+    )
+    lookup = Pcm16Lookup.build(q, writer)
+    writer.discard()
+    assert lookup is not None
+    kwargs = {"rate": 8000, "channels": 2, "frames": frames, "plot": True}
+    by_value, by_float = Taps(q, **kwargs), Taps(q, **kwargs)
+    for start in range(0, frames, 5000):
+        block = pcm[start : start + 5000]
+        by_value.update_pcm16(block, lookup)
+        by_float.update(block / 32768.0, np.take(lookup.written, block.view(np.uint16)))
+    fast, slow = by_value.figures(), by_float.figures()
+    _assert_same_figures(fast[0], slow[0])
+    for a, b in zip(fast[1], slow[1], strict=True):
+        _assert_same_figures(a, b)
+    assert fast[0]["levels_used"] > 10
+    by_value.plot.finish()
+    by_float.plot.finish()
+    assert by_value.plot.best_start == by_float.plot.best_start == 8000
+    np.testing.assert_array_equal(by_value.plot.best_out, by_float.plot.best_out)
+    np.testing.assert_array_equal(by_value.plot.hist_counts, by_float.plot.hist_counts)
+    np.testing.assert_allclose(by_value.plot.spectra, by_float.plot.spectra, rtol=1e-12)
