@@ -270,7 +270,13 @@ def process_file(
     out_stream = (
         _HashingWriter(stdout or sys.stdout.buffer) if paths.audio == STDIO else None
     )
-    input_hash = None if input_path == STDIO else _hash_in_background(input_path)
+    # The hashes are the report's: when nobody reads it, they cost for nothing.
+    hashing = measure or paths.report is not None
+    input_hash = (
+        _hash_in_background(input_path)
+        if hashing and input_path != STDIO
+        else None
+    )
     with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
@@ -304,16 +310,18 @@ def process_file(
         except BaseException:
             run.discard()
             raise
-    if input_hash is not None:
-        input_sha = input_hash.result()
-    else:
-        assert in_stream is not None
-        input_sha = in_stream.hash.hexdigest()
-    output_sha = (
-        out_stream.hash.hexdigest()
-        if out_stream is not None
-        else sha256_file(paths.audio)
-    )
+    input_sha = output_sha = None
+    if hashing:
+        input_sha = (
+            input_hash.result()
+            if input_hash is not None
+            else in_stream.hash.hexdigest()  # type: ignore[union-attr]
+        )
+        output_sha = (
+            out_stream.hash.hexdigest()
+            if out_stream is not None
+            else sha256_file(paths.audio)
+        )
     stages = [_stage_record("resample", s) for s in pre.stages]
     names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
     stages += [_stage_record(n, s) for n, s in zip(names, post.stages)]
