@@ -235,7 +235,15 @@ def run_batch(
         raise AdcsimError(f"jobs={jobs} must be >= 0 (0: all cores)")
     plans = [plan(p) for p in inputs]
     check_batch(inputs, plans)
-    job = _Job(config, force, command_line, measure, skip_existing, make_dirs)
+    job = _Job(
+        config,
+        force,
+        command_line,
+        measure,
+        skip_existing,
+        make_dirs,
+        plot_child=len(inputs) == 1,
+    )
     out = _Ordered(len(inputs), on_item, on_done)
     workers = min(available_cores() if jobs == 0 else jobs, len(inputs))
     tasks = list(enumerate(zip(inputs, plans)))
@@ -451,6 +459,8 @@ class _Job:
     measure: bool
     skip_existing: bool
     make_dirs: bool
+    #: Draw figures in a forked child (a one-input run; see adcsim.plot_child).
+    plot_child: bool = False
 
     def run(self, path: str, paths: OutputPaths) -> BatchItem:
         """One input; an `AdcsimError` becomes a failed item and leaves nothing."""
@@ -469,6 +479,7 @@ class _Job:
                 force=self.force,
                 command_line=self.command_line,
                 measure=self.measure,
+                plot_child=self.plot_child,
             )
         except AdcsimError as exc:
             _remove_traces(paths, before)

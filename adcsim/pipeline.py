@@ -28,6 +28,8 @@ from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
 from adcsim.lookup import Pcm16Lookup
+from adcsim.plot_child import PlotChild
+from adcsim.plot_child import available as plot_children_available
 from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
@@ -229,6 +231,7 @@ def process_file(
     stdin: BinaryIO | None = None,
     stdout: BinaryIO | None = None,
     measure: bool = True,
+    plot_child: bool = False,
 ) -> Report:
     """Quantize one input and write its outputs; return its report.
 
@@ -246,6 +249,10 @@ def process_file(
     measure : bool
         Compute the error metrics; False (when nobody will read them) leaves
         them null and saves their cost.
+    plot_child : bool
+        Draw the figure in a forked child process (`adcsim.plot_child`), where
+        that is possible: for a one-input run, whose process has not
+        imported matplotlib.
 
     Raises
     ------
@@ -253,17 +260,51 @@ def process_file(
         Bad input, unwritable or existing output; nothing is left behind.
     """
     _check_outputs(paths, input_path, force)
-    if paths.plot is not None:
-        # matplotlib takes about half a second to import; started now, the
-        # import runs while the main thread is inside numpy and libsndfile
-        # (which release the GIL), and the figure needs no wait at the end.
-        threading.Thread(target=plots.preload, daemon=True).start()
     if config.scheme == LLOYDMAX:
         quantizer = make_quantizer(
             LLOYDMAX, bits=config.bits, codebook=lloydmax_codebook(config, input_path)
         )
     else:
         quantizer = make_quantizer(config.scheme, bits=config.bits, **config.params)
+    child = None
+    if paths.plot is not None:
+        if plot_child and plot_children_available():
+            title = plot_title(input_path, paths.audio, quantizer)
+            child = PlotChild(quantizer, title, paths.plot)
+        else:
+            # matplotlib takes about half a second to import; started now, the
+            # import runs while the main thread is inside numpy and libsndfile
+            # (which release the GIL).
+            threading.Thread(target=plots.preload, daemon=True).start()
+    try:
+        return _process_file(
+            input_path,
+            config,
+            quantizer,
+            paths,
+            command_line,
+            stdin,
+            stdout,
+            measure,
+            child,
+        )
+    except BaseException:
+        if child is not None:
+            child.cancel()
+        raise
+
+
+def _process_file(
+    input_path: str,
+    config: QuantizeConfig,
+    quantizer: Quantizer,
+    paths: OutputPaths,
+    command_line: str | None,
+    stdin: BinaryIO | None,
+    stdout: BinaryIO | None,
+    measure: bool,
+    child: PlotChild | None,
+) -> Report:
     in_stream = (
         _HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
     )
@@ -273,9 +314,7 @@ def process_file(
     # The hashes are the report's: when nobody reads it, they cost for nothing.
     hashing = measure or paths.report is not None
     input_hash = (
-        _hash_in_background(input_path)
-        if hashing and input_path != STDIO
-        else None
+        _hash_in_background(input_path) if hashing and input_path != STDIO else None
     )
     with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
@@ -289,6 +328,7 @@ def process_file(
         run = _Run(
             config, quantizer, ref_info, paths, subtype, out_stream, measure=measure
         )
+        run.plot_child = child
         try:
             integer = _integer_path(reader, pre, post, run)
             quantize_stage = post.stages[-1]
@@ -330,6 +370,7 @@ def process_file(
         taps = run.new_taps()
         _remeasure(taps, config, source, input_path, paths.audio)
         run.lossy_remeasured = True
+    run.start_plot(taps, input_path)
     report = run.report(
         info, stages, _clipped_per_channel(post.stages[-1], info.channels), taps
     )
@@ -350,6 +391,17 @@ def process_file(
     }
     run.write_extras(report, taps)
     return report
+
+
+def plot_title(input_path: str, audio_path: str, quantizer: Quantizer) -> str:
+    """The figure's title: where from, where to, and how.
+
+    Examples
+    --------
+    >>> plot_title("a.wav", "b.wav", make_quantizer("mulaw", bits=8))
+    'a.wav -> b.wav: mulaw 8 bit'
+    """
+    return f"{input_path} -> {audio_path}: {quantizer.name} {quantizer.bits} bit"
 
 
 def reference_chain(config: QuantizeConfig, source: StreamInfo) -> Chain:
@@ -646,20 +698,33 @@ class _Run:
             notes=notes,
         )
 
+    #: Where the figure is drawn, if not in this process.
+    plot_child: PlotChild | None = None
+
+    def start_plot(self, taps: Taps | None, input_path: str) -> None:
+        """Close the figure's data; a plot child starts drawing it now."""
+        if taps is None or taps.plot is None or self.paths.plot is None:
+            if self.plot_child is not None:
+                self.plot_child.cancel()
+                self.plot_child = None
+            return
+        taps.plot.finish()
+        self._plot_title = plot_title(input_path, self.paths.audio, self.quantizer)
+        if self.plot_child is not None:
+            self.plot_child.send(taps.plot)
+
     def write_extras(self, report: Report, taps: Taps | None) -> None:
         """Plot and report files (the report last, so it can name the plot)."""
         if taps is not None and taps.plot is not None and self.paths.plot is not None:
-            from adcsim.plots import draw_quantize_figure, save_figure
+            if self.plot_child is not None:
+                self.plot_child.wait()
+            else:
+                from adcsim.plots import draw_quantize_figure, save_figure
 
-            taps.plot.finish()
-            title = (
-                f"{report.input['path']} -> {self.paths.audio}: "
-                f"{self.quantizer.name} {self.quantizer.bits} bit"
-            )
-            save_figure(
-                draw_quantize_figure(taps.plot, quantizer=self.quantizer, title=title),
-                self.paths.plot,
-            )
+                figure = draw_quantize_figure(
+                    taps.plot, quantizer=self.quantizer, title=self._plot_title
+                )
+                save_figure(figure, self.paths.plot)
             report.output["plot_path"] = self.paths.plot
         if self.paths.report is not None and self.paths.report != STDIO:
             report.output["report_path"] = self.paths.report

@@ -78,6 +78,7 @@ class Taps:
         self._tone_frames = 0
         self._counts: NDArray[np.int64] | None = None
         self._lookup: Any = None
+        self._counter: Any = None
 
     def update(
         self,
@@ -100,10 +101,8 @@ class Taps:
         if self._counts is None:
             self._counts = np.zeros((self.channels, 65536), dtype=np.int64)
             self._lookup = lookup
-        for channel in range(self.channels):
-            self._counts[channel] += np.bincount(
-                pcm[:, channel].view(np.uint16), minlength=65536
-            )
+            self._counter = ValueCounter(self._counts)
+        self._counter.add(pcm)
         self._feed(Pcm16Pair(pcm, lookup.written))
 
     def _feed(self, pair: BlockPair) -> None:
@@ -124,6 +123,7 @@ class Taps:
         """Turn the value counts of `update_pcm16` into the exact figures."""
         if self._counts is None:
             return
+        self._counter.close()
         lookup = self._lookup
         error = lookup.written - lookup.reference
         self.meter.update_histogram(self._counts, lookup.reference, error)
@@ -198,3 +198,48 @@ class Taps:
                 )
             rows.append(row)
         return rows
+
+
+class ValueCounter:
+    """Adds how often each int16 value occurs, per channel, on a second thread.
+
+    ``np.bincount`` releases the GIL, so the counting of one block overlaps
+    the look-up, writing and other taps of the next: about a third of a
+    default run's processing time. At most two blocks wait, so memory stays
+    bounded.
+
+    Examples
+    --------
+    >>> counts = np.zeros((1, 65536), dtype=np.int64)
+    >>> counter = ValueCounter(counts)
+    >>> counter.add(np.array([[3], [3], [-1]], dtype=np.int16))
+    >>> counter.close()
+    >>> int(counts[0, 3]), int(counts[0, 65535])
+    (2, 1)
+    """
+
+    def __init__(self, counts: NDArray[np.int64]) -> None:
+        import concurrent.futures
+
+        self.counts = counts
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self._pending: list[concurrent.futures.Future[None]] = []
+
+    def add(self, pcm: NDArray[np.int16]) -> None:
+        """Count one ``(frames, channels)`` block (which must not change after)."""
+        if len(self._pending) >= 2:
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._count, pcm))
+
+    def _count(self, pcm: NDArray[np.int16]) -> None:
+        for channel in range(self.counts.shape[0]):
+            self.counts[channel] += np.bincount(
+                pcm[:, channel].view(np.uint16), minlength=65536
+            )
+
+    def close(self) -> None:
+        """Wait until every block is counted."""
+        for future in self._pending:
+            future.result()
+        self._pending = []
+        self._pool.shutdown()

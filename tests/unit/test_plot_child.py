@@ -1,0 +1,78 @@
+"""Figures drawn in a forked child equal figures drawn in the process itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adcsim import pipeline, plots
+from adcsim.config import QuantizeConfig
+from adcsim.errors import AdcsimError
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _run(directory: Path, src: Path, child: bool) -> Path:
+    """Outputs in ``directory``, named as the figure's title says: ``in.*``."""
+    config = QuantizeConfig(bits=6).validate()
+    directory.mkdir(exist_ok=True)
+    cwd = os.getcwd()
+    os.chdir(directory)
+    try:
+        paths = pipeline.plan_outputs(str(src), config)
+        pipeline.process_file(str(src), config, paths, plot_child=child)
+    finally:
+        os.chdir(cwd)
+    assert paths.plot is not None
+    return directory / paths.plot
+
+
+def test_the_child_draws_the_same_png_as_the_process(
+    tmp_path: Path, noise: Any, wav_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = wav_file(tmp_path, noise(frames=20000, channels=2), 8000)
+    # the child is used only where matplotlib is not imported yet
+    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
+    in_child = _run(tmp_path / "child", src, True)
+    in_process = _run(tmp_path / "here", src, False)
+    assert in_child.read_bytes() == in_process.read_bytes()
+    assert _no_children_left()
+
+
+def test_a_failing_child_fails_the_run_and_leaves_no_figure(
+    tmp_path: Path, noise: Any, wav_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = wav_file(tmp_path, noise(frames=2000, channels=1), 8000)
+    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise AdcsimError("cannot write plot: broken on purpose")
+
+    monkeypatch.setattr(plots, "save_figure", broken)  # inherited by the fork
+    with pytest.raises(AdcsimError, match="broken on purpose"):
+        _run(tmp_path / "out", src, True)
+    assert not list((tmp_path / "out").glob("*.png"))
+    assert _no_children_left()
+
+
+def test_a_bad_input_stops_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "not-audio.wav"
+    src.write_bytes(b"RIFF but not really" * 10)
+    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
+    with pytest.raises(AdcsimError, match="cannot read"):
+        _run(tmp_path / "out", src, True)
+    assert list((tmp_path / "out").iterdir()) == []
+    assert _no_children_left()
