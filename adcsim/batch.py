@@ -28,7 +28,6 @@ import contextlib
 import csv
 import io
 import json
-import multiprocessing
 import os
 import re
 import signal
@@ -37,15 +36,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adcsim import audio_io
 from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.errors import AdcsimError
 from adcsim.pipeline import STDIO, OutputPaths, process_file, sha256_file
 from adcsim.report import Report
+
+if TYPE_CHECKING:  # multiprocessing is imported only when workers start
+    from multiprocessing.connection import Connection
 
 #: Columns of the ``--summary`` CSV, one row per input.
 SUMMARY_COLUMNS = (
@@ -556,6 +557,8 @@ class _Ordered:
 
 def _context() -> Any:
     """Fork where available: workers start with adcsim imported, in milliseconds."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
@@ -637,6 +640,8 @@ class _Pool:
         self.workers: list[_Worker] = []
 
     def run(self, tasks: list[tuple[int, tuple[str, OutputPaths]]]) -> None:
+        import multiprocessing.connection
+
         queue = deque(tasks)
         try:
             self.workers = [_Worker(self.ctx, self.job) for _ in range(self.size)]
@@ -646,7 +651,7 @@ class _Pool:
                 if not busy:
                     break
                 handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-                ready = set(wait(handles))
+                ready = set(multiprocessing.connection.wait(handles))
                 for w in busy:
                     if w.conn in ready or w.process.sentinel in ready:
                         self._collect(w)

@@ -124,7 +124,10 @@ class DitherStage:
 
     def reset(self) -> None:
         """Restart every channel's noise sequence from the seed."""
-        self._generators = channel_generators(self.seed, self._channels)
+        # (numpy.random takes a few milliseconds to import: only when needed)
+        self._generators = (
+            channel_generators(self.seed, self._channels) if self.active else []
+        )
 
 
 def dither(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -345,6 +344,8 @@ class Codebook:
         """
         path = Path(path)
         text = json.dumps(self.to_dict(), indent=1) + "\n"
+        import secrets
+
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
             # O_EXCL: never write through someone else's file; mode 0o666 lets

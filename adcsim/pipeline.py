@@ -10,14 +10,13 @@ options or print.
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import os
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +33,9 @@ from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
 from adcsim.taps import Taps
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 STDIO = audio_io.STDIO
 
@@ -152,6 +154,8 @@ def _hash_in_background(path: str) -> concurrent.futures.Future[str]:
     hashlib releases the GIL, so the extra read of the input overlaps the
     processing instead of adding to it.
     """
+    import concurrent.futures
+
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     future = pool.submit(sha256_file, path)
     pool.shutdown(wait=False)

@@ -18,7 +18,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -737,8 +737,8 @@ class G711AlawQuantizer(_G711Base):
 
 # --- Lloyd-Max quantizer (design in adcsim.lloydmax) ---
 
-# Imported here, next to its only user; adcsim.lloydmax imports no quantizer.
-from adcsim.lloydmax import Codebook  # noqa: E402
+if TYPE_CHECKING:  # imported where used: only Lloyd-Max runs need it
+    from adcsim.lloydmax import Codebook
 
 
 class LloydMaxQuantizer(Quantizer):
@@ -782,6 +782,8 @@ class LloydMaxQuantizer(Quantizer):
     PARAMS = {"codebook": None}
 
     def __init__(self, *, bits: int = 8, codebook: Codebook) -> None:
+        from adcsim.lloydmax import Codebook
+
         super().__init__(bits=bits)
         if not isinstance(codebook, Codebook):
             raise TypeError(
