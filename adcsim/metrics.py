@@ -22,6 +22,8 @@ Metrics = dict[str, Any]
 #: ``rows_of(start, stop)``: rows of a block's frames start..stop, on demand.
 Rows = Callable[[int, int], NDArray[np.floating[Any]]]
 Block = NDArray[np.float64]
+#: Frames per segment of the averaged spectra (`SpectrumMeter`).
+SPECTRUM_NFFT = 4096
 
 
 def db10(ratio: float) -> float | None:
@@ -378,7 +380,7 @@ class SpectrumMeter:
         *,
         rate: int,
         channels: int,
-        nfft: int = 4096,
+        nfft: int = SPECTRUM_NFFT,
         frames: int | None = None,
         segments: int = 256,
     ) -> None:

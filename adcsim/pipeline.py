@@ -712,7 +712,7 @@ class _Run:
                 self.plot_child.cancel()
                 self.plot_child = None
             return
-        taps.plot.finish()
+        taps.finish_plot()
         self._plot_title = plot_title(input_path, self.paths.audio, self.quantizer)
         if self.plot_child is not None:
             self.plot_child.send(taps.plot)

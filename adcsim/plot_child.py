@@ -47,11 +47,17 @@ class PlotChild:
         data_read, self._data = os.pipe()
         self._status, status_write = os.pipe()
         self._sender: threading.Thread | None = None
-        self.pid = os.fork()
-        if self.pid == 0:  # the child: never returns
-            os.close(self._data)
-            os.close(self._status)
-            _child_main(data_read, status_write, quantizer, title, path)
+        # Signals wait until each side has the handlers it needs: a Ctrl-C
+        # right after the fork must not run the parent's handler in the child.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self.pid = os.fork()
+            if self.pid == 0:  # the child: never returns
+                os.close(self._data)
+                os.close(self._status)
+                _child_main(data_read, status_write, quantizer, title, path)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         os.close(data_read)
         os.close(status_write)
 
@@ -89,15 +95,17 @@ class PlotChild:
 
     def cancel(self) -> None:
         """Stop the child (the run failed); it leaves no file behind."""
+        sent = self._sender is not None
         for fd in (self._data, self._status):
             if fd >= 0:
                 os.close(fd)
         self._data = self._status = -1
         if self.pid:
             with contextlib.suppress(ProcessLookupError):
-                # SIGTERM: the child's handler unwinds through AtomicFile,
-                # which removes a half-written figure.
-                os.kill(self.pid, signal.SIGTERM)
+                # Before the data it has written nothing: SIGKILL. After,
+                # SIGTERM: its handler unwinds through AtomicFile, which
+                # removes a half-written figure.
+                os.kill(self.pid, signal.SIGTERM if sent else signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = 0
         if self._sender is not None:
@@ -121,6 +129,7 @@ def _child_main(
     try:
         signal.signal(signal.SIGTERM, _raise_interrupt)
         signal.signal(signal.SIGINT, _raise_interrupt)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         from adcsim import plots
 
         figure = plots.QuantizeFigure(quantizer=quantizer, title=title)
@@ -136,6 +145,9 @@ def _child_main(
         os.write(status_fd, f"cannot draw the plot: {exc!r}".encode())
     finally:
         os._exit(code)
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

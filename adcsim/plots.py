@@ -15,9 +15,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.metrics import BlockPair
+from adcsim.metrics import SPECTRUM_NFFT, BlockPair
 
-NFFT = 4096
+#: Frames per spectrum segment: `adcsim.taps.Taps` analyses the plot's
+#: spectra in the same pass as the error spectrum (`SpectrumMeter`).
+NFFT = SPECTRUM_NFFT
 HIST_BINS = 101
 HIST_SAMPLES = 1 << 21
 #: The loudest window is chosen by the power of every POWER_STRIDE-th frame:
@@ -29,10 +31,12 @@ POWER_STRIDE = 8
 class PlotTap:
     """Bounded-memory plot data of a stream of aligned (reference, output) blocks.
 
-    Keeps the loudest one-second window (all channels), spectra of the
-    channel means of input, output and error (`SpectrumMeter`, up to 256
-    evenly spread segments of a stream of known length), and the error
-    histogram (from up to ``HIST_SAMPLES`` evenly spread frames).
+    Keeps the loudest one-second window (all channels, found by the power
+    of every ``POWER_STRIDE``-th frame) and the error histogram (from up to
+    ``HIST_SAMPLES`` evenly spread frames, or exact from value counts:
+    `set_histogram`). The spectra of the channel means of input, output and
+    error are measured by `adcsim.taps.Taps` in its spectrum pass
+    (`channel_means`) and set with `set_spectra`.
 
     Parameters
     ----------
@@ -48,8 +52,6 @@ class PlotTap:
     def __init__(
         self, *, rate: int, channels: int, error_scale: float, frames: int | None = None
     ) -> None:
-        from adcsim.metrics import SpectrumMeter
-
         self.rate = rate
         self.channels = channels
         self.window = max(1, rate)  # one second
@@ -63,7 +65,10 @@ class PlotTap:
         self.best_start = 0
         self._best_power = -1.0
         self._position = 0
-        self._spectra = SpectrumMeter(rate=rate, channels=3, nfft=NFFT, frames=frames)
+        #: Summed power spectra of input, output and error (channel means),
+        #: and how many segments they sum.
+        self.spectra = np.zeros((3, NFFT // 2 + 1))
+        self.segments = 1
         self._hist_stride = 1
         if frames is not None:
             self._hist_stride = max(1, frames * channels // HIST_SAMPLES)
@@ -71,28 +76,30 @@ class PlotTap:
         self.hist_edges = edges
         self.hist_counts = np.zeros(HIST_BINS, dtype=np.int64)
 
-    @property
-    def spectra(self) -> NDArray[np.float64]:
-        """Summed power spectra of input, output and error (channel means)."""
-        return self._spectra.spectrum()
+    def update(self, pair: BlockPair, *, histogram: bool = True) -> None:
+        """Add one aligned block of reference and output (`BlockPair`).
 
-    @property
-    def segments(self) -> int:
-        """How many segments the spectra sum (at least 1)."""
-        return max(1, self._spectra.segments)
-
-    def update(self, pair: BlockPair) -> None:
-        """Add one aligned block of reference and output (`BlockPair`)."""
+        ``histogram=False`` leaves the error histogram to `set_histogram`.
+        """
         self._update_window(pair)
-        first = -self._position % self._hist_stride
-        stride = self._hist_stride
-        sample = pair.out(first, None, stride) - pair.ref(first, None, stride)
-        counts, _ = np.histogram(sample, bins=self.hist_edges)
-        self.hist_counts += counts
-        self._spectra.update_lazy(
-            pair.frames, lambda start, stop: _channel_means(pair, start, stop)
-        )
+        if histogram:
+            first = -self._position % self._hist_stride
+            stride = self._hist_stride
+            sample = pair.out(first, None, stride) - pair.ref(first, None, stride)
+            counts, _ = np.histogram(sample, bins=self.hist_edges)
+            self.hist_counts += counts
         self._position += pair.frames
+
+    def set_histogram(
+        self, errors: NDArray[np.float64], counts: NDArray[np.integer[Any]]
+    ) -> None:
+        """The exact error histogram: ``counts[v]`` samples had error ``errors[v]``."""
+        hist, _ = np.histogram(errors, bins=self.hist_edges, weights=counts)
+        self.hist_counts = np.round(hist).astype(np.int64)
+
+    def set_spectra(self, spectra: NDArray[np.float64], segments: int) -> None:
+        """The summed spectra of input, output and error means (see the class)."""
+        self.spectra, self.segments = spectra, max(1, segments)
 
     def _update_window(self, pair: BlockPair) -> None:
         start = 0
@@ -104,7 +111,8 @@ class PlotTap:
             # every POWER_STRIDE-th frame of the stream, whatever the blocks
             first = start + (-(self._position + start)) % POWER_STRIDE
             probe = pair.ref(first, stop, POWER_STRIDE)
-            self._seg_power += float(np.vdot(probe, probe))
+            # (einsum, not BLAS: its threads cost more than they give here)
+            self._seg_power += float(np.einsum("ij,ij->", probe, probe))
             self._seg_samples += probe.size
             self._pieces.append((pair, start, stop))
             self._seg_frames += take
@@ -128,13 +136,17 @@ class PlotTap:
             self._close_segment()
 
 
-def _channel_means(pair: BlockPair, start: int, stop: int) -> NDArray[np.float64]:
-    """Rows of the channel means of input, output and error, frames start..stop."""
-    ref, out = pair.ref(start, stop), pair.out(start, stop)
+def channel_means(
+    ref: NDArray[np.float64], out: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Rows of the channel means of input, output and error, ``(3, frames)``.
+
+    ``ref`` and ``out`` are ``(frames, channels)``.
+    """
     # Matrix-vector products: numpy's mean over the short channel axis of a
     # (frames, channels) block is several times slower.
-    weights = np.full(pair.channels, 1.0 / pair.channels)
-    means = np.empty((3, stop - start))
+    weights = np.full(ref.shape[1], 1.0 / ref.shape[1])
+    means = np.empty((3, ref.shape[0]))
     np.dot(ref, weights, out=means[0])
     np.dot(out, weights, out=means[1])
     np.subtract(means[1], means[0], out=means[2])

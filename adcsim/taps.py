@@ -61,7 +61,10 @@ class Taps:
         self.weighted_bands = weighted_bands
         self.meter = ErrorMeter(channels=channels)
         self.levels = LevelCounter(quantizer, channels=channels)
-        self.spectrum = SpectrumMeter(rate=rate, channels=channels, frames=frames)
+        # One pass over the analysed segments: the error of each channel and,
+        # for the plot, the channel means of input, output and error.
+        rows = channels + (3 if plot else 0)
+        self.spectrum = SpectrumMeter(rate=rate, channels=rows, frames=frames)
         self.plot: Any = None
         if plot:
             from adcsim.plots import PlotTap
@@ -79,6 +82,7 @@ class Taps:
         self._counts: NDArray[np.int64] | None = None
         self._lookup: Any = None
         self._counter: Any = None
+        self._folded = False
 
     def update(
         self,
@@ -106,29 +110,50 @@ class Taps:
         self._feed(Pcm16Pair(pcm, lookup.written))
 
     def _feed(self, pair: BlockPair) -> None:
-        """The taps that need samples: error spectrum, tone window, plot."""
-        self.spectrum.update_lazy(
-            pair.frames,
-            lambda start, stop: (pair.out(start, stop) - pair.ref(start, stop)).T,
-        )
+        """The taps that need samples: spectra, tone window, plot."""
+
+        def spectrum_rows(start: int, stop: int) -> NDArray[np.float64]:
+            ref, out = pair.ref(start, stop), pair.out(start, stop)
+            error_rows = (out - ref).T
+            if self.plot is None:
+                return error_rows
+            from adcsim.plots import channel_means
+
+            return np.concatenate([error_rows, channel_means(ref, out)])
+
+        self.spectrum.update_lazy(pair.frames, spectrum_rows)
         room = TONE_FRAMES - self._tone_frames
         if room > 0:
             self._tone_ref.append(pair.ref(0, room).copy())
             self._tone_out.append(pair.out(0, room).copy())
             self._tone_frames += min(room, pair.frames)
         if self.plot is not None:
-            self.plot.update(pair)
+            # value counts give the exact error histogram (finish_plot)
+            self.plot.update(pair, histogram=self._counts is None)
 
     def _fold_counts(self) -> None:
         """Turn the value counts of `update_pcm16` into the exact figures."""
-        if self._counts is None:
+        if self._counts is None or self._folded:
             return
         self._counter.close()
         lookup = self._lookup
         error = lookup.written - lookup.reference
         self.meter.update_histogram(self._counts, lookup.reference, error)
         self.levels.update_histogram(self._counts, lookup.codes)
-        self._counts = None
+        self._folded = True
+
+    def finish_plot(self) -> None:
+        """Complete the plot data: last window, spectra, exact histogram."""
+        if self.plot is None:
+            return
+        self.plot.finish()
+        spectra = self.spectrum.spectrum()
+        self.plot.set_spectra(spectra[self.channels :], self.spectrum.segments)
+        if self._counts is not None:
+            self._counter.close()
+            lookup = self._lookup
+            errors = lookup.written - lookup.reference
+            self.plot.set_histogram(errors, self._counts.sum(axis=0))
 
     def figures(self) -> tuple[Metrics, list[Metrics]]:
         """The report's figures: all channels together, and each channel.
@@ -178,9 +203,13 @@ class Taps:
 
         spec = self.spectrum
         a_weight = 10.0 ** (a_weighting_db(np.maximum(spec.freqs_hz, 1e-3)) / 10.0)
-        shares = {"error_a_weighted_dbfs": spec.weighted_fractions(a_weight)}
+        # (the rows after the channels' are the plot's)
+        shares = {
+            "error_a_weighted_dbfs": spec.weighted_fractions(a_weight)[: self.channels]
+        }
         if self.weighted_bands:
-            shares["error_in_band_dbfs"] = spec.band_fractions(0.0, 4000.0)
+            in_band = spec.band_fractions(0.0, 4000.0)
+            shares["error_in_band_dbfs"] = in_band[: self.channels]
             shares["error_total_dbfs"] = [1.0] * self.channels
         rows: list[dict[str, float | None]] = []
         for channel in [None, *range(self.channels)]:

@@ -144,8 +144,8 @@ def test_lookup_taps_equal_float_taps_with_plot_data(tmp_path, scheme, bits):
     for a, b in zip(fast[1], slow[1], strict=True):
         _assert_same_figures(a, b)
     assert fast[0]["levels_used"] > 10
-    by_value.plot.finish()
-    by_float.plot.finish()
+    by_value.finish_plot()
+    by_float.finish_plot()
     assert by_value.plot.best_start == by_float.plot.best_start == 8000
     np.testing.assert_array_equal(by_value.plot.best_out, by_float.plot.best_out)
     np.testing.assert_array_equal(by_value.plot.hist_counts, by_float.plot.hist_counts)
