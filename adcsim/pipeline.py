@@ -354,6 +354,12 @@ def _process_file(
         except BaseException:
             run.discard()
             raise
+    lossy = not audio_io.is_exact_subtype(subtype)
+    if taps is not None and lossy and input_path != STDIO:  # (stdin: read once)
+        taps = run.new_taps()
+        _remeasure(taps, config, source, input_path, paths.audio)
+        run.lossy_remeasured = True
+    run.start_plot(taps, input_path)  # first: a plot child draws meanwhile
     input_sha = output_sha = None
     if hashing:
         input_sha = (
@@ -369,12 +375,6 @@ def _process_file(
     stages = [_stage_record("resample", s) for s in pre.stages]
     names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
     stages += [_stage_record(n, s) for n, s in zip(names, post.stages)]
-    lossy = not audio_io.is_exact_subtype(subtype)
-    if taps is not None and lossy and input_path != STDIO:  # (stdin: read once)
-        taps = run.new_taps()
-        _remeasure(taps, config, source, input_path, paths.audio)
-        run.lossy_remeasured = True
-    run.start_plot(taps, input_path)
     report = run.report(
         info, stages, _clipped_per_channel(post.stages[-1], info.channels), taps
     )
