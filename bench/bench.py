@@ -17,6 +17,7 @@ script (the venv's) is the one measured. See ``bench/README.md``.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -501,9 +502,12 @@ class Bench:
         sox_args: list[str],
         sox_effects: list[str],
         out_name: str,
-        target: float,
+        targets: dict[str, float],
     ) -> Outcome:
-        """Time adcsim (first variant it accepts) against sox on the long file."""
+        """Time adcsim (first variant it accepts) against sox on the long file.
+
+        ``targets`` maps an issue to its ratio limit (issue 5's are tighter).
+        """
         outcome = Outcome(key, title)
         a_out = self.out / out_name
         b_out = self.out / ("sox-" + out_name)
@@ -544,14 +548,15 @@ class Bench:
         a, b = outcome.series
         ratio = pairwise_median(a, b)
         spread = [x / y for x, y in zip(a.walls, b.walls, strict=True)]
-        outcome.checks.append(
-            (
-                "time ratio adcsim/sox",
-                f"{ratio:.2f}x ({min(spread):.2f}-{max(spread):.2f})",
-                f"<= {target:.1f}x",
-                ratio <= target,
+        for issue, target in targets.items():
+            outcome.checks.append(
+                (
+                    f"time ratio adcsim/sox ({issue})",
+                    f"{ratio:.2f}x ({min(spread):.2f}-{max(spread):.2f})",
+                    f"<= {target:.1f}x",
+                    ratio <= target,
+                )
             )
-        )
         return outcome
 
     def requantize(self) -> Outcome:
@@ -563,7 +568,7 @@ class Bench:
             ["-b", "8"],
             [],
             "requant8.wav",
-            1.0,
+            {"issue 5": 1.0, "issue 2": 2.0},
         )
 
     def mulaw(self) -> Outcome:
@@ -586,7 +591,7 @@ class Bench:
             ["-e", "u-law"],
             [],
             "mulaw8.wav",
-            1.0,
+            {"issue 5": 1.0, "issue 2": 2.0},
         )
 
     def resample(self) -> Outcome:
@@ -612,7 +617,7 @@ class Bench:
             ["-b", "16"],
             ["rate", "-h", "16000"],
             "rate16k.wav",
-            1.0,
+            {"issue 5": 1.0, "issue 2": 2.0},
         )
 
     def full(self) -> Outcome:
@@ -624,7 +629,7 @@ class Bench:
             ["-b", "8"],
             [],
             "full8.wav",
-            3.0,
+            {"issue 5": 3.0, "issue 2": 4.0},
         )
 
     def startup(self) -> Outcome:
@@ -846,7 +851,7 @@ def to_markdown(
             )
     lines += [
         "",
-        "## Targets (issue 5)",
+        "## Targets (issue 5; issue 2's looser ones beside them)",
         "",
         _row(["case", "measure", "measured", "target", "verdict"]),
         _row(["---", "---", "---:", "---", "---"]),
@@ -939,6 +944,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     WORK.mkdir(exist_ok=True)
+    compile_adcsim()
     machine = describe_machine()
     width = max(len(k) for k, _ in machine)
     for k, v in machine:
@@ -955,6 +961,20 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(markdown, encoding="utf-8")
     print(f"\nwrote {args.output}")
     return 1 if failed else 0
+
+
+def compile_adcsim() -> None:
+    """Compile adcsim's modules to bytecode, as pip does when it installs them.
+
+    An editable install leaves that to the first import, and an environment
+    with ``PYTHONDONTWRITEBYTECODE`` set (as some CI machines have) would
+    compile every module at every start: a cost no installed adcsim pays.
+    """
+    import adcsim
+
+    package = Path(adcsim.__file__).parent
+    # force: a file saved within the same second as its .pyc is not missed
+    compileall.compile_dir(str(package), quiet=1, force=True)
 
 
 def run_cases(bench: Bench, args: argparse.Namespace) -> tuple[list[Outcome], bool]:
