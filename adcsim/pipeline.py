@@ -151,8 +151,7 @@ def sha256_file(path: str) -> str:
 def _hash_in_background(path: str) -> concurrent.futures.Future[str]:
     """SHA-256 of a file, computed on a second thread.
 
-    hashlib releases the GIL, so the extra read of the input overlaps the
-    processing instead of adding to it.
+    hashlib releases the GIL, so it runs beside the output's hash.
     """
     import concurrent.futures
 
@@ -315,11 +314,6 @@ def _process_file(
     out_stream = (
         _HashingWriter(stdout or sys.stdout.buffer) if paths.audio == STDIO else None
     )
-    # The hashes are the report's: when nobody reads it, they cost for nothing.
-    hashing = measure or paths.report is not None
-    input_hash = (
-        _hash_in_background(input_path) if hashing and input_path != STDIO else None
-    )
     with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
@@ -361,16 +355,20 @@ def _process_file(
         run.lossy_remeasured = True
     run.start_plot(taps, input_path)  # first: a plot child draws meanwhile
     input_sha = output_sha = None
-    if hashing:
-        input_sha = (
-            input_hash.result()
-            if input_hash is not None
-            else in_stream.hash.hexdigest()  # type: ignore[union-attr]
-        )
+    # The hashes are the report's: when nobody reads it, they cost for nothing.
+    # Taken after the audio work, whose cores they would share, and while a
+    # plot child draws; the two files are in the page cache by now.
+    if measure or paths.report is not None:
+        input_hash = None if input_path == STDIO else _hash_in_background(input_path)
         output_sha = (
             out_stream.hash.hexdigest()
             if out_stream is not None
             else sha256_file(paths.audio)
+        )
+        input_sha = (
+            input_hash.result()
+            if input_hash is not None
+            else in_stream.hash.hexdigest()  # type: ignore[union-attr]
         )
     stages = [_stage_record("resample", s) for s in pre.stages]
     names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)

@@ -25,7 +25,7 @@ HIST_SAMPLES = 1 << 21
 #: The loudest window is chosen by the power of every POWER_STRIDE-th frame:
 #: where the figure looks is a display choice, and measuring every frame cost
 #: more than all the rest of the plot data.
-POWER_STRIDE = 8
+POWER_STRIDE = 32
 #: Tick objects made per axis with the figure's frame (`QuantizeFigure`).
 TICKS_AHEAD = 10
 
