@@ -16,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,9 +33,6 @@ from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
 from adcsim.taps import Taps
-
-if TYPE_CHECKING:
-    import concurrent.futures
 
 STDIO = audio_io.STDIO
 
@@ -146,19 +143,6 @@ def sha256_file(path: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _hash_in_background(path: str) -> concurrent.futures.Future[str]:
-    """SHA-256 of a file, computed on a second thread.
-
-    hashlib releases the GIL, so it runs beside the output's hash.
-    """
-    import concurrent.futures
-
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(sha256_file, path)
-    pool.shutdown(wait=False)
-    return future
 
 
 def versions() -> dict[str, str]:
@@ -358,17 +342,17 @@ def _process_file(
     # The hashes are the report's: when nobody reads it, they cost for nothing.
     # Taken after the audio work, whose cores they would share, and while a
     # plot child draws; the two files are in the page cache by now.
+    # One after the other on this thread: the other core is the plot child's.
     if measure or paths.report is not None:
-        input_hash = None if input_path == STDIO else _hash_in_background(input_path)
+        input_sha = (
+            in_stream.hash.hexdigest()
+            if in_stream is not None
+            else sha256_file(input_path)
+        )
         output_sha = (
             out_stream.hash.hexdigest()
             if out_stream is not None
             else sha256_file(paths.audio)
-        )
-        input_sha = (
-            input_hash.result()
-            if input_hash is not None
-            else in_stream.hash.hexdigest()  # type: ignore[union-attr]
         )
     stages = [_stage_record("resample", s) for s in pre.stages]
     names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
