@@ -8,6 +8,7 @@ None where a figure is undefined or infinite (silence, zero error).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -341,6 +342,20 @@ class SegmentPicker:
         return self._buffer[:, :0]
 
 
+@functools.lru_cache(maxsize=8)
+def hann(n: int) -> NDArray[np.float64]:
+    """``np.hanning(n)``, computed once per length (batches make many meters).
+
+    Examples
+    --------
+    >>> hann(3).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    window = np.hanning(n)
+    window.flags.writeable = False
+    return window
+
+
 def stride_for(frames: int | None, nfft: int, segments: int) -> int:
     """Every how many segments to analyse so about ``segments`` are used.
 
@@ -386,7 +401,7 @@ class SpectrumMeter:
     ) -> None:
         self.rate, self.channels, self.nfft = rate, channels, nfft
         self.power = np.zeros((channels, nfft // 2 + 1))
-        self._window = np.hanning(nfft)
+        self._window = hann(nfft)
         self._picker = SegmentPicker(
             channels=channels, nfft=nfft, stride=stride_for(frames, nfft, segments)
         )

@@ -30,9 +30,12 @@ CASES = [
 ]
 
 
-def _run(tmp_path, src, config, name, monkeypatch, integer):
+def _run(tmp_path, src, config, name, monkeypatch, integer, lookup_from=0):
+    """``integer=False``: the float path. ``lookup_from``: the shortest input
+    (in samples) the look-up path takes; 0 makes every 16-bit source take it."""
     if not integer:
         monkeypatch.setattr(pipeline, "_integer_path", lambda *a: False)
+    monkeypatch.setattr(pipeline, "LOOKUP_MIN_SAMPLES", lookup_from)
     out = str(tmp_path / f"{name}.wav")
     paths = pipeline.plan_outputs(str(src), config, output=out, no_plot=True)
     pipeline.process_file(str(src), config, paths)
@@ -41,10 +44,11 @@ def _run(tmp_path, src, config, name, monkeypatch, integer):
     return (tmp_path / f"{name}.wav").read_bytes(), report
 
 
+@pytest.mark.parametrize("lookup_from", [0, 10**9], ids=["lookup", "codes"])
 @pytest.mark.parametrize("source_subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32"])
 @pytest.mark.parametrize(("scheme", "bits"), CASES)
 def test_integer_path_equals_float_path(
-    tmp_path, monkeypatch, source_subtype, scheme, bits
+    tmp_path, monkeypatch, source_subtype, scheme, bits, lookup_from
 ):
     rng = np.random.default_rng(bits)
     # full scale, so overload at the top is exercised too
@@ -52,7 +56,9 @@ def test_integer_path_equals_float_path(
     src = tmp_path / "in.wav"
     sf.write(src, data, 8000, subtype=source_subtype)
     config = QuantizeConfig(bits=bits, scheme=scheme)
-    fast_audio, fast = _run(tmp_path, src, config, "fast", monkeypatch, True)
+    fast_audio, fast = _run(
+        tmp_path, src, config, "fast", monkeypatch, True, lookup_from
+    )
     slow_audio, slow = _run(tmp_path, src, config, "slow", monkeypatch, False)
     assert fast_audio == slow_audio
     _assert_same_figures(fast["metrics"], slow["metrics"])
@@ -150,3 +156,21 @@ def test_lookup_taps_equal_float_taps_with_plot_data(tmp_path, scheme, bits):
     np.testing.assert_array_equal(by_value.plot.best_out, by_float.plot.best_out)
     np.testing.assert_array_equal(by_value.plot.hist_counts, by_float.plot.hist_counts)
     np.testing.assert_allclose(by_value.plot.spectra, by_float.plot.spectra, rtol=1e-12)
+
+
+def test_the_lookup_path_is_for_long_16_bit_sources(tmp_path, monkeypatch):
+    built = []
+    real = pipeline.Pcm16Lookup.build
+    monkeypatch.setattr(
+        pipeline.Pcm16Lookup,
+        "build",
+        lambda *a: built.append(1) or real(*a),
+    )
+    config = QuantizeConfig(bits=8)
+    for frames in (pipeline.LOOKUP_MIN_SAMPLES // 2, 1000):
+        src = tmp_path / f"in{frames}.wav"
+        sf.write(src, np.zeros((frames, 2)), 8000, subtype="PCM_16")
+        out = str(tmp_path / f"o{frames}.wav")
+        paths = pipeline.plan_outputs(str(src), config, output=out, no_plot=True)
+        pipeline.process_file(str(src), config, paths)
+    assert built == [1]  # the long file only
