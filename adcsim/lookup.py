@@ -39,6 +39,8 @@ class Pcm16Lookup:
         The value a reader gets back, full scale.
     reference : ndarray of float64
         The input value itself, full scale (``x / 2**15``).
+    error : ndarray of float64
+        ``written - reference``.
 
     Examples
     --------
@@ -56,6 +58,7 @@ class Pcm16Lookup:
     stored: NDArray[Any]
     written: NDArray[np.float64]
     reference: NDArray[np.float64]
+    error: NDArray[np.float64]
 
     @classmethod
     def build(cls, quantizer: Quantizer, writer: AudioWriter) -> Pcm16Lookup | None:
@@ -74,7 +77,8 @@ class Pcm16Lookup:
         if levels is None:  # on no integer grid: the float levels
             levels = quantizer.decode(codes)
         stored, written = writer.lookup_table(levels)
-        return cls(codes, stored, written, _EVERY / 32768.0)
+        reference = _EVERY / 32768.0
+        return cls(codes, stored, written, reference, written - reference)
 
     def store(self, pcm: NDArray[np.int16]) -> NDArray[Any]:
         """What the writer stores for an int16 ``(frames, channels)`` block."""

@@ -338,11 +338,10 @@ def _process_file(
         _remeasure(taps, config, source, input_path, paths.audio)
         run.lossy_remeasured = True
     run.start_plot(taps, input_path)  # first: a plot child draws meanwhile
-    input_sha = output_sha = None
     # The hashes are the report's: when nobody reads it, they cost for nothing.
-    # Taken after the audio work, whose cores they would share, and while a
-    # plot child draws; the two files are in the page cache by now.
-    # One after the other on this thread: the other core is the plot child's.
+    # Taken after the audio work, whose cores they would share, one after the
+    # other while a plot child draws on the other core.
+    input_sha = output_sha = None
     if measure or paths.report is not None:
         input_sha = (
             in_stream.hash.hexdigest()

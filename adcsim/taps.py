@@ -2,14 +2,17 @@
 
 `Taps` bundles the error meter, the level counter, the error spectrum, the
 window kept for the tone figures and the plot data, feeds them one block at a
-time, and turns them into the report's figures. (Feeding them from a second
-thread was measured and gained nothing: numpy's small calls keep passing the
-GIL back and forth.) This module neither reads nor writes audio.
+time, and turns them into the report's figures. Blocks of 16-bit PCM written
+through a look-up table (`adcsim.lookup`) are measured from how often each
+value occurs, counted on a second thread (`ValueCounter`: one large
+``np.bincount`` per block; feeding all the taps from a thread was measured and
+gained nothing, their many small numpy calls pass the GIL back and forth).
+This module neither reads nor writes audio.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +28,9 @@ from adcsim.metrics import (
     sqnr_theory_db,
 )
 from adcsim.quantizers import Quantizer
+
+if TYPE_CHECKING:
+    from adcsim.lookup import Pcm16Lookup
 
 #: Frames (from the start) the tone metrics are computed on: about 6 s at
 #: 44.1 kHz, plenty for a four-parameter sine fit, and bounded for long files.
@@ -80,8 +86,8 @@ class Taps:
         self._tone_out: list[NDArray[np.float64]] = []
         self._tone_frames = 0
         self._counts: NDArray[np.int64] | None = None
-        self._lookup: Any = None
-        self._counter: Any = None
+        self._lookup: Pcm16Lookup | None = None
+        self._counter: ValueCounter | None = None
         self._folded = False
 
     def update(
@@ -95,14 +101,14 @@ class Taps:
         self.levels.update(written, codes)
         self._feed(BlockPair(ref, written))
 
-    def update_pcm16(self, pcm: NDArray[np.int16], lookup: Any) -> None:
+    def update_pcm16(self, pcm: NDArray[np.int16], lookup: Pcm16Lookup) -> None:
         """Feed one block of 16-bit PCM written through a `Pcm16Lookup`.
 
         The exact figures come from how often each of the 65536 values occurs
         in each channel (`ErrorMeter.update_histogram`); the other taps turn
         into floats only the frames they keep.
         """
-        if self._counts is None:
+        if self._counter is None:
             self._counts = np.zeros((self.channels, 65536), dtype=np.int64)
             self._lookup = lookup
             self._counter = ValueCounter(self._counts)
@@ -131,15 +137,22 @@ class Taps:
             # value counts give the exact error histogram (finish_plot)
             self.plot.update(pair, histogram=self._counts is None)
 
+    def _value_counts(self) -> tuple[NDArray[np.int64], Pcm16Lookup] | None:
+        """The complete counts of `update_pcm16` and its tables (None: unused)."""
+        if self._counts is None:
+            return None
+        assert self._counter is not None and self._lookup is not None
+        self._counter.close()
+        return self._counts, self._lookup
+
     def _fold_counts(self) -> None:
         """Turn the value counts of `update_pcm16` into the exact figures."""
-        if self._counts is None or self._folded:
+        counted = self._value_counts()
+        if counted is None or self._folded:
             return
-        self._counter.close()
-        lookup = self._lookup
-        error = lookup.written - lookup.reference
-        self.meter.update_histogram(self._counts, lookup.reference, error)
-        self.levels.update_histogram(self._counts, lookup.codes)
+        counts, lookup = counted
+        self.meter.update_histogram(counts, lookup.reference, lookup.error)
+        self.levels.update_histogram(counts, lookup.codes)
         self._folded = True
 
     def finish_plot(self) -> None:
@@ -149,11 +162,10 @@ class Taps:
         self.plot.finish()
         spectra = self.spectrum.spectrum()
         self.plot.set_spectra(spectra[self.channels :], self.spectrum.segments)
-        if self._counts is not None:
-            self._counter.close()
-            lookup = self._lookup
-            errors = lookup.written - lookup.reference
-            self.plot.set_histogram(errors, self._counts.sum(axis=0))
+        counted = self._value_counts()
+        if counted is not None:
+            counts, lookup = counted
+            self.plot.set_histogram(lookup.error, counts.sum(axis=0))
 
     def figures(self) -> tuple[Metrics, list[Metrics]]:
         """The report's figures: all channels together, and each channel.
