@@ -1,6 +1,6 @@
 """``python -m adcsim``: the command line."""
 
-from adcsim.cli import main
+from adcsim.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -9,6 +9,7 @@ Errors are mapped in one place (`AdcsimGroup`): `AdcsimError` becomes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -468,6 +469,28 @@ def _one_blas_thread() -> None:
     """
     for name in _BLAS_THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
+
+
+def run() -> None:
+    """The ``adcsim`` command: `main`, then exit without interpreter teardown.
+
+    Freeing every module and object at exit took about 40 ms, a tenth of a
+    short run and more in a shell loop over a corpus. By the time `main`
+    returns, every file adcsim writes is complete and closed and its worker
+    threads have ended; stdout and stderr are flushed here. Other exceptions
+    than SystemExit take Python's usual way out.
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        raise SystemExit(code)  # a message: Python prints it
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed reader
+            stream.flush()
+    os._exit(code or 0)
 
 
 def _read_list(stream: TextIO) -> list[str]:
