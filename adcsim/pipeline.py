@@ -10,6 +10,7 @@ options or print.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -22,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from adcsim import audio_io, plots
+from adcsim.background import InOrder
 from adcsim.chain import Chain, StreamInfo
 from adcsim.config import LLOYDMAX, QuantizeConfig
 from adcsim.dither import DitherStage
@@ -542,6 +544,7 @@ class _Run:
         if self.measure:
             self.taps = self.new_taps()
         self.frames = 0
+        self._writes: InOrder | None = None
 
     def new_taps(self) -> Taps:
         """Fresh taps for this run's stream."""
@@ -578,8 +581,14 @@ class _Run:
             self.frames += pcm.shape[0]
 
     def push_lookup(self, pcm: NDArray[Any], lookup: Pcm16Lookup) -> None:
-        """Write one int16 block through the look-up tables and feed the taps."""
-        self.writer.write_stored(lookup.store(pcm))
+        """Write one int16 block through the look-up tables and feed the taps.
+
+        The look-up and the write run on a background thread (both release
+        the GIL) beside the reading and the taps.
+        """
+        if self._writes is None:
+            self._writes = InOrder()
+        self._writes.submit(self._store, pcm, lookup)
         if self.taps is not None:
             self.taps.update_pcm16(pcm, lookup)
         self.frames += pcm.shape[0]
@@ -597,7 +606,17 @@ class _Run:
             self.error_writer.write((written - ref) * self.error_gain)
         self.frames += ref.shape[0]
 
+    def _store(self, pcm: NDArray[Any], lookup: Pcm16Lookup) -> None:
+        self.writer.write_stored(lookup.store(pcm))
+
+    def _finish_writes(self) -> None:
+        """Wait for the background writes; raises what one of them raised."""
+        if self._writes is not None:
+            writes, self._writes = self._writes, None
+            writes.drain()
+
     def commit(self) -> None:
+        self._finish_writes()
         if self.frames == 0:
             raise AdcsimError(f"{self.paths.audio!r}: no frames to write")
         self.writer.commit()
@@ -605,6 +624,8 @@ class _Run:
             self.error_writer.commit()
 
     def discard(self) -> None:
+        with contextlib.suppress(Exception):  # the run has already failed
+            self._finish_writes()
         self.writer.discard()
         if self.error_writer is not None:
             self.error_writer.discard()

@@ -245,9 +245,7 @@ class ValueCounter:
     """Adds how often each int16 value occurs, per channel, on a second thread.
 
     ``np.bincount`` releases the GIL, so the counting of one block overlaps
-    the look-up, writing and other taps of the next: about a third of a
-    default run's processing time. At most two blocks wait, so memory stays
-    bounded.
+    the look-up, writing and other taps of the next (`adcsim.background`).
 
     Examples
     --------
@@ -260,17 +258,14 @@ class ValueCounter:
     """
 
     def __init__(self, counts: NDArray[np.int64]) -> None:
-        import concurrent.futures
+        from adcsim.background import InOrder
 
         self.counts = counts
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        self._pending: list[concurrent.futures.Future[None]] = []
+        self._worker = InOrder()
 
     def add(self, pcm: NDArray[np.int16]) -> None:
         """Count one ``(frames, channels)`` block (which must not change after)."""
-        if len(self._pending) >= 2:
-            self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(self._count, pcm))
+        self._worker.submit(self._count, pcm)
 
     def _count(self, pcm: NDArray[np.int16]) -> None:
         for channel in range(self.counts.shape[0]):
@@ -280,7 +275,4 @@ class ValueCounter:
 
     def close(self) -> None:
         """Wait until every block is counted."""
-        for future in self._pending:
-            future.result()
-        self._pending = []
-        self._pool.shutdown()
+        self._worker.drain()
