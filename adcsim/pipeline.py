@@ -319,7 +319,9 @@ def _process_file(
             lookup = _lookup(reader, run) if integer else None
             if lookup is not None:
                 assert isinstance(quantize_stage, QuantizeStage)
-                for pcm in reader.pcm_blocks(config.blocksize):
+                # Larger blocks: the taps' cost per block is Python, and the
+                # results do not depend on the block size.
+                for pcm in reader.pcm_blocks(LOOKUP_BLOCK_SCALE * config.blocksize):
                     quantize_stage.count_pcm16(pcm)
                     run.push_lookup(pcm, lookup)
             elif integer:
@@ -439,6 +441,8 @@ def _integer_path(
     return run.quantizer.encode_pcm(np.zeros((1, 1), dtype=dtype)) is not None
 
 
+#: The look-up path reads this many times ``config.blocksize`` frames a block.
+LOOKUP_BLOCK_SCALE = 4
 #: Samples from which the look-up path pays: its tables and value counts cost
 #: about as much as measuring 2**18 samples directly (2 s of 44.1 kHz stereo).
 LOOKUP_MIN_SAMPLES = 1 << 18
