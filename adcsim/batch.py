@@ -586,8 +586,13 @@ def _worker_main(conn: Connection, job: _Job) -> None:
         return
 
 
+#: Tasks a worker holds at once: the one it runs and the next, already in
+#: its pipe, so that it never waits for the main process between two inputs.
+_TASKS_PER_WORKER = 2
+
+
 class _Worker:
-    """One worker process, its pipe, and the task it holds."""
+    """One worker process, its pipe, and the tasks it holds (oldest first)."""
 
     def __init__(self, ctx: Any, job: _Job) -> None:
         # A forked child flushes the std streams it inherited when it ends:
@@ -602,18 +607,22 @@ class _Worker:
         self.process.start()
         child.close()
         self.conn: Connection = parent
-        self.task: tuple[int, str, OutputPaths, dict[str, _Identity]] | None = None
+        self.tasks: deque[tuple[int, str, OutputPaths, dict[str, _Identity]]] = deque()
 
     def give(self, index: int, path: str, paths: OutputPaths) -> None:
-        self.task = (index, path, paths, _snapshot(paths))
-        self.conn.send((index, path, paths))
+        self.tasks.append((index, path, paths, _snapshot(paths)))
+        try:
+            self.conn.send((index, path, paths))
+        except OSError:
+            self.tasks.pop()
+            raise
 
     def receive(self) -> tuple[int, BatchItem] | None:
-        """The finished task, or None when the worker died holding it."""
+        """The oldest task, finished, or None when the worker died running it."""
         try:
             if self.conn.poll():
                 index, item = self.conn.recv()
-                self.task = None
+                self.tasks.popleft()
                 return index, item
         except (EOFError, OSError):
             pass
@@ -632,7 +641,7 @@ class _Worker:
 
 
 class _Pool:
-    """Runs tasks on ``size`` workers, one task per worker at a time."""
+    """Runs tasks on ``size`` workers, each holding up to `_TASKS_PER_WORKER`."""
 
     def __init__(self, job: _Job, size: int, out: _Ordered) -> None:
         self.job, self.size, self.out = job, size, out
@@ -647,14 +656,14 @@ class _Pool:
             self.workers = [_Worker(self.ctx, self.job) for _ in range(self.size)]
             while True:
                 self._dispatch(queue)
-                busy = [w for w in self.workers if w.task is not None]
+                busy = [w for w in self.workers if w.tasks]
                 if not busy:
                     break
                 handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
                 ready = set(multiprocessing.connection.wait(handles))
                 for w in busy:
                     if w.conn in ready or w.process.sentinel in ready:
-                        self._collect(w)
+                        self._collect(w, queue)
         except BaseException:
             with _signals_held():
                 self._stop()
@@ -667,19 +676,23 @@ class _Pool:
             w.close()
 
     def _dispatch(self, queue: deque[tuple[int, tuple[str, OutputPaths]]]) -> None:
-        for slot, w in enumerate(self.workers):
-            while w.task is None and queue:
-                index, (path, paths) = queue.popleft()
-                if path == STDIO:
-                    # A forked worker's stdin is /dev/null: stdin is read here.
-                    self.out.put(index, self.job.run(path, paths))
-                    continue
-                try:
-                    w.give(index, path, paths)
-                except OSError:
-                    # It died while idle: the input goes to its replacement.
-                    queue.appendleft((index, (path, paths)))
-                    w = self._replace(slot)
+        # Every worker its first task before any its second.
+        for held in range(_TASKS_PER_WORKER):
+            for slot in range(len(self.workers)):
+                while len(self.workers[slot].tasks) <= held and queue:
+                    index, (path, paths) = queue.popleft()
+                    if path == STDIO:
+                        # A forked worker's stdin is /dev/null: stdin is read here.
+                        self.out.put(index, self.job.run(path, paths))
+                        continue
+                    try:
+                        self.workers[slot].give(index, path, paths)
+                    except OSError:
+                        queue.appendleft((index, (path, paths)))
+                        if self.workers[slot].tasks:
+                            break  # it died running one: `_collect` sees to it
+                        # It died while idle: the input goes to its replacement.
+                        self._replace(slot)
 
     def _replace(self, slot: int) -> _Worker:
         old = self.workers[slot]
@@ -688,22 +701,34 @@ class _Pool:
         self.workers[slot] = _Worker(self.ctx, self.job)
         return self.workers[slot]
 
-    def _collect(self, w: _Worker) -> None:
+    def _collect(
+        self, w: _Worker, queue: deque[tuple[int, tuple[str, OutputPaths]]]
+    ) -> None:
         slot = self.workers.index(w)
         done = w.receive()
         if done is not None:
             self.out.put(*done)
-            if not w.process.is_alive():
-                self._replace(slot)
-            return
-        assert w.task is not None
-        index, path, paths, before = w.task
-        reason = w.death()
-        _remove_traces(paths, before)
-        w.task = None
+            if w.process.is_alive():
+                return
+        # It ended: take what else it finished, fail the input it died on,
+        # and hand the ones it had not started to the others.
+        while w.tasks and (done := w.receive()) is not None:
+            self.out.put(*done)
+        if w.tasks:
+            index, path, paths, before = w.tasks.popleft()
+            reason = w.death()
+            _remove_traces(paths, before)
+            self._requeue(w, queue)
+            error = f"cannot quantize {path!r}: {reason}"
+            self.out.put(index, BatchItem(input=path, error=error))
         self._replace(slot)
-        error = f"cannot quantize {path!r}: {reason}"
-        self.out.put(index, BatchItem(input=path, error=error))
+
+    @staticmethod
+    def _requeue(w: _Worker, queue: deque[tuple[int, tuple[str, OutputPaths]]]) -> None:
+        """Tasks a dead worker had not started go first to the others."""
+        while w.tasks:
+            index, path, paths, _ = w.tasks.pop()
+            queue.appendleft((index, (path, paths)))
 
     def _stop(self) -> None:
         """Stop every worker (SIGTERM, then SIGKILL) and clean up its task."""
@@ -715,8 +740,8 @@ class _Pool:
             if w.process.is_alive():
                 w.process.kill()
                 w.process.join()
-            if w.task is not None:
-                _remove_traces(w.task[2], w.task[3])
+            for _, _, paths, before in w.tasks:
+                _remove_traces(paths, before)
             w.close()
 
 

@@ -478,15 +478,15 @@ def run() -> None:
     short run and more in a shell loop over a corpus. By the time `main`
     returns, every file adcsim writes is complete and closed and its worker
     threads have ended; stdout and stderr are flushed here. Other exceptions
-    than SystemExit take Python's usual way out.
+    than SystemExit, and runs under a profiler, take Python's usual way out.
     """
     try:
         main()
         code: object = 0
     except SystemExit as exc:
         code = exc.code
-    if code is not None and not isinstance(code, int):
-        raise SystemExit(code)  # a message: Python prints it
+    if (code is not None and not isinstance(code, int)) or sys.getprofile():
+        raise SystemExit(code)  # a message, or a profiler's report to print
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed reader
             stream.flush()

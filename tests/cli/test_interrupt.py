@@ -170,6 +170,40 @@ def test_a_worker_killed_from_outside_fails_only_its_input(tmp_path: Path) -> No
     ]  # fmt: skip
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_the_input_a_killed_worker_had_not_started_is_done_by_another(
+    tmp_path: Path,
+) -> None:
+    # Two workers, two inputs each: the second worker holds long.wav (running)
+    # and d.wav (waiting in its pipe) when it is killed.
+    for name in ("a.wav", "c.wav", "d.wav"):
+        _wav(tmp_path / name, 800)
+    _wav(tmp_path / "long.wav", LONG_FRAMES // 4)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = _start(
+        tmp_path, "a.wav", "long.wav", "c.wav", "d.wav", "-j", "2",
+        "--out-dir", out, "--blocksize", "4", "--no-plot",
+    )  # fmt: skip
+    _wait_for_part(proc, out, "long")
+    worker = None
+    deadline = time.monotonic() + 10
+    while worker is None and time.monotonic() < deadline:
+        worker = _holder(_children(proc.pid), ".long.uniform-8bit.wav.")
+    assert worker is not None
+    os.kill(worker, signal.SIGKILL)
+    code, err = _finish(proc)
+    assert code == 1, err
+    errors = [ln for ln in err.splitlines() if ln.startswith("Error:")]
+    assert errors == [
+        f"Error: cannot quantize 'long.wav': worker died (signal {signal.SIGKILL})"
+    ]
+    assert err.splitlines()[-1] == "3 files quantized, 1 failed"
+    assert sorted(os.listdir(out)) == [
+        f"{stem}.uniform-8bit.{ext}" for stem in "acd" for ext in ("json", "wav")
+    ]
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs RLIMIT_FSIZE")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_full_disk_fails_with_one_error_line_and_no_partial_file(
