@@ -259,8 +259,9 @@ def process_file(
     if paths.plot is not None:
         if plot_child and plot_children_available():
             title = plot_title(input_path, paths.audio, quantizer)
-            child = PlotChild(quantizer, title, paths.plot)
-        else:
+            with contextlib.suppress(OSError):  # no fork: drawn here
+                child = PlotChild(quantizer, title, paths.plot)
+        if child is None:
             # matplotlib takes about half a second to import; started now, the
             # import runs while the main thread is inside numpy and libsndfile
             # (which release the GIL).

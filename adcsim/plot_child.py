@@ -1,7 +1,7 @@
 """Draw a run's figure in a forked child process, on the second core.
 
-Importing matplotlib takes about half a second and drawing the figure about
-as long, more than all the audio work of a ten-minute file. `PlotChild`
+Importing matplotlib takes about half a second and drawing the figure half
+as long again, more than all the audio work of a ten-minute file. `PlotChild`
 forks before the audio work starts: the child imports matplotlib while the
 parent reads, quantizes and measures, then draws and saves the figure from
 the data the parent sends it, while the parent computes the report. A
@@ -51,7 +51,12 @@ class PlotChild:
         # right after the fork must not run the parent's handler in the child.
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
-            self.pid = os.fork()
+            try:
+                self.pid = os.fork()
+            except OSError:  # (no process left to spare): the caller draws
+                for fd in (data_read, self._data, self._status, status_write):
+                    os.close(fd)
+                raise
             if self.pid == 0:  # the child: never returns
                 os.close(self._data)
                 os.close(self._status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,32 @@ def test_a_bad_input_stops_the_child(
         _run(tmp_path / "out", src, True)
     assert list((tmp_path / "out").iterdir()) == []
     assert _no_children_left()
+
+
+def test_without_a_fork_the_figure_is_drawn_in_the_process(
+    tmp_path: Path, noise: Any, wav_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adcsim import plot_child
+
+    src = wav_file(tmp_path, noise(frames=2000, channels=1), 8000)
+    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(plot_child.os, "fork", no_fork)
+    pipes_before = _pipes()
+    figure = _run(tmp_path / "out", src, True)
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _pipes() == pipes_before  # the pipes made for the child are closed
+
+
+def _pipes() -> int | None:
+    """How many pipes this process holds open (None without /proc)."""
+    if not os.path.isdir("/proc/self/fd"):
+        return None
+    links = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor
+            links.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return sum(link.startswith("pipe:") for link in links)
