@@ -16,6 +16,12 @@ from adcsim.errors import AdcsimError
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
+@pytest.fixture(autouse=True)
+def _children_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child draws even though this process has imported matplotlib."""
+    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
+
+
 def _no_children_left() -> bool:
     try:
         os.waitpid(-1, os.WNOHANG)
@@ -40,11 +46,9 @@ def _run(directory: Path, src: Path, child: bool) -> Path:
 
 
 def test_the_child_draws_the_same_png_as_the_process(
-    tmp_path: Path, noise: Any, wav_file: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, noise: Any, wav_file: Any
 ) -> None:
     src = wav_file(tmp_path, noise(frames=20000, channels=2), 8000)
-    # the child is used only where matplotlib is not imported yet
-    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
     in_child = _run(tmp_path / "child", src, True)
     in_process = _run(tmp_path / "here", src, False)
     assert in_child.read_bytes() == in_process.read_bytes()
@@ -55,7 +59,6 @@ def test_a_failing_child_fails_the_run_and_leaves_no_figure(
     tmp_path: Path, noise: Any, wav_file: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = wav_file(tmp_path, noise(frames=2000, channels=1), 8000)
-    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise AdcsimError("cannot write plot: broken on purpose")
@@ -67,12 +70,9 @@ def test_a_failing_child_fails_the_run_and_leaves_no_figure(
     assert _no_children_left()
 
 
-def test_a_bad_input_stops_the_child(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_bad_input_stops_the_child(tmp_path: Path) -> None:
     src = tmp_path / "not-audio.wav"
     src.write_bytes(b"RIFF but not really" * 10)
-    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
     with pytest.raises(AdcsimError, match="cannot read"):
         _run(tmp_path / "out", src, True)
     assert list((tmp_path / "out").iterdir()) == []
@@ -85,7 +85,6 @@ def test_without_a_fork_the_figure_is_drawn_in_the_process(
     from adcsim import plot_child
 
     src = wav_file(tmp_path, noise(frames=2000, channels=1), 8000)
-    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
 
     def no_fork() -> int:
         raise BlockingIOError(11, "Resource temporarily unavailable")
