@@ -260,7 +260,9 @@ def run_batch(
                 out.put(index, job.run(path, paths))
             if any(paths.plot is not None for _, (_, paths) in tasks):
                 # Forked workers inherit matplotlib instead of each importing it.
-                import adcsim.plots  # noqa: F401
+                from adcsim.plots import preload
+
+                preload()
             _Pool(job, workers, out).run(tasks)
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(out.finished(), len(inputs)) from exc

@@ -136,7 +136,7 @@ class ErrorMeter:
     ) -> NDArray[np.float64]:
         """Add one aligned pair of ``(frames, channels)`` blocks.
 
-        Returns the error ``output - reference`` (same shape), for other taps.
+        Returns the error ``output - reference`` (same shape).
         """
         assert reference.shape == output.shape, (reference.shape, output.shape)
         e = np.subtract(output, reference, dtype=np.float64)
@@ -450,6 +450,28 @@ class SpectrumMeter:
         """Per channel, the fraction of the error power in [low_hz, high_hz)."""
         f = self.freqs_hz
         return self.weighted_fractions(((f >= low_hz) & (f < high_hz)).astype(float))
+
+
+def channel_means(
+    ref: NDArray[np.float64], out: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Rows of the channel means of input, output and error, ``(3, frames)``.
+
+    ``ref`` and ``out`` are ``(frames, channels)``.
+
+    Examples
+    --------
+    >>> channel_means(np.array([[0.5, 0.25]]), np.array([[0.5, 0.5]])).ravel().tolist()
+    [0.375, 0.5, 0.125]
+    """
+    # Matrix-vector products: numpy's mean over the short channel axis of a
+    # (frames, channels) block is several times slower.
+    weights = np.full(ref.shape[1], 1.0 / ref.shape[1])
+    means = np.empty((3, ref.shape[0]))
+    np.dot(ref, weights, out=means[0])
+    np.dot(out, weights, out=means[1])
+    np.subtract(means[1], means[0], out=means[2])
+    return means
 
 
 def sqnr_theory_db(bits: int) -> float:

@@ -38,7 +38,7 @@ class PlotTap:
     ``HIST_SAMPLES`` evenly spread frames, or exact from value counts:
     `set_histogram`). The spectra of the channel means of input, output and
     error are measured by `adcsim.taps.Taps` in its spectrum pass
-    (`channel_means`) and set with `set_spectra`.
+    (`adcsim.metrics.channel_means`) and set with `set_spectra`.
 
     Parameters
     ----------
@@ -136,23 +136,6 @@ class PlotTap:
         """Close the last partial window."""
         if self._seg_frames:
             self._close_segment()
-
-
-def channel_means(
-    ref: NDArray[np.float64], out: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Rows of the channel means of input, output and error, ``(3, frames)``.
-
-    ``ref`` and ``out`` are ``(frames, channels)``.
-    """
-    # Matrix-vector products: numpy's mean over the short channel axis of a
-    # (frames, channels) block is several times slower.
-    weights = np.full(ref.shape[1], 1.0 / ref.shape[1])
-    means = np.empty((3, ref.shape[0]))
-    np.dot(ref, weights, out=means[0])
-    np.dot(out, weights, out=means[1])
-    np.subtract(means[1], means[0], out=means[2])
-    return means
 
 
 def preload() -> None:

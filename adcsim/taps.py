@@ -24,6 +24,7 @@ from adcsim.metrics import (
     Metrics,
     Pcm16Pair,
     SpectrumMeter,
+    channel_means,
     db10,
     sqnr_theory_db,
 )
@@ -123,8 +124,6 @@ class Taps:
             error_rows = (out - ref).T
             if self.plot is None:
                 return error_rows
-            from adcsim.plots import channel_means
-
             return np.concatenate([error_rows, channel_means(ref, out)])
 
         self.spectrum.update_lazy(pair.frames, spectrum_rows)
