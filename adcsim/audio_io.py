@@ -11,10 +11,10 @@ when complete). Third-party errors are translated here, once, into
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import struct
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -497,12 +497,6 @@ def same_file(a: str, b: str) -> bool:
         return Path(a).resolve() == Path(b).resolve()
 
 
-def _umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
-
-
 def _os_reason(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
@@ -518,22 +512,9 @@ class AtomicFile:
         self.path = path
         target = Path(path)
         try:
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".part", dir=target.parent or "."
-            )
+            self.tmp = _create_beside(target)
         except OSError as exc:
             raise AdcsimError(f"cannot write {path!r}: {_os_reason(exc)}") from exc
-        try:
-            # mkstemp creates the file 0600; a finished output gets the usual
-            # 0666 & ~umask, like any file the user creates.
-            os.fchmod(fd, 0o666 & ~_umask())
-        finally:
-            os.close(fd)
-        # mkstemp creates 0600; give the output the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        self.tmp = tmp
         self.done = False
 
     def commit(self) -> None:
@@ -557,6 +538,25 @@ class AtomicFile:
         tb: TracebackType | None,
     ) -> None:
         self.discard()
+
+
+def _create_beside(target: Path) -> str:
+    """Create a new empty file ``.NAME.RANDOM.part`` in ``target``'s directory.
+
+    ``O_EXCL`` makes the name ours alone. Mode 0666 less the umask, as a plain
+    ``open()`` gives (``tempfile.mkstemp``'s 0600 would need changing, and
+    importing tempfile cost more than the rest of this module).
+    """
+    folder = os.path.abspath(target.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{target.name}.{os.urandom(4).hex()}.part")
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary name", folder)
 
 
 def write_text(path: str, text: str, *, stdout: IO[str] | None = None) -> None:

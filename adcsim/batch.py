@@ -25,7 +25,6 @@ pipeline's own clean-up runs when the main process stops them.
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import json
 import os
@@ -428,8 +427,8 @@ def _snapshot(paths: OutputPaths) -> dict[str, _Identity]:
 def _temp_files(target: str) -> Iterator[Path]:
     """Temporary files `audio_io.AtomicFile` makes for ``target``.
 
-    AtomicFile names them ``.<name>.<random>.part`` beside the target
-    (``tempfile.mkstemp``); a killed process leaves them behind.
+    AtomicFile names them ``.<name>.<random hex>.part`` beside the target; a
+    killed process leaves them behind.
     """
     path = Path(target)
     folder = path.parent if str(path.parent) else Path(".")
@@ -790,6 +789,8 @@ def summary_csv(result: BatchResult) -> str:
 max_abs_error,levels_used,clipped_samples,sinad_db,enob_bits
     a.wav,,failed,bad,,,,,,,,,,,,
     """
+    import csv
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -210,6 +210,11 @@ class Taps:
         Each is the exact error power times the share of the error spectrum
         the weighting keeps (`SpectrumMeter`); 0 dBFS is an RMS of 1.
         """
+        keys = ["error_a_weighted_dbfs"]
+        if self.weighted_bands:
+            keys += ["error_in_band_dbfs", "error_total_dbfs"]
+        if not self.meter.frames:  # nothing measured (a report nobody reads)
+            return [dict.fromkeys(keys) for _ in range(self.channels + 1)]
         from adcsim.weighting import a_weighting_db
 
         spec = self.spectrum
