@@ -47,6 +47,8 @@ from adcsim.report import Report
 if TYPE_CHECKING:  # multiprocessing is imported only when workers start
     from multiprocessing.connection import Connection
 
+    from adcsim.plot_child import PlotChild
+
 #: Columns of the ``--summary`` CSV, one row per input.
 SUMMARY_COLUMNS = (
     "input",
@@ -178,6 +180,7 @@ def run_batch(
     jobs: int = 1,
     skip_existing: bool = False,
     make_dirs: bool = False,
+    plot_child: PlotChild | None = None,
 ) -> BatchResult:
     """Process every input; a failing input is recorded and the others go on.
 
@@ -210,6 +213,9 @@ def run_batch(
     make_dirs : bool
         Create missing parent directories of each input's outputs just before
         it runs (``--mirror``).
+    plot_child : PlotChild, optional
+        For a one-input batch: the child process that draws its figure (see
+        `process_file`); the caller cancels it if it is left unused.
 
     Returns
     -------
@@ -242,7 +248,7 @@ def run_batch(
         measure,
         skip_existing,
         make_dirs,
-        plot_child=len(inputs) == 1,
+        plot_child=plot_child if len(inputs) == 1 else None,
     )
     out = _Ordered(len(inputs), on_item, on_done)
     workers = min(available_cores() if jobs == 0 else jobs, len(inputs))
@@ -461,8 +467,8 @@ class _Job:
     measure: bool
     skip_existing: bool
     make_dirs: bool
-    #: Draw figures in a forked child (a one-input run; see adcsim.plot_child).
-    plot_child: bool = False
+    #: Draws the figure of a one-input run (see adcsim.plot_child).
+    plot_child: PlotChild | None = None
 
     def run(self, path: str, paths: OutputPaths) -> BatchItem:
         """One input; an `AdcsimError` becomes a failed item and leaves nothing."""

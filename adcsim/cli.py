@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 # Before numpy is imported: one BLAS thread. adcsim's vector sums are short
 # and run block by block, where waking BLAS threads cost more than they give
@@ -31,6 +31,9 @@ from adcsim._version import __version__
 from adcsim.cli_options import chain_options
 from adcsim.config import QuantizeConfig
 from adcsim.errors import AdcsimError
+
+if TYPE_CHECKING:
+    from adcsim.plot_child import PlotChild
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = QuantizeConfig()
@@ -336,6 +339,9 @@ def quantize(
         raise _usage(
             "--skip-existing needs the report files (not --no-report or --report -)"
         )
+    plot_child = None
+    if len(inputs) == 1 and (plot_path is not None or not no_plot):
+        plot_child = _fork_plot_child()
     config = build_config(
         subtype=subtype,
         error_gain_db=error_gain,
@@ -436,6 +442,7 @@ def quantize(
             jobs=jobs,
             skip_existing=skip_existing,
             make_dirs=mirror_root is not None,
+            plot_child=plot_child,
         )
     except batch.BatchInterrupted as exc:
         if bar is not None:
@@ -452,6 +459,22 @@ def quantize(
         click.echo(result.summary(), err=True)
     if result.exit_code:
         sys.exit(result.exit_code)
+
+
+def _fork_plot_child() -> PlotChild | None:
+    """A process that draws the figure of a one-input run (`adcsim.plot_child`).
+
+    Forked before numpy is imported here: the child imports numpy and
+    matplotlib while this process imports the rest and reads the input. It
+    is cancelled when the command ends if no run used it (a bad option, an
+    input skipped as up to date).
+    """
+    from adcsim import plot_child
+
+    child = plot_child.fork()
+    if child is not None:
+        click.get_current_context().call_on_close(child.cancel)
+    return child
 
 
 #: Thread-count variables of the BLAS/OpenMP libraries numpy may load.

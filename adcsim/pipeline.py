@@ -29,7 +29,6 @@ from adcsim.dither import DitherStage
 from adcsim.errors import AdcsimError
 from adcsim.lookup import Pcm16Lookup
 from adcsim.plot_child import PlotChild
-from adcsim.plot_child import available as plot_children_available
 from adcsim.quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.report import Report
 from adcsim.resample import Resampler
@@ -226,7 +225,7 @@ def process_file(
     stdin: BinaryIO | None = None,
     stdout: BinaryIO | None = None,
     measure: bool = True,
-    plot_child: bool = False,
+    plot_child: PlotChild | None = None,
 ) -> Report:
     """Quantize one input and write its outputs; return its report.
 
@@ -244,10 +243,10 @@ def process_file(
     measure : bool
         Compute the error metrics; False (when nobody will read them) leaves
         them null and saves their cost.
-    plot_child : bool
-        Draw the figure in a forked child process (`adcsim.plot_child`), where
-        that is possible: for a one-input run, whose process has not
-        imported matplotlib.
+    plot_child : PlotChild, optional
+        A child process forked to draw the figure (`adcsim.plot_child.fork`);
+        without one, the figure is drawn in this process. Left running when
+        there is no figure to draw: its owner cancels it.
 
     Raises
     ------
@@ -263,11 +262,12 @@ def process_file(
         quantizer = make_quantizer(config.scheme, bits=config.bits, **config.params)
     child = None
     if paths.plot is not None:
-        if plot_child and plot_children_available():
-            title = plot_title(input_path, paths.audio, quantizer)
-            with contextlib.suppress(OSError):  # no fork: drawn here
-                child = PlotChild(quantizer, title, paths.plot)
-        if child is None:
+        if plot_child is not None:
+            child = plot_child
+            child.start(
+                quantizer, plot_title(input_path, paths.audio, quantizer), paths.plot
+            )
+        else:
             # matplotlib takes about half a second to import; started now, the
             # import runs while the main thread is inside numpy and libsndfile
             # (which release the GIL).

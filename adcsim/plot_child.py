@@ -1,11 +1,14 @@
 """Draw a run's figure in a forked child process, on the second core.
 
 Importing matplotlib takes about half a second and drawing the figure half
-as long again, more than all the audio work of a ten-minute file. `PlotChild`
-forks before the audio work starts: the child imports matplotlib while the
-parent reads, quantizes and measures, then draws and saves the figure from
-the data the parent sends it, while the parent computes the report. A
-thread cannot do this: matplotlib is Python code and holds the GIL.
+as long again, more than all the audio work of a ten-minute file. The
+command forks a `PlotChild` as soon as its options are read, before even
+numpy is imported: the child imports matplotlib while the parent imports
+the rest, reads, quantizes and measures. It builds the figure's frame when
+the parent names the quantizer (`PlotChild.start`), then fills and saves the
+figure from the data the parent sends (`PlotChild.send`), while the parent
+computes the report. A thread cannot do this: matplotlib is Python code and
+holds the GIL.
 
 Used for one-input runs on systems with ``os.fork``; batches draw in their
 own (long-lived) processes, where matplotlib is imported once.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import queue
 import signal
 import sys
 import threading
@@ -29,6 +33,16 @@ def available() -> bool:
     return hasattr(os, "fork") and "matplotlib" not in sys.modules
 
 
+def fork() -> PlotChild | None:
+    """A new `PlotChild`, or None where none can help (see `available`)."""
+    if not available():
+        return None
+    try:
+        return PlotChild()
+    except OSError:  # (no process left to spare): the figure is drawn here
+        return None
+
+
 class PlotChild:
     """A forked process that draws one quantize figure when it gets the data.
 
@@ -36,46 +50,66 @@ class PlotChild:
     --------
     The parent's side, in short::
 
-        child = PlotChild(quantizer, title, path)  # forks; the child
-        ...                # imports matplotlib and draws the figure's frame
-        child.send(tap)    # the run's PlotTap; the child fills and saves
-        ...                # the report's figures
-        child.wait()       # raises AdcsimError if drawing failed
+        child = PlotChild()  # forks; the child imports matplotlib
+        ...                  # the parent imports numpy, opens the input
+        child.start(quantizer, title, path)  # the child draws the frame
+        ...                  # audio work
+        child.send(tap)      # the run's PlotTap; the child fills and saves
+        ...                  # the report's figures
+        child.wait()         # raises AdcsimError if drawing failed
+
+    `cancel` stops a child at any point (the run failed, or drew no figure).
     """
 
-    def __init__(self, quantizer: Any, title: str, path: str) -> None:
+    def __init__(self) -> None:
         data_read, self._data = os.pipe()
         self._status, status_write = os.pipe()
         self._sender: threading.Thread | None = None
+        self._messages: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._sent_data = False
         # Signals wait until each side has the handlers it needs: a Ctrl-C
         # right after the fork must not run the parent's handler in the child.
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             try:
                 self.pid = os.fork()
-            except OSError:  # (no process left to spare): the caller draws
+            except OSError:
                 for fd in (data_read, self._data, self._status, status_write):
                     os.close(fd)
                 raise
             if self.pid == 0:  # the child: never returns
                 os.close(self._data)
                 os.close(self._status)
-                _child_main(data_read, status_write, quantizer, title, path)
+                _child_main(data_read, status_write)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         os.close(data_read)
         os.close(status_write)
 
-    def send(self, tap: Any) -> None:
-        """Hand over the figure's data (a `PlotTap`); the caller goes on.
+    def start(self, quantizer: Any, title: str, path: str) -> None:
+        """Name the figure: the child draws its frame once matplotlib is in."""
+        self._post((quantizer, title, path))
 
-        A thread writes it: the child reads only once matplotlib is imported.
+    def send(self, tap: Any) -> None:
+        """Hand over the figure's data (a `PlotTap`); the caller goes on."""
+        self._post(tap)
+        self._sent_data = True
+        self._messages.put(None)  # the last message
+
+    def _post(self, message: Any) -> None:
+        """Queue a message for the pipe, which a thread writes.
+
+        The child reads only once matplotlib is imported, and a message larger
+        than the pipe's buffer would block its writer until then.
         """
-        payload = pickle.dumps(tap, pickle.HIGHEST_PROTOCOL)
-        pipe = open(self._data, "wb", closefd=True)  # noqa: SIM115 - the thread closes it
-        self._data = -1
-        self._sender = threading.Thread(target=_write_all, args=(pipe, payload))
-        self._sender.start()
+        if self._sender is None:
+            pipe = open(self._data, "wb", closefd=True)  # noqa: SIM115 - the thread closes it
+            self._data = -1
+            self._sender = threading.Thread(
+                target=_write_all, args=(pipe, self._messages), daemon=True
+            )
+            self._sender.start()
+        self._messages.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     def wait(self) -> None:
         """Wait until the figure is saved.
@@ -85,6 +119,7 @@ class PlotChild:
         AdcsimError
             The child could not draw or save the figure.
         """
+        self._messages.put(None)
         if self._data >= 0:  # nothing sent: the child ends at once
             os.close(self._data)
             self._data = -1
@@ -99,8 +134,11 @@ class PlotChild:
             raise AdcsimError(message or f"plot process failed (status {status})")
 
     def cancel(self) -> None:
-        """Stop the child (the run failed); it leaves no file behind."""
-        sent = self._sender is not None
+        """Stop the child (the run failed); it leaves no file behind.
+
+        Nothing happens after `wait`.
+        """
+        self._messages.put(None)
         for fd in (self._data, self._status):
             if fd >= 0:
                 os.close(fd)
@@ -110,25 +148,28 @@ class PlotChild:
                 # Before the data it has written nothing: SIGKILL. After,
                 # SIGTERM: its handler unwinds through AtomicFile, which
                 # removes a half-written figure.
-                os.kill(self.pid, signal.SIGTERM if sent else signal.SIGKILL)
+                os.kill(self.pid, signal.SIGTERM if self._sent_data else signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = 0
         if self._sender is not None:
             self._sender.join()
+            self._sender = None
 
 
-def _write_all(pipe: BinaryIO, payload: bytes) -> None:
-    with pipe, contextlib.suppress(BrokenPipeError):  # gone: wait() says why
-        pipe.write(payload)
+def _write_all(pipe: BinaryIO, messages: queue.SimpleQueue[bytes | None]) -> None:
+    """Write the queued messages to the pipe until the last one; close it."""
+    with contextlib.suppress(BrokenPipeError), pipe:  # gone: wait() says why
+        while (message := messages.get()) is not None:
+            pipe.write(message)
+            pipe.flush()
 
 
-def _child_main(
-    data_fd: int, status_fd: int, quantizer: Any, title: str, path: str
-) -> None:
-    """Draw the frame, read the data, fill and save; exit without cleanup.
+def _child_main(data_fd: int, status_fd: int) -> None:
+    """Import matplotlib, then draw what the parent sends; exit without cleanup.
 
     ``os._exit`` skips the parent's atexit handlers and buffered stdout,
-    which belong to the parent alone.
+    which belong to the parent alone. A pipe closed early (the parent drew
+    no figure) ends the child quietly.
     """
     code = 1
     try:
@@ -137,12 +178,16 @@ def _child_main(
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         from adcsim import plots
 
-        figure = plots.QuantizeFigure(quantizer=quantizer, title=title)
+        plots.preload()
         with open(data_fd, "rb", closefd=True) as pipe:
-            payload = pipe.read()
-        if payload:  # empty: the parent gave up
-            figure.fill(pickle.loads(payload))
-            plots.save_figure(figure.fig, path)
+            try:
+                quantizer, title, path = pickle.load(pipe)
+                figure = plots.QuantizeFigure(quantizer=quantizer, title=title)
+                tap = pickle.load(pipe)
+            except EOFError:
+                os._exit(0)
+        figure.fill(tap)
+        plots.save_figure(figure.fig, path)
         code = 0
     except AdcsimError as exc:
         os.write(status_fd, str(exc).encode())

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from adcsim import pipeline, plots
+from adcsim import pipeline, plot_child, plots
 from adcsim.config import QuantizeConfig
 from adcsim.errors import AdcsimError
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.fixture(autouse=True)
 def _children_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     """A child draws even though this process has imported matplotlib."""
-    monkeypatch.setattr(pipeline, "plot_children_available", lambda: True)
+    monkeypatch.setattr(plot_child, "available", lambda: True)
 
 
 def _no_children_left() -> bool:
@@ -31,16 +31,23 @@ def _no_children_left() -> bool:
 
 
 def _run(directory: Path, src: Path, child: bool) -> Path:
-    """Outputs in ``directory``, named as the figure's title says: ``in.*``."""
+    """Outputs in ``directory``, named as the figure's title says: ``in.*``.
+
+    With ``child``, the figure is drawn by a forked `PlotChild`, if one can
+    be forked.
+    """
     config = QuantizeConfig(bits=6).validate()
     directory.mkdir(exist_ok=True)
     cwd = os.getcwd()
     os.chdir(directory)
+    drawer = plot_child.fork() if child else None
     try:
         paths = pipeline.plan_outputs(str(src), config)
-        pipeline.process_file(str(src), config, paths, plot_child=child)
+        pipeline.process_file(str(src), config, paths, plot_child=drawer)
     finally:
         os.chdir(cwd)
+        if drawer is not None:
+            drawer.cancel()
     assert paths.plot is not None
     return directory / paths.plot
 
@@ -82,8 +89,6 @@ def test_a_bad_input_stops_the_child(tmp_path: Path) -> None:
 def test_without_a_fork_the_figure_is_drawn_in_the_process(
     tmp_path: Path, noise: Any, wav_file: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from adcsim import plot_child
-
     src = wav_file(tmp_path, noise(frames=2000, channels=1), 8000)
 
     def no_fork() -> int:
@@ -105,3 +110,56 @@ def _pipes() -> int | None:
         with contextlib.suppress(OSError):  # the listing's own descriptor
             links.append(os.readlink(f"/proc/self/fd/{fd}"))
     return sum(link.startswith("pipe:") for link in links)
+
+
+def test_a_child_cancelled_before_or_after_naming_its_figure_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    from adcsim.quantizers import make_quantizer
+
+    unused = plot_child.fork()
+    assert unused is not None
+    unused.cancel()
+    named = plot_child.fork()
+    assert named is not None
+    named.start(make_quantizer("uniform", bits=4), "title", str(tmp_path / "f.png"))
+    named.cancel()
+    named.cancel()  # twice: nothing more happens
+    assert _no_children_left()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "exit_code"),
+    [
+        (["--plot", "figure.txt"], 2),  # a usage error after the fork
+        (["--skip-existing"], 0),  # the input is up to date: nothing to draw
+    ],
+)
+def test_the_command_cancels_a_child_it_did_not_use(
+    tmp_path: Path,
+    noise: Any,
+    wav_file: Any,
+    runner: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    exit_code: int,
+) -> None:
+    from adcsim.cli import main
+
+    src = wav_file(tmp_path, noise(frames=2000, channels=1), 8000)
+    monkeypatch.chdir(tmp_path)
+    first = runner.invoke(main, ["quantize", str(src), "-b", "6", "-q"])
+    assert first.exit_code == 0, first.output
+    forks = []
+    real_fork = plot_child.fork
+
+    def counted_fork() -> Any:
+        forks.append(real_fork())
+        return forks[-1]
+
+    monkeypatch.setattr(plot_child, "fork", counted_fork)
+    result = runner.invoke(main, ["quantize", str(src), "-b", "6", "-q", *options])
+    assert result.exit_code == exit_code, result.output
+    assert forks and forks[0] is not None
+    assert _no_children_left()
