@@ -263,11 +263,12 @@ def run_batch(
                 # load, as in a serial run.
                 index, (path, paths) = tasks.pop(0)
                 out.put(index, job.run(path, paths))
-            if any(paths.plot is not None for _, (_, paths) in tasks):
-                # Forked workers inherit matplotlib instead of each importing it.
+            figures = [p.plot for _, (_, p) in tasks if p.plot is not None]
+            if figures:
+                # Forked workers inherit the renderer instead of each importing it.
                 from adcsim.plots import preload
 
-                preload()
+                preload(figures[0])
             _Pool(job, workers, out).run(tasks)
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(out.finished(), len(inputs)) from exc

@@ -264,14 +264,14 @@ def process_file(
     if paths.plot is not None:
         if plot_child is not None:
             child = plot_child
-            child.start(
-                quantizer, plot_title(input_path, paths.audio, quantizer), paths.plot
-            )
+            child.start(paths.plot)
         else:
-            # matplotlib takes about half a second to import; started now, the
-            # import runs while the main thread is inside numpy and libsndfile
-            # (which release the GIL).
-            threading.Thread(target=plots.preload, daemon=True).start()
+            # The renderer's import (matplotlib's takes half a second) runs
+            # while the main thread is inside numpy and libsndfile (which
+            # release the GIL).
+            threading.Thread(
+                target=plots.preload, args=(paths.plot,), daemon=True
+            ).start()
     try:
         return _process_file(
             input_path,
@@ -742,9 +742,13 @@ class _Run:
                 self.plot_child = None
             return
         taps.finish_plot()
-        self._plot_title = plot_title(input_path, self.paths.audio, self.quantizer)
+        self._chart = plots.quantize_chart(
+            taps.plot,
+            quantizer=self.quantizer,
+            title=plot_title(input_path, self.paths.audio, self.quantizer),
+        )
         if self.plot_child is not None:
-            self.plot_child.send(taps.plot)
+            self.plot_child.send(self._chart)
 
     def write_extras(self, report: Report, taps: Taps | None) -> None:
         """Plot and report files (the report last, so it can name the plot)."""
@@ -752,12 +756,7 @@ class _Run:
             if self.plot_child is not None:
                 self.plot_child.wait()
             else:
-                from adcsim.plots import draw_quantize_figure, save_figure
-
-                figure = draw_quantize_figure(
-                    taps.plot, quantizer=self.quantizer, title=self._plot_title
-                )
-                save_figure(figure, self.paths.plot)
+                plots.save_chart(self._chart, self.paths.plot)
             report.output["plot_path"] = self.paths.plot
         if self.paths.report is not None and self.paths.report != STDIO:
             report.output["report_path"] = self.paths.report

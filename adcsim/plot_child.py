@@ -87,13 +87,13 @@ class PlotChild:
         os.close(data_read)
         os.close(status_write)
 
-    def start(self, quantizer: Any, title: str, path: str) -> None:
-        """Name the figure: the child draws its frame once matplotlib is in."""
-        self._post((quantizer, title, path))
+    def start(self, path: str) -> None:
+        """Name the figure's file: the child imports the renderer it needs."""
+        self._post(path)
 
-    def send(self, tap: Any) -> None:
-        """Hand over the figure's data (a `PlotTap`); the caller goes on."""
-        self._post(tap)
+    def send(self, chart: Any) -> None:
+        """Hand over the figure (a `adcsim.chart.Chart`); the caller goes on."""
+        self._post(chart)
         self._sent_data = True
         self._messages.put(None)  # the last message
 
@@ -182,16 +182,14 @@ def _child_main(data_fd: int, status_fd: int) -> None:
         gc.disable()
         from adcsim import plots
 
-        plots.preload()
         with open(data_fd, "rb", closefd=True) as pipe:
             try:
-                quantizer, title, path = pickle.load(pipe)
-                figure = plots.QuantizeFigure(quantizer=quantizer, title=title)
-                tap = pickle.load(pipe)
+                path = pickle.load(pipe)
+                plots.preload(path)
+                chart = pickle.load(pipe)
             except EOFError:
                 os._exit(0)
-        figure.fill(tap)
-        plots.save_figure(figure.fig, path)
+        plots.save_chart(chart, path)
         code = 0
     except AdcsimError as exc:
         os.write(status_fd, str(exc).encode())

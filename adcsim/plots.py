@@ -1,9 +1,11 @@
-"""Figures of a run; the only module importing matplotlib (inside functions).
+"""Figures of a run, and writing figures to files.
 
 `PlotTap` collects, block by block and in bounded memory, what the figure needs:
 the loudest one-second window of reference and output, spectra averaged over
-the whole stream, and the error histogram. `draw_quantize_figure` turns that
-into a `matplotlib.figure.Figure` (never pyplot) and `save_figure` writes it.
+the whole stream, and the error histogram. `quantize_chart` turns that into a
+`adcsim.chart.Chart` and `save_chart` writes it (PNG with Pillow, SVG and PDF
+with matplotlib); `save_figure` writes the matplotlib figures of the other
+commands. Imports no plotting library at module level.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from adcsim.chart import Chart, Fill, Line, Panel
 from adcsim.errors import AdcsimError
 from adcsim.metrics import SPECTRUM_NFFT, BlockPair
 
@@ -28,8 +31,6 @@ HIST_SAMPLES = 1 << 21
 POWER_STRIDE = 32
 #: Resolution of the figures (pixels per inch).
 DPI = 100
-#: Tick objects made per axis with the figure's frame (`QuantizeFigure`).
-TICKS_AHEAD = 10
 
 
 class PlotTap:
@@ -140,124 +141,114 @@ class PlotTap:
             self._close_segment()
 
 
-def preload() -> None:
-    """Import the parts of matplotlib a figure needs (e.g. on a spare thread)."""
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
+def preload(path: str) -> None:
+    """Import the renderer of a figure saved at ``path`` (e.g. on a spare thread)."""
+    if check_plot_path(path) == "png":
+        import adcsim.chart_png  # noqa: F401
+    else:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+
+        import adcsim.chart_mpl  # noqa: F401
 
 
 def _db(power: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(10 * np.log10(np.maximum(power, 1e-30)))
 
 
-def draw_quantize_figure(
-    tap: PlotTap,
-    *,
-    quantizer: Any,
-    title: str,
-) -> Any:
-    """The five-panel figure of a quantize run (a matplotlib ``Figure``).
+# The figure's layout, in figure fractions: four rows of panels, the third
+# split in two (histogram, transfer characteristic).
+_LEFT, _RIGHT, _TOP, _BOTTOM = 0.085, 0.98, 0.93, 0.05
+_ROW_GAP, _COLUMN_GAP = 0.45, 0.2  # as fractions of a panel's height, width
+_ROW_HEIGHT = (_TOP - _BOTTOM) / (4 + 3 * _ROW_GAP)
+_HALF_WIDTH = (_RIGHT - _LEFT) / (2 + _COLUMN_GAP)
+
+
+def _box(row: int, column: int | None = None) -> tuple[float, float, float, float]:
+    """The (left, bottom, width, height) of a panel; ``column`` 0/1 for half width."""
+    bottom = _TOP - (row + 1) * _ROW_HEIGHT - row * _ROW_GAP * _ROW_HEIGHT
+    if column is None:
+        return (_LEFT, bottom, _RIGHT - _LEFT, _ROW_HEIGHT)
+    left = _LEFT + column * _HALF_WIDTH * (1 + _COLUMN_GAP)
+    return (left, bottom, _HALF_WIDTH, _ROW_HEIGHT)
+
+
+def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
+    """The five-panel figure of a quantize run (a `adcsim.chart.Chart`).
 
     Panels: waveform of reference and output around the loudest point (first
     channel), the error over the same window, the error histogram (with the
     +-D/2 bounds of uniform schemes), averaged spectra (Hann, ``NFFT`` points)
     of input, output and error, and the transfer characteristic drawn from the
     quantizer's own codebook.
+
+    Examples
+    --------
+    >>> from adcsim.quantizers import make_quantizer
+    >>> tap = PlotTap(rate=8000, channels=1, error_scale=2**-7)
+    >>> chart = quantize_chart(tap, quantizer=make_quantizer("uniform", bits=8),
+    ...                        title="a -> b")
+    >>> [p.title.split(",")[0] for p in chart.panels][:3]
+    ['waveform', 'error = output - input', 'error histogram (dashed: +-D/2)']
     """
-    figure = QuantizeFigure(quantizer=quantizer, title=title)
-    figure.fill(tap)
-    return figure.fig
+    wave = Panel(
+        _box(0),
+        title=f"waveform, channel 1 of {tap.channels}",
+        xlabel="time (s)",
+        ylabel="amplitude (full scale)",
+        legend="upper right",
+    )
+    error = Panel(
+        _box(1),
+        title="error = output - input",
+        xlabel="time (s)",
+        ylabel="error (full scale)",
+    )
+    ref, out = tap.best_ref[:, :1], tap.best_out[:, :1]
+    rate = tap.rate
+    if ref.shape[0]:
+        centre = int(np.argmax(np.abs(ref[:, 0])))
+        half = max(1, min(ref.shape[0], max(64, rate // 100)) // 2)
+        lo, hi = max(0, centre - half), min(ref.shape[0], centre + half)
+        t_s = (np.arange(lo, hi, dtype=np.float64) + tap.best_start) / rate
+        wave.lines.append(Line(t_s, ref[lo:hi, 0], "C0", label="input (resampled)"))
+        wave.lines.append(Line(t_s, out[lo:hi, 0], "C1", label="output", steps="mid"))
+        error.lines.append(Line(t_s, out[lo:hi, 0] - ref[lo:hi, 0], "C3", width=0.8))
+    step = quantizer.step
+    histogram = Panel(
+        _box(2, 0),
+        title="error histogram" + (" (dashed: +-D/2)" if step else ""),
+        xlabel="error (full scale)",
+        ylabel="samples",
+        fills=[Fill(tap.hist_edges, tap.hist_counts.astype(np.float64), "C2")],
+    )
+    if step is not None:
+        for bound in (-step / 2, step / 2):
+            histogram.vlines.append(Line(np.array([bound]), np.zeros(1), "k", 0.8))
+    freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
+    norm = max(tap.segments, 1) * np.sum(np.hanning(NFFT) ** 2) * rate / 2
+    # Log frequency, as audio people read spectra; DC has no place on it.
+    spectra = Panel(
+        _box(3),
+        title="spectra (channel mean, averaged over the whole stream)",
+        xlabel="frequency (Hz, log scale)",
+        ylabel="PSD (dB full scale / Hz)",
+        xlog=True,
+        legend="upper right",
+        lines=[
+            Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, 0.8, label)
+            for row, (colour, label) in enumerate(
+                (("C0", "input"), ("C1", "output"), ("C2", "error"))
+            )
+        ],
+    )
+    panels = [wave, error, histogram, *_transfer_panels(quantizer, _box(2, 1)), spectra]
+    return Chart(11.0, 10.0, title, panels, dpi=DPI)
 
 
-class QuantizeFigure:
-    """`draw_quantize_figure` in two steps: the frame, then the run's data.
-
-    The frame (layout, titles, labels, transfer characteristic) needs only
-    the quantizer, so a plot child (`adcsim.plot_child`) builds it while the
-    audio is still being processed.
-    """
-
-    def __init__(self, *, quantizer: Any, title: str) -> None:
-        from matplotlib.figure import Figure
-
-        self.quantizer = quantizer
-        # Fixed margins: matplotlib's constrained layout would double the time
-        # it takes to save the figure.
-        self.fig = fig = Figure(figsize=(11, 10))
-        self.axes = axes = fig.subplot_mosaic(
-            [["wave", "wave"], ["err", "err"], ["hist", "xfer"], ["spec", "spec"]],
-            gridspec_kw={
-                "left": 0.085,
-                "right": 0.98,
-                "top": 0.93,
-                "bottom": 0.05,
-                "hspace": 0.45,
-                "wspace": 0.2,
-            },
-        )
-        fig.suptitle(title, fontsize=10)
-        axes["wave"].set(xlabel="time (ms)", ylabel="amplitude (full scale)")
-        axes["err"].set(xlabel="time (ms)", ylabel="error (full scale)")
-        _title(axes["err"], "error = output - input")
-        step = quantizer.step
-        if step is not None:
-            for bound in (-step / 2, step / 2):
-                axes["hist"].axvline(bound, color="k", ls="--", lw=0.8)
-        axes["hist"].set(xlabel="error (full scale)", ylabel="samples")
-        _title(axes["hist"], "error histogram" + (" (dashed: +-D/2)" if step else ""))
-        axes["spec"].set(
-            xlabel="frequency (Hz, log scale)", ylabel="PSD (dB full scale / Hz)"
-        )
-        _title(axes["spec"], "spectra (channel mean, averaged over the whole stream)")
-        _draw_transfer(axes["xfer"], quantizer)
-        # Tick objects take a third of the time the figure takes to draw:
-        # made now, they are reused when the data's ticks are laid out.
-        for ax in fig.axes:
-            ax.xaxis.get_major_ticks(TICKS_AHEAD)
-            ax.yaxis.get_major_ticks(TICKS_AHEAD)
-
-    def fill(self, tap: PlotTap) -> None:
-        """Draw the run's data (`PlotTap`) into the frame."""
-        from matplotlib.ticker import FuncFormatter, NullLocator
-
-        axes = self.axes
-        ref, out = tap.best_ref[:, :1], tap.best_out[:, :1]
-        rate = tap.rate
-        if ref.shape[0]:
-            centre = int(np.argmax(np.abs(ref[:, 0])))
-            half = max(1, min(ref.shape[0], max(64, rate // 100)) // 2)
-            lo, hi = max(0, centre - half), min(ref.shape[0], centre + half)
-            t_ms = (np.arange(lo, hi) + tap.best_start) / rate * 1e3
-            axes["wave"].plot(t_ms, ref[lo:hi, 0], label="input (resampled)", lw=1.0)
-            axes["wave"].step(t_ms, out[lo:hi, 0], where="mid", label="output", lw=1.0)
-            axes["err"].plot(t_ms, out[lo:hi, 0] - ref[lo:hi, 0], color="C3", lw=0.8)
-        _title(axes["wave"], f"waveform, channel 1 of {tap.channels}")
-        axes["wave"].legend(loc="upper right", fontsize=8)
-        # one step patch: a hundred bar rectangles took longer to draw
-        axes["hist"].stairs(tap.hist_counts, tap.hist_edges, fill=True, color="C2")
-        freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
-        norm = max(tap.segments, 1) * np.sum(np.hanning(NFFT) ** 2) * rate / 2
-        # Log frequency, as audio people read spectra; DC has no place on it.
-        for row, label in enumerate(("input", "output", "error")):
-            psd = _db(tap.spectra[row][1:] / norm)
-            axes["spec"].semilogx(freqs[1:], psd, label=label, lw=0.8)
-        # Decade ticks labelled 10, 100, 1000...: the minor ticks of a log
-        # axis and its mathtext labels (10^n) cost a quarter of the drawing.
-        axes["spec"].xaxis.set_minor_locator(NullLocator())
-        axes["spec"].xaxis.set_major_formatter(FuncFormatter(lambda f, _: f"{f:g}"))
-        axes["spec"].legend(loc="upper right", fontsize=8)
-
-
-def _title(ax: Any, text: str, **options: Any) -> None:
-    """Set an axes title at a fixed height.
-
-    Left to itself, matplotlib places each title by measuring every tick
-    label under it, a fifth of the time it takes to save the figure.
-    """
-    ax.set_title(text, y=1.0, **options)
-
-
-def _draw_transfer(ax: Any, quantizer: Any) -> None:
+def _transfer_panels(
+    quantizer: Any, box: tuple[float, float, float, float]
+) -> list[Panel]:
     """Q(x) over full scale from the codebook, and the steps around zero inset.
 
     Past 64 levels the steps are too fine to see at full scale, so an inset
@@ -266,22 +257,39 @@ def _draw_transfer(ax: Any, quantizer: Any) -> None:
     # Past 128 levels the steps are finer than the panel's pixels.
     points = min(8192, max(4096, 64 * quantizer.levels))
     x = np.linspace(-1.0, 1.0, points, endpoint=False)
-    ax.plot(x, quantizer.quantize(x), lw=0.8, drawstyle="steps-post", label="Q(x)")
-    ax.plot([-1, 1], [-1, 1], color="0.6", lw=0.6, ls=":", label="y = x")
-    ax.set(xlabel="input (full scale)", ylabel="output (full scale)")
-    _title(ax, f"transfer characteristic, {quantizer.name} {quantizer.bits} bit")
-    ax.legend(loc="upper left", fontsize=8)
+    identity = np.array([-1.0, 1.0])
+    panel = Panel(
+        box,
+        title=f"transfer characteristic, {quantizer.name} {quantizer.bits} bit",
+        xlabel="input (full scale)",
+        ylabel="output (full scale)",
+        legend="upper left",
+        lines=[
+            Line(x, quantizer.quantize(x), "C0", 0.8, "Q(x)", steps="post"),
+            Line(identity, identity, "grey", 0.6, "y = x", dashed=True),
+        ],
+    )
     book = np.unique(quantizer.codebook)
-    if book.size > 64:
-        middle = int(np.searchsorted(book, 0.0))
-        low, high = book[max(0, middle - 8)], book[min(book.size - 1, middle + 8)]
-        zoom = np.linspace(low, high, 4096)
-        inset = ax.inset_axes((0.58, 0.08, 0.4, 0.4))
-        inset.plot(zoom, quantizer.quantize(zoom), lw=0.8, drawstyle="steps-post")
-        inset.plot([low, high], [low, high], color="0.6", lw=0.6, ls=":")
-        _title(inset, "around zero", fontsize=7)
-        inset.tick_params(labelsize=6)
-        inset.locator_params(nbins=3)
+    if book.size <= 64:
+        return [panel]
+    middle = int(np.searchsorted(book, 0.0))
+    low, high = book[max(0, middle - 8)], book[min(book.size - 1, middle + 8)]
+    zoom = np.linspace(low, high, 4096)
+    left, bottom, width, height = box
+    inset = Panel(
+        (left + 0.58 * width, bottom + 0.08 * height, 0.4 * width, 0.4 * height),
+        title="around zero",
+        title_size=7.0,
+        tick_size=6.0,
+        max_ticks=3,
+        lines=[
+            Line(zoom, quantizer.quantize(zoom), "C0", 0.8, steps="post"),
+            Line(
+                np.array([low, high]), np.array([low, high]), "grey", 0.6, dashed=True
+            ),
+        ],
+    )
+    return [panel, inset]
 
 
 def check_plot_path(path: str) -> str:
@@ -316,6 +324,33 @@ def save_figure(fig: Any, path: str) -> None:
                     f.write(_png_bytes(fig))
             else:
                 fig.savefig(tmp.tmp, format=ext, dpi=DPI)
+        except OSError as exc:
+            raise AdcsimError(
+                f"cannot write plot {path!r}: {exc.strerror or exc}"
+            ) from exc
+        tmp.commit()
+
+
+def save_chart(chart: Chart, path: str) -> None:
+    """Write ``chart`` atomically: PNG by `adcsim.chart_png`, SVG and PDF by matplotlib.
+
+    Raises
+    ------
+    AdcsimError
+        Unknown image format or unwritable path.
+    """
+    if check_plot_path(path) != "png":
+        from adcsim.chart_mpl import chart_figure
+
+        save_figure(chart_figure(chart), path)
+        return
+    from adcsim.audio_io import AtomicFile
+    from adcsim.chart_png import render_png
+
+    with AtomicFile(path) as tmp:
+        try:
+            with open(tmp.tmp, "wb") as f:
+                f.write(render_png(chart))
         except OSError as exc:
             raise AdcsimError(
                 f"cannot write plot {path!r}: {exc.strerror or exc}"

@@ -70,7 +70,7 @@ def test_a_failing_child_fails_the_run_and_leaves_no_figure(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise AdcsimError("cannot write plot: broken on purpose")
 
-    monkeypatch.setattr(plots, "save_figure", broken)  # inherited by the fork
+    monkeypatch.setattr(plots, "save_chart", broken)  # inherited by the fork
     with pytest.raises(AdcsimError, match="broken on purpose"):
         _run(tmp_path / "out", src, True)
     assert not list((tmp_path / "out").glob("*.png"))
@@ -115,14 +115,12 @@ def _pipes() -> int | None:
 def test_a_child_cancelled_before_or_after_naming_its_figure_leaves_nothing(
     tmp_path: Path,
 ) -> None:
-    from adcsim.quantizers import make_quantizer
-
     unused = plot_child.fork()
     assert unused is not None
     unused.cancel()
     named = plot_child.fork()
     assert named is not None
-    named.start(make_quantizer("uniform", bits=4), "title", str(tmp_path / "f.png"))
+    named.start(str(tmp_path / "f.png"))
     named.cancel()
     named.cancel()  # twice: nothing more happens
     assert _no_children_left()
