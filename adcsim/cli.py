@@ -464,8 +464,9 @@ def quantize(
 def _fork_plot_child() -> PlotChild | None:
     """A process that draws the figure of a one-input run (`adcsim.plot_child`).
 
-    Forked before numpy is imported here: the child imports numpy and
-    matplotlib while this process imports the rest and reads the input. It
+    Forked before numpy is imported here: the child imports numpy and the
+    figure's renderer while this process imports the rest and reads the
+    input. It
     is cancelled when the command ends if no run used it (a bad option, an
     input skipped as up to date).
     """

@@ -266,9 +266,9 @@ def process_file(
             child = plot_child
             child.start(paths.plot)
         else:
-            # The renderer's import (matplotlib's takes half a second) runs
-            # while the main thread is inside numpy and libsndfile (which
-            # release the GIL).
+            # The renderer's import (matplotlib's, for SVG and PDF, takes half
+            # a second) runs while the main thread is inside numpy and
+            # libsndfile (which release the GIL).
             threading.Thread(
                 target=plots.preload, args=(paths.plot,), daemon=True
             ).start()

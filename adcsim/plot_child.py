@@ -1,17 +1,17 @@
 """Draw a run's figure in a forked child process, on the second core.
 
-Importing matplotlib takes about half a second and drawing the figure half
-as long again, more than all the audio work of a ten-minute file. The
-command forks a `PlotChild` as soon as its options are read, before even
-numpy is imported: the child imports matplotlib while the parent imports
-the rest, reads, quantizes and measures. It builds the figure's frame when
-the parent names the quantizer (`PlotChild.start`), then fills and saves the
-figure from the data the parent sends (`PlotChild.send`), while the parent
-computes the report. A thread cannot do this: matplotlib is Python code and
-holds the GIL.
+The command forks a `PlotChild` as soon as its options are read, before even
+numpy is imported. The child imports numpy and the renderer the figure's
+file needs (`PlotChild.start`: Pillow for PNG, matplotlib for SVG and PDF)
+while the parent imports the rest, reads, quantizes and measures; then it
+draws and saves the figure the parent sends (`PlotChild.send`, a
+`adcsim.chart.Chart`) while the parent hashes the files and computes the
+report. A thread could not do this: drawing is Python code and holds the
+GIL. (Measured on the ten-minute bench file: 0.65 s for a default run with
+a child, 0.72 s without.)
 
 Used for one-input runs on systems with ``os.fork``; batches draw in their
-own (long-lived) processes, where matplotlib is imported once.
+own worker processes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import os
 import pickle
 import queue
 import signal
-import sys
 import threading
 from typing import Any, BinaryIO
 
@@ -30,8 +29,12 @@ from adcsim.errors import AdcsimError
 
 
 def available() -> bool:
-    """Whether a child can help: fork exists and matplotlib is not imported yet."""
-    return hasattr(os, "fork") and "matplotlib" not in sys.modules
+    """Whether a child can be forked safely: fork exists, no other thread runs.
+
+    A child forked beside other threads could wait forever for a lock one of
+    them held at the fork.
+    """
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def fork() -> PlotChild | None:
@@ -51,11 +54,11 @@ class PlotChild:
     --------
     The parent's side, in short::
 
-        child = PlotChild()  # forks; the child imports matplotlib
+        child = PlotChild()  # forks; the child imports numpy
         ...                  # the parent imports numpy, opens the input
-        child.start(quantizer, title, path)  # the child draws the frame
+        child.start(path)    # the child imports the renderer for path
         ...                  # audio work
-        child.send(tap)      # the run's PlotTap; the child fills and saves
+        child.send(chart)    # the run's figure; the child draws and saves
         ...                  # the report's figures
         child.wait()         # raises AdcsimError if drawing failed
 
@@ -100,7 +103,7 @@ class PlotChild:
     def _post(self, message: Any) -> None:
         """Queue a message for the pipe, which a thread writes.
 
-        The child reads only once matplotlib is imported, and a message larger
+        The child reads only once its imports are done, and a message larger
         than the pipe's buffer would block its writer until then.
         """
         if self._sender is None:
@@ -166,7 +169,7 @@ def _write_all(pipe: BinaryIO, messages: queue.SimpleQueue[bytes | None]) -> Non
 
 
 def _child_main(data_fd: int, status_fd: int) -> None:
-    """Import matplotlib, then draw what the parent sends; exit without cleanup.
+    """Import the renderer, then draw what the parent sends; exit without cleanup.
 
     ``os._exit`` skips the parent's atexit handlers and buffered stdout,
     which belong to the parent alone. A pipe closed early (the parent drew
@@ -178,7 +181,7 @@ def _child_main(data_fd: int, status_fd: int) -> None:
         signal.signal(signal.SIGINT, _raise_interrupt)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         # A short life, ended by os._exit: the cyclic garbage collector would
-        # only slow down the import of matplotlib (by a twentieth).
+        # only slow down the imports (matplotlib's by a twentieth).
         gc.disable()
         from adcsim import plots
 

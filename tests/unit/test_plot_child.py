@@ -16,12 +16,6 @@ from adcsim.errors import AdcsimError
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-@pytest.fixture(autouse=True)
-def _children_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A child draws even though this process has imported matplotlib."""
-    monkeypatch.setattr(plot_child, "available", lambda: True)
-
-
 def _no_children_left() -> bool:
     try:
         os.waitpid(-1, os.WNOHANG)
