@@ -10,6 +10,7 @@ commands. Imports no plotting library at module level.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -77,9 +78,8 @@ class PlotTap:
         self._hist_stride = 1
         if frames is not None:
             self._hist_stride = max(1, frames * channels // HIST_SAMPLES)
-        edges = np.linspace(-1.5, 1.5, HIST_BINS + 1) * self.error_scale
-        self.hist_edges = edges
-        self.hist_counts = np.zeros(HIST_BINS, dtype=np.int64)
+        self.hist_edges = _histogram_edges(self.error_scale)
+        self.hist_counts = np.zeros(self.hist_edges.size - 1, dtype=np.int64)
 
     def update(self, pair: BlockPair, *, histogram: bool = True) -> None:
         """Add one aligned block of reference and output (`BlockPair`).
@@ -98,7 +98,16 @@ class PlotTap:
     def set_histogram(
         self, errors: NDArray[np.float64], counts: NDArray[np.integer[Any]]
     ) -> None:
-        """The exact error histogram: ``counts[v]`` samples had error ``errors[v]``."""
+        """The exact error histogram: ``counts[v]`` samples had error ``errors[v]``.
+
+        Examples
+        --------
+        >>> tap = PlotTap(rate=8000, channels=1, error_scale=2**-7)
+        >>> errors = np.arange(-128, 128) / 32768.0  # uniform, 8 bits of 16
+        >>> tap.set_histogram(errors, np.ones(256, dtype=np.int64))
+        >>> sorted(set(tap.hist_counts.tolist()))  # 8 values a bin, or none
+        [0, 8]
+        """
         hist, _ = np.histogram(errors, bins=self.hist_edges, weights=counts)
         self.hist_counts = np.round(hist).astype(np.int64)
 
@@ -139,6 +148,27 @@ class PlotTap:
         """Close the last partial window."""
         if self._seg_frames:
             self._close_segment()
+
+
+#: Errors of 16-bit sources lie on this grid, often (no dither or resampling).
+HIST_QUANTUM = 2.0**-15
+
+
+def _histogram_edges(scale: float) -> NDArray[np.float64]:
+    """About `HIST_BINS` bins over +-1.5 ``scale``, each a power of two quanta.
+
+    A histogram of errors on the `HIST_QUANTUM` grid in bins of unequal
+    numbers of grid values would show a comb. So each bin holds a power of
+    two of them, which fits the power-of-two error ranges of uniform
+    quantizers exactly, and the edges sit halfway between grid values. An
+    error scale finer than the grid gets `HIST_BINS` equal bins.
+    """
+    if 3.0 * scale < HIST_BINS * HIST_QUANTUM:
+        return np.linspace(-1.5, 1.5, HIST_BINS + 1) * scale
+    per_bin = 2.0 ** round(math.log2(3.0 * scale / (HIST_BINS * HIST_QUANTUM)))
+    width = per_bin * HIST_QUANTUM
+    half = math.ceil(1.5 * scale / width)
+    return np.arange(-half, half + 1, dtype=np.float64) * width - HIST_QUANTUM / 2
 
 
 def preload(path: str) -> None:
