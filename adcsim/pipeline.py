@@ -11,6 +11,7 @@ options or print.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -259,7 +260,8 @@ def process_file(
             LLOYDMAX, bits=config.bits, codebook=lloydmax_codebook(config, input_path)
         )
     else:
-        quantizer = make_quantizer(config.scheme, bits=config.bits, **config.params)
+        params = tuple(sorted(config.params.items()))
+        quantizer = _shared_quantizer(config.scheme, config.bits, params)
     child = None
     if paths.plot is not None:
         if plot_child is not None:
@@ -288,6 +290,18 @@ def process_file(
         if child is not None:
             child.cancel()
         raise
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_quantizer(
+    scheme: str, bits: int, params: tuple[tuple[str, Any], ...]
+) -> Quantizer:
+    """One quantizer per setting, so that the files of a batch share its tables.
+
+    Quantizers are memoryless but build look-up tables on first use (the codes
+    of all 65536 int16 values took a tenth of the time of a two-second file).
+    """
+    return make_quantizer(scheme, bits=bits, **dict(params))
 
 
 def _process_file(
