@@ -29,14 +29,17 @@ COLOURS = {
 
 @dataclass
 class Line:
-    """A polyline; ``steps`` draws it as a staircase ("mid" or "post")."""
+    """A polyline; ``steps`` draws it as a staircase ("mid" or "post").
+
+    ``style`` is matplotlib's: "-" solid, "--" dashed, ":" dotted.
+    """
 
     x: NDArray[Any]
     y: NDArray[Any]
     colour: str = "C0"
     width: float = 1.0  # points
     label: str | None = None
-    dashed: bool = False
+    style: str = "-"
     steps: str | None = None
 
 

@@ -45,11 +45,13 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
             color=COLOURS[line.colour],
             lw=line.width,
             label=line.label,
-            ls=":" if line.dashed else "-",
+            ls=line.style,
             drawstyle=f"steps-{line.steps}" if line.steps else "default",
         )
     for vline in panel.vlines:
-        ax.axvline(vline.x[0], color=COLOURS[vline.colour], ls="--", lw=vline.width)
+        ax.axvline(
+            vline.x[0], color=COLOURS[vline.colour], ls=vline.style, lw=vline.width
+        )
     if panel.xlog:
         ax.set_xscale("log")
         ax.minorticks_off()

@@ -34,6 +34,8 @@ _PAD_PT = 3.5  # from ticks to their labels
 _LABEL_PT = 10.0  # axis labels
 _LEGEND_PT = 8.0
 _LEGEND_EDGE = "#cccccc"
+#: Dash and gap lengths in line widths, as matplotlib's "--" and ":".
+_DASHES = {"--": (3.7, 1.6), ":": (1.0, 1.65)}
 
 
 def render_png(chart: Chart) -> bytes:
@@ -151,24 +153,22 @@ class _Canvas:
             draw.polygon(_points(x_of(xs), y_of(ys)), fill=COLOURS[fill.colour])
         for line in panel.lines:
             x, y = _staircase(line)
-            width = self.width_px(line.width)
-            colour = COLOURS[line.colour]
-            points = _points(x_of(x), y_of(y))
-            if line.dashed:
-                for segment in _dashes(points, self.px(line.width) * 1.7):
-                    draw.line(segment, fill=colour, width=width)
-            else:
-                draw.line(points, fill=colour, width=width, joint="curve")
+            self._stroke(draw, _points(x_of(x), y_of(y)), line)
         for vline in panel.vlines:
             at = float(x_of(np.array([vline.x[0]]))[0])
-            points = [(at, 0.0), (at, float(area.height))]
-            for segment in _dashes(points, self.px(vline.width) * 3.7, gap=1.6 / 3.7):
-                draw.line(
-                    segment,
-                    fill=COLOURS[vline.colour],
-                    width=self.width_px(vline.width),
-                )
+            self._stroke(draw, [(at, 0.0), (at, float(area.height))], vline)
         self.image.paste(area, box[:2])
+
+    def _stroke(self, draw: Any, points: list[tuple[float, float]], line: Line) -> None:
+        """Draw ``points`` joined in the colour, width and style of ``line``."""
+        colour, width = COLOURS[line.colour], self.width_px(line.width)
+        pattern = _DASHES.get(line.style)
+        if pattern is None:
+            draw.line(points, fill=colour, width=width, joint="curve")
+            return
+        on, off = (self.px(line.width) * k for k in pattern)
+        for segment in _dashes(points, on, off):
+            draw.line(segment, fill=colour, width=width)
 
     def _x_axis(
         self,
@@ -260,13 +260,7 @@ class _Canvas:
         for i, entry in enumerate(entries):
             y = y0 + 0.3 * em + (i + 0.5) * row
             start = x0 + 0.8 * em
-            segment = [(start, y), (start + sample, y)]
-            colour = COLOURS[entry.colour]
-            if entry.dashed:
-                for piece in _dashes(segment, self.px(entry.width) * 1.7):
-                    self.draw.line(piece, fill=colour, width=self.width_px(entry.width))
-            else:
-                self.draw.line(segment, fill=colour, width=self.width_px(entry.width))
+            self._stroke(self.draw, [(start, y), (start + sample, y)], entry)
             self.text(
                 (start + sample + 0.8 * em, y),
                 str(entry.label),
@@ -308,21 +302,20 @@ def _points(
 
 
 def _dashes(
-    points: Sequence[tuple[float, float]], dash: float, gap: float = 1.0
+    points: Sequence[tuple[float, float]], on: float, off: float
 ) -> list[list[tuple[float, float]]]:
-    """Dash segments along the straight line from the first point to the last.
+    """Dashes ``on`` pixels long, ``off`` apart, from the first point to the last.
 
-    ``dash`` is the dash length in pixels; the gaps are ``gap`` times as long.
+    Only straight lines are dashed here: the figures dash no curve.
     """
     (x0, y0), (x1, y1) = points[0], points[-1]
     length = math.hypot(x1 - x0, y1 - y0)
-    period = dash * (1 + gap)
-    if length == 0 or period <= 0:
+    if length == 0 or on + off <= 0:
         return []
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
     segments = []
-    for start in np.arange(0.0, length, period):
-        stop = min(start + dash, length)
+    for start in np.arange(0.0, length, on + off):
+        stop = min(start + on, length)
         segments.append(
             [(x0 + ux * start, y0 + uy * start), (x0 + ux * stop, y0 + uy * stop)]
         )

@@ -254,7 +254,9 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
     )
     if step is not None:
         for bound in (-step / 2, step / 2):
-            histogram.vlines.append(Line(np.array([bound]), np.zeros(1), "k", 0.8))
+            histogram.vlines.append(
+                Line(np.array([bound]), np.zeros(1), "k", 0.8, style="--")
+            )
     freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
     norm = max(tap.segments, 1) * np.sum(np.hanning(NFFT) ** 2) * rate / 2
     # Log frequency, as audio people read spectra; DC has no place on it.
@@ -296,7 +298,7 @@ def _transfer_panels(
         legend="upper left",
         lines=[
             Line(x, quantizer.quantize(x), "C0", 0.8, "Q(x)", steps="post"),
-            Line(identity, identity, "grey", 0.6, "y = x", dashed=True),
+            Line(identity, identity, "grey", 0.6, "y = x", style=":"),
         ],
     )
     book = np.unique(quantizer.codebook)
@@ -314,9 +316,7 @@ def _transfer_panels(
         max_ticks=3,
         lines=[
             Line(zoom, quantizer.quantize(zoom), "C0", 0.8, steps="post"),
-            Line(
-                np.array([low, high]), np.array([low, high]), "grey", 0.6, dashed=True
-            ),
+            Line(np.array([low, high]), np.array([low, high]), "grey", 0.6, style=":"),
         ],
     )
     return [panel, inset]
