@@ -303,6 +303,25 @@ def _file_key(path: str) -> tuple[Any, ...]:
     return ("inode", st.st_dev, st.st_ino)
 
 
+class _RealPaths:
+    """``os.path.realpath``, resolving each directory once.
+
+    A batch's outputs share a few directories; resolving every component of
+    every path again took a third of the checks of 1000 inputs.
+    """
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        folder, name = os.path.split(path)  # (not normalized: "link/.." is real)
+        real_folder = self._folders.get(folder)
+        if real_folder is None:
+            real_folder = self._folders[folder] = os.path.realpath(folder or ".")
+        joined = os.path.join(real_folder, name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
+
+
 def check_batch(inputs: Sequence[str], plans: Sequence[OutputPaths]) -> None:
     """Refuse a batch that would lose data, before any work starts.
 
@@ -323,9 +342,10 @@ def check_batch(inputs: Sequence[str], plans: Sequence[OutputPaths]) -> None:
             )
         named[key] = source
     seen: dict[str, str] = {}
+    real_path = _RealPaths()
     for source, paths in zip(inputs, plans):
         for out in paths.files():
-            real = os.path.realpath(out)
+            real = real_path(out)
             if real in seen and seen[real] != source:
                 raise AdcsimError(
                     f"inputs {seen[real]!r} and {source!r} would both write {out!r}"

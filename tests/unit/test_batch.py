@@ -103,6 +103,28 @@ def test_two_inputs_with_one_stem_are_refused_naming_both(
     assert list(out.iterdir()) == []
 
 
+def test_real_paths_equal_os_realpath_through_linked_folders_and_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere" / "real").mkdir(parents=True)
+    (tmp_path / "real").symlink_to(tmp_path / "elsewhere" / "real")
+    (tmp_path / "real" / "a.wav").write_bytes(b"")
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "b.wav").symlink_to(tmp_path / "real" / "a.wav")
+    monkeypatch.chdir(tmp_path)
+    real_path = batch._RealPaths()
+    for path in [
+        "real/a.wav",
+        "linked/a.wav",
+        "linked/b.wav",
+        "linked/../real/new.json",
+        "linked/../new.json",  # .. of the link's target: elsewhere/
+        "linked/new.json",
+        str(tmp_path / "linked" / "x" / "..." / "y.png"),
+    ]:
+        assert real_path(path) == os.path.realpath(path), path
+
+
 def test_negative_jobs_are_refused(tmp_path: Path) -> None:
     with pytest.raises(AdcsimError, match="jobs=-1"):
         batch.run_batch([], CFG, _planner(tmp_path), jobs=-1)
