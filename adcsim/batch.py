@@ -181,6 +181,7 @@ def run_batch(
     skip_existing: bool = False,
     make_dirs: bool = False,
     plot_child: PlotChild | None = None,
+    reports: bool = True,
 ) -> BatchResult:
     """Process every input; a failing input is recorded and the others go on.
 
@@ -216,6 +217,11 @@ def run_batch(
     plot_child : PlotChild, optional
         For a one-input batch: the child process that draws its figure (see
         `process_file`); the caller cancels it if it is left unused.
+    reports : bool
+        Keep each input's `Report` in its item. False drops them once their
+        files are written, for callers that read none: over a corpus they
+        cost memory and, from worker processes, pickling (a twentieth of a
+        batch of short files).
 
     Returns
     -------
@@ -249,6 +255,7 @@ def run_batch(
         skip_existing,
         make_dirs,
         plot_child=plot_child if len(inputs) == 1 else None,
+        keep_reports=reports,
     )
     out = _Ordered(len(inputs), on_item, on_done)
     workers = min(available_cores() if jobs == 0 else jobs, len(inputs))
@@ -490,9 +497,17 @@ class _Job:
     make_dirs: bool
     #: Draws the figure of a one-input run (see adcsim.plot_child).
     plot_child: PlotChild | None = None
+    #: Keep the reports in the items (see `run_batch`).
+    keep_reports: bool = True
 
     def run(self, path: str, paths: OutputPaths) -> BatchItem:
         """One input; an `AdcsimError` becomes a failed item and leaves nothing."""
+        item = self._run(path, paths)
+        if not self.keep_reports:
+            item.report = None
+        return item
+
+    def _run(self, path: str, paths: OutputPaths) -> BatchItem:
         if self.skip_existing:
             report = up_to_date(path, paths, self.config)
             if report is not None:

@@ -407,7 +407,8 @@ def quantize(
                 click.echo(line)
             note(f"Error: {item.error}")
             return
-        assert item.report is not None
+        if item.report is None:  # not kept: nobody reads it (see `reports`)
+            return
         if report_path == "-":
             click.echo(item.report.to_json(indent=None), nl=False)
         if not quiet:
@@ -443,6 +444,7 @@ def quantize(
             skip_existing=skip_existing,
             make_dirs=mirror_root is not None,
             plot_child=plot_child,
+            reports=not quiet or report_path == "-" or summary_path is not None,
         )
     except batch.BatchInterrupted as exc:
         if bar is not None:

@@ -175,6 +175,21 @@ def test_a_corrupt_file_in_the_middle_fails_alone_and_order_is_kept(
     )
 
 
+@pytest.mark.parametrize("jobs", [1, pytest.param(2, marks=needs_fork)])
+def test_a_batch_without_reports_still_writes_them_and_tells_failures(
+    tmp_path: Path, noise: Any, wav_file: Any, jobs: int
+) -> None:
+    a, b = _inputs(tmp_path, noise, wav_file, ["a.wav", "b.wav"])
+    bad = _corrupt(tmp_path / "bad.wav")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = batch.run_batch([a, bad, b], CFG, _planner(out), jobs=jobs, reports=False)
+    assert [i.report for i in result.items] == [None, None, None]
+    assert [i.status for i in result.items] == ["ok", "failed", "ok"]
+    assert result.summary() == "2 files quantized, 1 failed"
+    assert json.loads((out / "b.uniform-6bit.json").read_text())["metrics"]["snr_db"]
+
+
 @needs_fork
 def test_two_workers_write_the_same_bytes_as_one_process(
     tmp_path: Path, noise: Any, wav_file: Any
