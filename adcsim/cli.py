@@ -468,9 +468,8 @@ def _fork_plot_child() -> PlotChild | None:
 
     Forked before numpy is imported here: the child imports numpy and the
     figure's renderer while this process imports the rest and reads the
-    input. It
-    is cancelled when the command ends if no run used it (a bad option, an
-    input skipped as up to date).
+    input. It is cancelled when the command ends if no run used it (a bad
+    option, an input skipped as up to date).
     """
     from adcsim import plot_child
 
