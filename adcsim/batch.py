@@ -774,7 +774,11 @@ class _Pool:
             queue.appendleft((index, (path, paths)))
 
     def _stop(self) -> None:
-        """Stop every worker (SIGTERM, then SIGKILL) and clean up its task."""
+        """Stop every worker (SIGTERM, then SIGKILL) and clean up its task.
+
+        Results a worker sent before it stopped count as done: their outputs
+        are complete and stay.
+        """
         for w in self.workers:
             if w.process.is_alive():
                 w.process.terminate()
@@ -783,6 +787,8 @@ class _Pool:
             if w.process.is_alive():
                 w.process.kill()
                 w.process.join()
+            while w.tasks and (done := w.receive()) is not None:
+                self.out.put(*done)
             for _, _, paths, before in w.tasks:
                 _remove_traces(paths, before)
             w.close()
