@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -344,21 +345,11 @@ def save_figure(fig: Any, path: str) -> None:
     AdcsimError
         Unknown image format or unwritable path.
     """
-    from adcsim.audio_io import AtomicFile
-
     ext = check_plot_path(path)
-    with AtomicFile(path) as tmp:
-        try:
-            if ext == "png":
-                with open(tmp.tmp, "wb") as f:
-                    f.write(_png_bytes(fig))
-            else:
-                fig.savefig(tmp.tmp, format=ext, dpi=DPI)
-        except OSError as exc:
-            raise AdcsimError(
-                f"cannot write plot {path!r}: {exc.strerror or exc}"
-            ) from exc
-        tmp.commit()
+    if ext == "png":
+        _write_plot(path, _png_bytes(fig))
+    else:
+        _write_plot(path, lambda tmp: fig.savefig(tmp, format=ext, dpi=DPI))
 
 
 def save_chart(chart: Chart, path: str) -> None:
@@ -369,18 +360,27 @@ def save_chart(chart: Chart, path: str) -> None:
     AdcsimError
         Unknown image format or unwritable path.
     """
-    if check_plot_path(path) != "png":
+    if check_plot_path(path) == "png":
+        from adcsim.chart_png import render_png
+
+        _write_plot(path, render_png(chart))
+    else:
         from adcsim.chart_mpl import chart_figure
 
         save_figure(chart_figure(chart), path)
-        return
+
+
+def _write_plot(path: str, content: bytes | Callable[[str], None]) -> None:
+    """Write ``content`` (bytes, or a writer of a named file) atomically to ``path``."""
     from adcsim.audio_io import AtomicFile
-    from adcsim.chart_png import render_png
 
     with AtomicFile(path) as tmp:
         try:
-            with open(tmp.tmp, "wb") as f:
-                f.write(render_png(chart))
+            if isinstance(content, bytes):
+                with open(tmp.tmp, "wb") as f:
+                    f.write(content)
+            else:
+                content(tmp.tmp)
         except OSError as exc:
             raise AdcsimError(
                 f"cannot write plot {path!r}: {exc.strerror or exc}"
