@@ -137,22 +137,10 @@ def _export_beaqlejs(out: Path, key_trials: list[dict[str, Any]]) -> Path:
         "BrowserFeatureDetection": True,
     }
     text = "// BeaqleJS configurations written by adcsim (same stimuli and blinding).\n"
-    if mushra:
-        text += (
-            "var TestConfigMushra = "
-            + json.dumps(
-                {"TestName": "adcsim MUSHRA", **common, "TestSets": mushra}, indent=2
-            )
-            + ";\n"
-        )
-    if abx:
-        text += (
-            "var TestConfigAbx = "
-            + json.dumps(
-                {"TestName": "adcsim ABX", **common, "TestSets": abx}, indent=2
-            )
-            + ";\n"
-        )
+    for variable, name, sets in (("Mushra", "MUSHRA", mushra), ("Abx", "ABX", abx)):
+        if sets:
+            config = {"TestName": f"adcsim {name}", **common, "TestSets": sets}
+            text += f"var TestConfig{variable} = {json.dumps(config, indent=2)};\n"
     path = out / "beaqlejs" / "adcsim_config.js"
     path.parent.mkdir(exist_ok=True)
     path.write_text(text, encoding="utf-8")
