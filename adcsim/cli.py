@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -33,6 +32,7 @@ from adcsim.config import QuantizeConfig
 from adcsim.errors import AdcsimError
 
 if TYPE_CHECKING:
+    from adcsim.batch import CommandLine
     from adcsim.plot_child import PlotChild
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +41,14 @@ _DEFAULTS = QuantizeConfig()
 
 class AdcsimGroup(click.Group):
     """A group that turns `AdcsimError` into a one-line ``Error:`` (exit 1)."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Find the command; its own arguments are kept for reports' provenance."""
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["adcsim.args"] = tuple(rest)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a user error becomes one ``Error:`` line."""
@@ -437,7 +445,7 @@ def quantize(
             config,
             plan,
             force=force,
-            command_line=shlex.join(sys.argv),
+            command=_command_without_inputs(click.get_current_context()),
             on_item=show,
             on_done=advance,
             measure=measure,
@@ -539,6 +547,55 @@ def run() -> None:
         with contextlib.suppress(OSError, ValueError):  # a closed reader
             stream.flush()
     os._exit(code or 0)
+
+
+def _command_without_inputs(ctx: click.Context) -> CommandLine:
+    """The running command as typed, without its INPUT arguments and --from-list.
+
+    Option values are told from inputs as Click tells them: ``--name=value``,
+    ``--name value``, ``-bVALUE``, ``-b VALUE`` and flags bundled as ``-qf``;
+    after ``--`` everything is an input.
+
+    Examples
+    --------
+    >>> args = ("a.wav", "-qb", "8", "--out-dir=o", "b.wav", "--from-list", "l")
+    >>> with main.make_context("adcsim", ["quantize"]) as root:
+    ...     root.meta["adcsim.args"] = args
+    ...     with quantize.make_context("quantize", [], parent=root) as ctx:
+    ...         _command_without_inputs(ctx).options
+    ('-qb', '8', '--out-dir=o')
+    """
+    from adcsim.batch import CommandLine
+
+    takes_value = {
+        name
+        for param in ctx.command.params
+        if isinstance(param, click.Option) and not (param.is_flag or param.count)
+        for name in param.opts
+    }
+    args = ctx.meta.get("adcsim.args", ())
+    options: list[str] = []
+    i = 0
+    while i < len(args) and args[i] != "--":
+        token, taken = args[i], 1
+        if token.startswith("--"):
+            name, equals, _ = token.partition("=")
+            taken += name in takes_value and not equals
+        elif token.startswith("-") and token != "-":
+            # Bundled short flags: the first that takes a value takes the
+            # rest of the token, or the next token when nothing is left.
+            name = ""
+            for end, letter in enumerate(token[1:], 2):
+                if f"-{letter}" in takes_value:
+                    name, taken = f"-{letter}", 1 + (end == len(token))
+                    break
+        else:  # an input
+            i += 1
+            continue
+        if name != "--from-list":
+            options += args[i : i + taken]
+        i += taken
+    return CommandLine(tuple(ctx.command_path.split(" ")), tuple(options))
 
 
 def _read_list(stream: TextIO) -> list[str]:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,42 @@ def test_skip_existing_leaves_up_to_date_inputs_untouched(
     )
     assert "skipped" in other_bits.stderr
     assert run(runner, a, "--skip-existing", "--no-report").exit_code == 2
+
+
+def test_each_report_records_the_command_that_makes_its_own_outputs(
+    tmp_path: Path,
+    runner: CliRunner,
+    noise: Any,
+    out: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    a, b, c, _ = make(tmp_path, noise, "a.wav", "b.wav", "c.wav", "-d.wav")
+    d = "-d.wav"  # relative: it reads as an option but after "--"
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{c}\n")
+    options = ["-qb", "6", f"--out-dir={out}", "--no-plot", "-s", "mulaw"]
+    args = [a, *options[:2], b, *options[2:], "--from-list", listing, "--", d]
+    result = runner.invoke(main, ["quantize", *map(str, args)], prog_name="adcsim")
+    assert result.exit_code == 0, result.stderr
+    program = ["adcsim", "quantize"]
+    for path, expected in (
+        (a, [*program, str(a), *options]),
+        (b, [*program, str(b), *options]),
+        (c, [*program, str(c), *options]),
+        (d, [*program, *options, "--", d]),
+    ):
+        report = json.loads((out / f"{Path(path).stem}.mulaw-6bit.json").read_text())
+        assert shlex.split(report["provenance"]["command_line"]) == expected
+    # Run again, the last command makes the same audio.
+    audio, report_file = out / "-d.mulaw-6bit.wav", out / "-d.mulaw-6bit.json"
+    made = audio.read_bytes()
+    line = json.loads(report_file.read_text())["provenance"]["command_line"]
+    audio.unlink()
+    report_file.unlink()
+    again = runner.invoke(main, shlex.split(line)[1:])
+    assert again.exit_code == 0, again.stderr
+    assert audio.read_bytes() == made
 
 
 def test_a_temp_file_never_remains_in_the_output_directory(

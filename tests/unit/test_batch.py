@@ -200,7 +200,8 @@ def test_two_workers_write_the_same_bytes_as_one_process(
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}"
         out.mkdir()
-        batch.run_batch(inputs, CFG, _planner(out), jobs=jobs, command_line=str(jobs))
+        command = batch.CommandLine(("adcsim", "quantize"), ("-j", str(jobs)))
+        batch.run_batch(inputs, CFG, _planner(out), jobs=jobs, command=command)
         trees[jobs] = _tree(out)
     assert trees[1].keys() == trees[2].keys() and len(trees[1]) == 14
     for name, data in trees[1].items():
