@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
+import stat
 import struct
 import sys
 from collections.abc import Iterator
@@ -307,9 +309,21 @@ def format_for_path(path: str) -> str:
     if not ext:
         return "WAV"
     fmt = _EXTENSION_FORMATS.get(ext, ext.upper())
-    if fmt not in sf.available_formats():
+    if fmt not in _formats():
         raise AdcsimError(f"cannot write {path!r}: unknown audio format {ext!r}")
     return fmt
+
+
+@functools.cache
+def _formats() -> frozenset[str]:
+    """The major formats libsndfile knows (asking it builds a dict each time)."""
+    return frozenset(sf.available_formats())
+
+
+@functools.cache
+def _subtypes(fmt: str | None = None) -> frozenset[str]:
+    """The subtypes libsndfile knows, of ``fmt`` or of any format."""
+    return frozenset(sf.available_subtypes(fmt))
 
 
 def choose_subtype(fmt: str, grid_bits: int | None) -> str:
@@ -348,8 +362,8 @@ def choose_subtype(fmt: str, grid_bits: int | None) -> str:
 def check_subtype(fmt: str, subtype: str) -> str:
     """Return ``subtype`` upper-cased if ``fmt`` can hold it, else raise."""
     subtype = subtype.upper()
-    if subtype not in sf.available_subtypes() or not sf.check_format(fmt, subtype):
-        allowed = ", ".join(sorted(sf.available_subtypes(fmt)))
+    if subtype not in _subtypes() or not sf.check_format(fmt, subtype):
+        allowed = ", ".join(sorted(_subtypes(fmt)))
         raise AdcsimError(f"subtype={subtype!r} is not valid for {fmt}: use {allowed}")
     return subtype
 
@@ -472,21 +486,31 @@ def check_output_path(path: str, *, force: bool, inputs: tuple[str, ...] = ()) -
     """
     if path == STDIO:
         return
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise AdcsimError(
-            f"cannot write {path!r}: directory {str(parent)!r} does not exist"
-        )
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise AdcsimError(f"cannot write {path!r}: directory {parent!r} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise AdcsimError(f"cannot write {path!r}: directory is not writable")
-    if target.is_dir():
+    try:
+        found = os.stat(path)
+    except OSError:  # nothing there (or a dangling link): nothing is overwritten
+        return
+    if stat.S_ISDIR(found.st_mode):
         raise AdcsimError(f"cannot write {path!r}: is a directory")
     for source in inputs:
-        if source != STDIO and same_file(source, path):
+        if source != STDIO and _inode(source) == (found.st_dev, found.st_ino):
             raise AdcsimError(f"refusing to write {path!r}: it is the input {source!r}")
-    if target.exists() and not force:
+    if not force:
         raise AdcsimError(f"cannot write {path!r}: file exists (use --force)")
+
+
+def _inode(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file ``path`` names, through links; None if none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def same_file(a: str, b: str) -> bool:

@@ -212,7 +212,7 @@ def _check_outputs(paths: OutputPaths, input_path: str, force: bool) -> None:
     files = paths.files()
     if len(set(files)) != len(files):
         raise AdcsimError(f"output paths collide: {', '.join(files)}")
-    for path in [paths.audio, *files]:
+    for path in files:
         audio_io.check_output_path(path, force=force, inputs=(input_path,))
 
 

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim.chain import as_block
 from adcsim.errors import AdcsimError
-from adcsim.sinefit import SineFit, fit_sine
+from adcsim.sinefit import SineFit, fit_sine, periodic_hann
 
 #: Keys of the tone metrics, in report order.
 TONE_KEYS = (
@@ -116,7 +116,7 @@ def _peak_fraction(x: NDArray[np.float64]) -> float:
     share is about the sine's share of the AC power: a cheap screen that
     spares the iterative fit on speech, music and noise.
     """
-    windowed = (x - x.mean()) * np.hanning(x.size + 1)[:-1]
+    windowed = (x - x.mean()) * periodic_hann(x.size)
     power = np.abs(np.fft.rfft(windowed)) ** 2
     total = float(power.sum())
     if not total > 0.0:
