@@ -331,12 +331,15 @@ def _designs_shared_codebook(config: QuantizeConfig) -> bool:
 # --- checks before any work ---------------------------------------------------
 
 
-def _file_key(path: str) -> tuple[Any, ...]:
-    """Identity of a path: device and inode when it exists, else its real path."""
+def _file_key(path: str, real: str | None = None) -> tuple[Any, ...]:
+    """Identity of a path: device and inode when it exists, else its real path.
+
+    ``real`` is the real path when the caller knows it already.
+    """
     try:
         st = os.stat(path)
     except OSError:
-        return ("path", os.path.realpath(path))
+        return ("path", os.path.realpath(path) if real is None else real)
     return ("inode", st.st_dev, st.st_ino)
 
 
@@ -388,7 +391,7 @@ def check_batch(inputs: Sequence[str], plans: Sequence[OutputPaths]) -> None:
                     f"inputs {seen[real]!r} and {source!r} would both write {out!r}"
                 )
             seen[real] = source
-            other = named.get(_file_key(out))
+            other = named.get(_file_key(out, real))
             if other is not None:
                 raise AdcsimError(
                     f"refusing to write {out!r}: it is the input {other!r}"
