@@ -163,6 +163,7 @@ Examples:
   adcsim quantize in.wav -s alaw --a 87.6 -b 6 --out-dir out/
   adcsim quantize in.wav -s midrise -b 4 --subtype FLOAT --no-plot
   adcsim quantize in.wav -b 4 --error-out err.wav --error-gain 24
+  adcsim quantize in.wav -b 6 --plot-window 12.5:0.02 --plot zoom.svg
   adcsim quantize in.wav -b 16 --dither tpdf --noise-shaping f-weighted
   adcsim quantize in.wav -b 8 -s g711-mulaw -r 8000 --subtype ULAW -o tel.wav
   adcsim quantize in.wav -s lloydmax -b 4 --train corpus.wav --codebook cb.json
@@ -249,6 +250,15 @@ Examples:
 )
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
 @click.option(
+    "--plot-window",
+    default=None,
+    metavar="START:DUR",
+    callback=lambda ctx, param, value: _plot_window(value),
+    help="Show this span of the output (seconds) in the figure's waveform "
+    "panels, e.g. 12.5:0.02; DUR at most 1 [default: 10 ms around the "
+    "loudest point of the loudest second].",
+)
+@click.option(
     "--train",
     default=None,
     help="lloydmax: design the codebook on this file, not on the input.",
@@ -297,6 +307,7 @@ def quantize(
     skip_existing: bool,
     plot_path: str | None,
     no_plot: bool,
+    plot_window: tuple[float, float] | None,
     train: str | None,
     codebook: str | None,
     error_out: str | None,
@@ -344,6 +355,8 @@ def quantize(
         raise _usage("stdin (-) can be read only once")
     if mirror_root is not None and output is not None:
         raise _usage("--mirror places default-named outputs: not with -o/--output")
+    if plot_window is not None and no_plot:
+        raise _usage("--plot-window places the figure's waveform: not with --no-plot")
     if skip_existing and (no_report or report_path == "-"):
         raise _usage(
             "--skip-existing needs the report files (not --no-report or --report -)"
@@ -357,6 +370,7 @@ def quantize(
         blocksize=blocksize,
         train=train,
         codebook=codebook,
+        plot_window=plot_window,
         **chain_options,
     )
     from adcsim import audio_io, batch, pipeline
@@ -547,6 +561,25 @@ def run() -> None:
         with contextlib.suppress(OSError, ValueError):  # a closed reader
             stream.flush()
     os._exit(code or 0)
+
+
+def _plot_window(value: str | None) -> tuple[float, float] | None:
+    """``START:DUR`` in seconds as two floats (their range is checked later).
+
+    Examples
+    --------
+    >>> _plot_window("12.5:0.02")
+    (12.5, 0.02)
+    """
+    if value is None:
+        return None
+    start, _, duration = value.partition(":")
+    try:
+        return float(start), float(duration)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not START:DUR in seconds, such as 12.5:0.02"
+        ) from None
 
 
 def _command_without_inputs(ctx: click.Context) -> CommandLine:

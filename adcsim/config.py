@@ -7,12 +7,15 @@ raises `AdcsimError`; nothing here touches files or signals.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from adcsim.errors import AdcsimError
 
 LLOYDMAX = "lloydmax"
+#: Longest span the figure's waveform panels show (seconds).
+PLOT_WINDOW_MAX_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -47,13 +50,17 @@ class QuantizeConfig:
         Gain applied to the error signal written by ``--error-out``.
     blocksize : int
         Frames per block.
+    plot_window : (float, float) or None
+        (start, duration) in seconds of the quantized stream that the
+        figure's waveform panels show; None shows 10 ms around the loudest
+        point of the loudest second.
 
     Examples
     --------
     >>> QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}).validate()
     QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
 noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, \
-subtype=None, error_gain_db=0.0, blocksize=65536)
+subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
     """
 
     bits: int = 8
@@ -68,6 +75,7 @@ subtype=None, error_gain_db=0.0, blocksize=65536)
     subtype: str | None = None
     error_gain_db: float = 0.0
     blocksize: int = 65536
+    plot_window: tuple[float, float] | None = None
 
     def validate(self) -> QuantizeConfig:
         """Check every value (building the quantizer once); return self.
@@ -118,6 +126,15 @@ subtype=None, error_gain_db=0.0, blocksize=65536)
             )
         if self.blocksize < 1:
             raise AdcsimError(f"blocksize={self.blocksize} must be >= 1")
+        if self.plot_window is not None:
+            start, duration = self.plot_window
+            if not (math.isfinite(start) and start >= 0):
+                raise AdcsimError(f"plot window start={start} must be >= 0 s")
+            if not 0 < duration <= PLOT_WINDOW_MAX_S:
+                raise AdcsimError(
+                    f"plot window duration={duration} must be > 0 and at most "
+                    f"{PLOT_WINDOW_MAX_S:g} s"
+                )
         return self
 
     def settings(self) -> dict[str, Any]:

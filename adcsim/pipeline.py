@@ -580,6 +580,7 @@ class _Run:
             frames=self.info.frames,
             plot=self.paths.plot is not None,
             weighted_bands=self.config.noise_shaping != "none",
+            plot_window=self.config.plot_window,
         )
 
     def push(

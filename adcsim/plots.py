@@ -39,7 +39,8 @@ class PlotTap:
     """Bounded-memory plot data of a stream of aligned (reference, output) blocks.
 
     Keeps the loudest one-second window (all channels, found by the power
-    of every ``POWER_STRIDE``-th frame) and the error histogram (from up to
+    of every ``POWER_STRIDE``-th frame), or the ``window`` asked for, and the
+    error histogram (from up to
     ``HIST_SAMPLES`` evenly spread frames, or exact from value counts:
     `set_histogram`). The spectra of the channel means of input, output and
     error are measured by `adcsim.taps.Taps` in its spectrum pass
@@ -54,10 +55,18 @@ class PlotTap:
         Half-width of the histogram's range (e.g. D for uniform schemes).
     frames : int or None
         Stream length when known (to spread the sampled segments).
+    window : (float, float) or None
+        (start, duration) in seconds to keep instead of the loudest second.
     """
 
     def __init__(
-        self, *, rate: int, channels: int, error_scale: float, frames: int | None = None
+        self,
+        *,
+        rate: int,
+        channels: int,
+        error_scale: float,
+        frames: int | None = None,
+        window: tuple[float, float] | None = None,
     ) -> None:
         self.rate = rate
         self.channels = channels
@@ -72,6 +81,11 @@ class PlotTap:
         self.best_start = 0
         self._best_power = -1.0
         self._position = 0
+        #: The frames [first, stop) asked for (None: the loudest second).
+        self.span: tuple[int, int] | None = None
+        if window is not None:
+            first = round(window[0] * rate)
+            self.span = (first, first + max(1, round(window[1] * rate)))
         #: Summed power spectra of input, output and error (channel means),
         #: and how many segments they sum.
         self.spectra = np.zeros((3, NFFT // 2 + 1))
@@ -112,11 +126,22 @@ class PlotTap:
         hist, _ = np.histogram(errors, bins=self.hist_edges, weights=counts)
         self.hist_counts = np.round(hist).astype(np.int64)
 
+    @property
+    def frames(self) -> int:
+        """Frames seen so far."""
+        return self._position
+
     def set_spectra(self, spectra: NDArray[np.float64], segments: int) -> None:
         """The summed spectra of input, output and error means (see the class)."""
         self.spectra, self.segments = spectra, max(1, segments)
 
     def _update_window(self, pair: BlockPair) -> None:
+        if self.span is not None:
+            lo = max(self.span[0] - self._position, 0)
+            hi = min(self.span[1] - self._position, pair.frames)
+            if lo < hi:
+                self._pieces.append((pair, lo, hi))
+            return
         start = 0
         while start < pair.frames:
             take = min(self.window - self._seg_frames, pair.frames - start)
@@ -139,16 +164,24 @@ class PlotTap:
         power = self._seg_power / self._seg_samples if self._seg_samples else 0.0
         if power > self._best_power:
             self._best_power = power
-            self.best_ref = np.concatenate([p.ref(a, b) for p, a, b in self._pieces])
-            self.best_out = np.concatenate([p.out(a, b) for p, a, b in self._pieces])
             self.best_start = self._seg_start
+            self._keep_pieces()
         self._pieces, self._seg_frames = [], 0
         self._seg_power, self._seg_samples = 0.0, 0
 
     def finish(self) -> None:
         """Close the last partial window."""
-        if self._seg_frames:
+        if self.span is not None:
+            if self._pieces:
+                self.best_start = self.span[0]
+                self._keep_pieces()
+        elif self._seg_frames:
             self._close_segment()
+
+    def _keep_pieces(self) -> None:
+        self.best_ref = np.concatenate([p.ref(a, b) for p, a, b in self._pieces])
+        self.best_out = np.concatenate([p.out(a, b) for p, a, b in self._pieces])
+        self._pieces = []
 
 
 #: Errors of 16-bit sources lie on this grid, often (no dither or resampling).
@@ -208,10 +241,10 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
     """The five-panel figure of a quantize run (a `adcsim.chart.Chart`).
 
     Panels: waveform of reference and output around the loudest point (first
-    channel), the error over the same window, the error histogram (with the
-    +-D/2 bounds of uniform schemes), averaged spectra (Hann, ``NFFT`` points)
-    of input, output and error, and the transfer characteristic drawn from the
-    quantizer's own codebook.
+    channel) or over the window asked for, the error over the same window, the
+    error histogram (with the +-D/2 bounds of uniform schemes), averaged
+    spectra (Hann, ``NFFT`` points) of input, output and error, and the
+    transfer characteristic drawn from the quantizer's own codebook.
 
     Examples
     --------
@@ -219,12 +252,26 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
     >>> tap = PlotTap(rate=8000, channels=1, error_scale=2**-7)
     >>> chart = quantize_chart(tap, quantizer=make_quantizer("uniform", bits=8),
     ...                        title="a -> b")
-    >>> [p.title.split(",")[0] for p in chart.panels][:3]
-    ['waveform', 'error = output - input', 'error histogram (dashed: +-D/2)']
+    >>> [p.title.split(",")[0] for p in chart.panels][1:3]
+    ['error = output - input', 'error histogram (dashed: +-D/2)']
     """
+    ref, out = tap.best_ref[:, :1], tap.best_out[:, :1]
+    rate = tap.rate
+    lo, hi = 0, ref.shape[0]
+    if tap.span is None:
+        where = "around the loudest point of the loudest second"
+        if hi:
+            centre = int(np.argmax(np.abs(ref[:, 0])))
+            half = max(1, min(ref.shape[0], max(64, rate // 100)) // 2)
+            lo, hi = max(0, centre - half), min(ref.shape[0], centre + half)
+    elif hi:
+        first, stop = tap.best_start, tap.best_start + hi
+        where = f"{first / rate:.4g}-{stop / rate:.4g} s (--plot-window)"
+    else:
+        where = f"(--plot-window starts after the end, {tap.frames / rate:.4g} s)"
     wave = Panel(
         _box(0),
-        title=f"waveform, channel 1 of {tap.channels}",
+        title=f"waveform {where}, channel 1 of {tap.channels}",
         xlabel="time (s)",
         ylabel="amplitude (full scale)",
         legend="upper right",
@@ -235,12 +282,7 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
         xlabel="time (s)",
         ylabel="error (full scale)",
     )
-    ref, out = tap.best_ref[:, :1], tap.best_out[:, :1]
-    rate = tap.rate
-    if ref.shape[0]:
-        centre = int(np.argmax(np.abs(ref[:, 0])))
-        half = max(1, min(ref.shape[0], max(64, rate // 100)) // 2)
-        lo, hi = max(0, centre - half), min(ref.shape[0], centre + half)
+    if hi > lo:
         t_s = (np.arange(lo, hi, dtype=np.float64) + tap.best_start) / rate
         wave.lines.append(Line(t_s, ref[lo:hi, 0], "C0", label="input (resampled)"))
         wave.lines.append(Line(t_s, out[lo:hi, 0], "C1", label="output", steps="mid"))

@@ -52,6 +52,8 @@ class Taps:
         Also collect the figure's data (`adcsim.plots.PlotTap`).
     weighted_bands : bool
         Also report the in-band (0-4 kHz) and total error (noise shaping).
+    plot_window : (float, float) or None
+        The span the figure's waveform shows (see `adcsim.plots.PlotTap`).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Taps:
         frames: int | None,
         plot: bool,
         weighted_bands: bool = False,
+        plot_window: tuple[float, float] | None = None,
     ) -> None:
         self.quantizer, self.rate, self.channels = quantizer, rate, channels
         self.weighted_bands = weighted_bands
@@ -81,7 +84,11 @@ class Taps:
                 book = quantizer.codebook
                 scale = float(np.max(np.diff(book)) / 2) if book.size > 1 else 1.0
             self.plot = PlotTap(
-                rate=rate, channels=channels, error_scale=scale, frames=frames
+                rate=rate,
+                channels=channels,
+                error_scale=scale,
+                frames=frames,
+                window=plot_window,
             )
         self._tone_ref: list[NDArray[np.float64]] = []
         self._tone_out: list[NDArray[np.float64]] = []

@@ -987,6 +987,48 @@ def test_unknown_plot_extension_is_a_usage_error_and_writes_nothing(
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ("1", "is not START:DUR in seconds"),
+        ("a:0.1", "is not START:DUR in seconds"),
+        ("-1:0.1", "plot window start=-1.0 must be >= 0 s"),
+        ("0:0", "plot window duration=0.0 must be > 0 and at most 1 s"),
+        ("0:1.5", "plot window duration=1.5 must be > 0 and at most 1 s"),
+        ("nan:0.1", "plot window start=nan must be >= 0 s"),
+    ],
+)
+def test_a_bad_plot_window_is_a_usage_error_and_writes_nothing(
+    tmp_path: Path, runner: CliRunner, tone_wav: Path, window: str, message: str
+) -> None:
+    out = tmp_path / "x.wav"
+    result = run_quiet(runner, "quantize", tone_wav, "-o", out, "--plot-window", window)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert files_in(tmp_path) == {"tone.wav"}
+
+
+def test_a_plot_window_draws_the_figure(
+    tmp_path: Path, runner: CliRunner, tone_wav: Path
+) -> None:
+    out = tmp_path / "x.wav"
+    result = run_quiet(
+        runner, "quantize", tone_wav, "-o", out, "--plot-window", "0.1:0.01"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "x.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_plot_window_with_no_plot_is_a_usage_error(
+    tmp_path: Path, runner: CliRunner, tone_wav: Path
+) -> None:
+    result = run_quiet(
+        runner, "quantize", tone_wav, "--no-plot", "--plot-window", "0:0.1"
+    )
+    assert result.exit_code == 2
+    assert "not with --no-plot" in result.stderr
+
+
 def test_missing_option_value_and_missing_input_are_usage_errors(
     runner: CliRunner, tone_wav: Path
 ) -> None:
