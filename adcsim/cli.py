@@ -374,7 +374,6 @@ def quantize(
         **chain_options,
     )
     from adcsim import audio_io, batch, pipeline
-    from adcsim.plots import check_plot_path
 
     try:
         if subtype is not None:
@@ -382,6 +381,8 @@ def quantize(
                 audio_io.format_for_path(output or "out.wav"), subtype
             )
         if plot_path is not None:
+            from adcsim.plots import check_plot_path
+
             check_plot_path(plot_path)
     except AdcsimError as exc:
         raise _usage(str(exc)) from None

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from numpy.typing import NDArray
 
-from adcsim import audio_io, plots
+from adcsim import audio_io
 from adcsim.background import InOrder
 from adcsim.chain import Chain, StreamInfo
 from adcsim.config import LLOYDMAX, QuantizeConfig
@@ -264,6 +264,8 @@ def process_file(
         quantizer = _shared_quantizer(config.scheme, config.bits, params)
     child = None
     if paths.plot is not None:
+        from adcsim import plots  # (a run without a figure does without it)
+
         if plot_child is not None:
             child = plot_child
             child.start(paths.plot)
@@ -756,6 +758,8 @@ class _Run:
                 self.plot_child.cancel()
                 self.plot_child = None
             return
+        from adcsim import plots
+
         taps.finish_plot()
         self._chart = plots.quantize_chart(
             taps.plot,
@@ -771,6 +775,8 @@ class _Run:
             if self.plot_child is not None:
                 self.plot_child.wait()
             else:
+                from adcsim import plots
+
                 plots.save_chart(self._chart, self.paths.plot)
             report.output["plot_path"] = self.paths.plot
         if self.paths.report is not None and self.paths.report != STDIO:
