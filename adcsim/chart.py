@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from numpy.typing import NDArray
 
 #: matplotlib's default colour cycle (tab10), by the names C0, C1, ...
@@ -76,7 +77,9 @@ class Panel:
     lines: list[Line] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     vlines: list[Line] = field(default_factory=list)  # x[0] only, full height
-    legend: str | None = None  # "upper right", "upper left"
+    #: "upper right", "upper left", "lower left", "lower right", or "best":
+    #: the corner with the fewest line points (resolved by `finish`).
+    legend: str | None = None
     title_size: float = 12.0  # points
     tick_size: float = 10.0
     max_ticks: int = 9
@@ -109,6 +112,42 @@ class Panel:
             self.y = _axis(ys, False, count, y_sticky)
             if len(self.y.labels) * 2.0 * size <= height_pt:
                 break
+        if self.legend == "best":
+            self.legend = self._emptiest_corner()
+
+    def _emptiest_corner(self) -> str:
+        """The legend corner over the fewest line points (ties: in CORNERS order).
+
+        A corner is the legend's likely size, `LEGEND_SHARE` of the axes.
+        """
+        assert self.x is not None and self.y is not None
+        crowding = dict.fromkeys(CORNERS, 0)
+        for line in self.lines:
+            u = _share(line.x, self.x)
+            v = _share(line.y, self.y)
+            right, top = u > 1 - LEGEND_SHARE[0], v > 1 - LEGEND_SHARE[1]
+            left, bottom = u < LEGEND_SHARE[0], v < LEGEND_SHARE[1]
+            crowding["upper right"] += int(np.count_nonzero(top & right))
+            crowding["upper left"] += int(np.count_nonzero(top & left))
+            crowding["lower left"] += int(np.count_nonzero(bottom & left))
+            crowding["lower right"] += int(np.count_nonzero(bottom & right))
+        return min(CORNERS, key=crowding.__getitem__)
+
+
+#: Where a legend may go, in the order preferred on a tie (matplotlib's).
+CORNERS = ("upper right", "upper left", "lower left", "lower right")
+#: The share of the axes' width and height a "best" legend is kept clear of:
+#: about a legend of two or three entries on the run figure's wide panels.
+LEGEND_SHARE = (0.2, 0.3)
+
+
+def _share(values: NDArray[Any], axis: Axis) -> NDArray[np.float64]:
+    """Positions of ``values`` along ``axis``, 0 at ``low`` and 1 at ``high``."""
+    low, high, v = axis.low, axis.high, np.asarray(values, dtype=np.float64)
+    if axis.log:
+        low, high = math.log10(low), math.log10(high)
+        v = np.log10(np.maximum(v, 1e-300))
+    return (v - low) / ((high - low) or 1.0)
 
 
 @dataclass

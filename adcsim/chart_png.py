@@ -248,9 +248,11 @@ class _Canvas:
         width = 0.8 * em + sample + 0.8 * em + text_width + 0.6 * em
         height = len(entries) * row + 0.6 * em
         margin = 0.5 * em
-        right_side = panel.legend == "upper right"
-        x0 = box[2] - margin - width if right_side else box[0] + margin
+        assert panel.legend is not None
+        x0 = box[2] - margin - width if "right" in panel.legend else box[0] + margin
         y0 = box[1] + margin
+        if panel.legend.startswith("lower"):
+            y0 = box[3] - margin - height
         self.draw.rectangle(
             (x0, y0, x0 + width, y0 + height),
             fill="white",

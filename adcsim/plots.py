@@ -274,7 +274,7 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
         title=f"waveform {where}, channel 1 of {tap.channels}",
         xlabel="time (s)",
         ylabel="amplitude (full scale)",
-        legend="upper right",
+        legend="best",
     )
     error = Panel(
         _box(1),
@@ -309,7 +309,7 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
         xlabel="frequency (Hz, log scale)",
         ylabel="PSD (dB full scale / Hz)",
         xlog=True,
-        legend="upper right",
+        legend="best",
         lines=[
             Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, 0.8, label)
             for row, (colour, label) in enumerate(

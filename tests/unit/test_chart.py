@@ -116,3 +116,33 @@ def test_matplotlib_draws_the_same_chart_as_svg(tmp_path) -> None:
     save_chart(Chart(4.0, 3.0, "chart", [panel]), str(tmp_path / "c.svg"))
     text = (tmp_path / "c.svg").read_text()
     assert text.startswith("<?xml") and "a title" in text
+
+
+def _legend_corner(x: np.ndarray, y: np.ndarray) -> str | None:
+    panel = Panel((0.1, 0.1, 0.8, 0.8), lines=[Line(x, y, label="a")], legend="best")
+    Chart(4.0, 3.0, "", [panel])
+    return panel.legend
+
+
+def test_a_best_legend_takes_the_corner_with_the_fewest_points() -> None:
+    t = np.linspace(0.0, 1.0, 200)
+    assert _legend_corner(t, t) == "upper left"  # a rising line: ties, first free
+    assert _legend_corner(t, 1.0 - t) == "upper right"
+    # along the top, and along the bottom of the left half only
+    x = np.concatenate([t, 0.5 * t])
+    y = np.concatenate([np.ones(200), np.zeros(200)])
+    assert _legend_corner(x, y) == "lower right"
+
+
+def test_a_lower_legend_is_drawn_in_the_lower_corner() -> None:
+    t = np.linspace(0.0, 1.0, 50)
+    panel = Panel((0.1, 0.1, 0.8, 0.8), lines=[Line(t, t, label="line")])
+    panel.legend = "lower right"
+    pixels = _decode(render_png(Chart(4.0, 3.0, "", [panel])))
+    # The legend's white box hides the axes' lower right corner region, and
+    # its grey frame is there; the upper right holds neither.
+    edge = np.array([0xCC, 0xCC, 0xCC])
+    lower = pixels[200:268, 250:318].astype(int)
+    upper = pixels[32:100, 250:318].astype(int)
+    assert (np.abs(lower - edge).sum(axis=2) < 40).any()
+    assert not (np.abs(upper - edge).sum(axis=2) < 40).any()
