@@ -36,9 +36,22 @@ def _wav(path: Path, frames: int) -> Path:
 
 def _start(cwd: Path, *args: object, **kw: object) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "adcsim", "quantize", *map(str, args)]
-    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
-    )
+    # A child inherits an ignored SIGINT, and Python then keeps ignoring
+    # Ctrl-C, as a background job of a script should (a shell without job
+    # control starts those with SIGINT ignored, and pytest with them). Start
+    # the command as a terminal's foreground command would be.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+            cmd,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **kw,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _parts(folder: Path, stem: str = "") -> list[str]:
