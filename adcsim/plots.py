@@ -40,11 +40,11 @@ class PlotTap:
 
     Keeps the loudest one-second window (all channels, found by the power
     of every ``POWER_STRIDE``-th frame), or the ``window`` asked for, and the
-    error histogram (from up to
-    ``HIST_SAMPLES`` evenly spread frames, or exact from value counts:
-    `set_histogram`). The spectra of the channel means of input, output and
-    error are measured by `adcsim.taps.Taps` in its spectrum pass
-    (`adcsim.metrics.channel_means`) and set with `set_spectra`.
+    error histogram (from up to ``HIST_SAMPLES`` evenly spread frames, or
+    exact from value counts: `set_histogram`). The spectra of the channel
+    means of input, output and error are measured by `adcsim.taps.Taps` in
+    its spectrum pass (`adcsim.metrics.channel_means`) and set with
+    `set_spectra`.
 
     Parameters
     ----------
@@ -127,8 +127,8 @@ class PlotTap:
         self.hist_counts = np.round(hist).astype(np.int64)
 
     @property
-    def frames(self) -> int:
-        """Frames seen so far."""
+    def frames_seen(self) -> int:
+        """Frames fed so far (``frames`` is the length announced, if any)."""
         return self._position
 
     def set_spectra(self, spectra: NDArray[np.float64], segments: int) -> None:
@@ -268,7 +268,7 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
         first, stop = tap.best_start, tap.best_start + hi
         where = f"{first / rate:.4g}-{stop / rate:.4g} s (--plot-window)"
     else:
-        where = f"(--plot-window starts after the end, {tap.frames / rate:.4g} s)"
+        where = f"(--plot-window starts after the end, {tap.frames_seen / rate:.4g} s)"
     wave = Panel(
         _box(0),
         title=f"waveform {where}, channel 1 of {tap.channels}",
