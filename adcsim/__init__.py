@@ -1,7 +1,7 @@
 """adcsim: simulate the digitization of audio and other sampled signals.
 
 The core is pure numpy; the command line (``adcsim``) is a thin layer over it.
-Public names are imported lazily (PEP 562) so that ``import adcsim`` and
+Public names are imported lazily (PEP 562, `adcsim._lazy`) so that ``import adcsim`` and
 ``adcsim --help`` stay fast.
 
 Examples
@@ -13,68 +13,51 @@ array([ 0. , -0.5])
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from adcsim._lazy import attach
 from adcsim._version import __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "AdcsimError": "adcsim.errors",
-    "StreamInfo": "adcsim.chain",
-    "Chain": "adcsim.chain",
-    "Quantizer": "adcsim.quantizers",
-    "QuantizeStage": "adcsim.quantizers",
-    "SCHEMES": "adcsim.quantizers",
-    "make_quantizer": "adcsim.quantizers",
-    "quantize": "adcsim.quantizers",
-    "DitherStage": "adcsim.dither",
-    "dither": "adcsim.dither",
-    "Resampler": "adcsim.resample",
-    "resample": "adcsim.resample",
-    "measure": "adcsim.metrics",
-    "ErrorMeter": "adcsim.metrics",
-    "QuantizeConfig": "adcsim.config",
-    "Report": "adcsim.report",
-    "process_file": "adcsim.pipeline",
-    "run_batch": "adcsim.batch",
-    "NoiseShapingStage": "adcsim.shaping",
-    "get_filter": "adcsim.shaping",
-    "design_weighted": "adcsim.shaping",
-    "noise_shape": "adcsim.shaping",
-    "tone_metrics": "adcsim.tone",
-    "fit_sine": "adcsim.sinefit",
-    "compare": "adcsim.comparison",
-    "compare_files": "adcsim.comparison",
-    "sweep": "adcsim.sweeps",
-    "sweep_file": "adcsim.sweeps",
-    "generate": "adcsim.signals",
-    "LloydMaxQuantizer": "adcsim.quantizers",
-    "Codebook": "adcsim.lloydmax",
-    "LloydMaxTrainer": "adcsim.lloydmax",
-    "design_lloyd_max": "adcsim.lloydmax",
-    "export_listening_test": "adcsim.listening",
-    "score_results": "adcsim.listen_scoring",
-    "integrated_loudness": "adcsim.loudness",
+    "StreamInfo": "adcsim.stages._chain",
+    "Chain": "adcsim.stages._chain",
+    "Quantizer": "adcsim.quantizers._quantizers",
+    "QuantizeStage": "adcsim.quantizers._quantizers",
+    "SCHEMES": "adcsim.quantizers._quantizers",
+    "make_quantizer": "adcsim.quantizers._quantizers",
+    "quantize": "adcsim.quantizers._quantizers",
+    "DitherStage": "adcsim.stages._dither",
+    "dither": "adcsim.stages._dither",
+    "Resampler": "adcsim.stages._resample",
+    "resample": "adcsim.stages._resample",
+    "measure": "adcsim.metrics._meters",
+    "ErrorMeter": "adcsim.metrics._meters",
+    "QuantizeConfig": "adcsim.run._config",
+    "Report": "adcsim.run._report",
+    "process_file": "adcsim.run._process",
+    "run_batch": "adcsim.run._batch",
+    "NoiseShapingStage": "adcsim.stages._shaping",
+    "get_filter": "adcsim.stages._shaping",
+    "design_weighted": "adcsim.stages._shaping",
+    "noise_shape": "adcsim.stages._shaping",
+    "tone_metrics": "adcsim.metrics._tone",
+    "fit_sine": "adcsim.metrics._sinefit",
+    "compare": "adcsim.analysis._compare",
+    "compare_files": "adcsim.analysis._compare",
+    "sweep": "adcsim.analysis._sweep",
+    "sweep_file": "adcsim.analysis._sweep",
+    "generate": "adcsim.analysis._generate",
+    "LloydMaxQuantizer": "adcsim.quantizers._quantizers",
+    "Codebook": "adcsim.quantizers._lloydmax",
+    "LloydMaxTrainer": "adcsim.quantizers._lloydmax",
+    "design_lloyd_max": "adcsim.quantizers._lloydmax",
+    "export_listening_test": "adcsim.listening._session",
+    "score_results": "adcsim.listening._scoring",
+    "integrated_loudness": "adcsim.metrics._loudness",
 }
 
 # public submodules, imported on first use (``adcsim.g711.encode(...)``)
-_SUBMODULES = ("g711",)
+_SUBMODULES = {"g711": "adcsim.quantizers.g711"}
 
-__all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"adcsim.{name}")
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'adcsim' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, _public = attach(__name__, _EXPORTS, _SUBMODULES)
+__all__ = ["__version__", *_public]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from adcsim.listening import cross_conditions, export_listening_test
+from adcsim.listening._session import cross_conditions, export_listening_test
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = [

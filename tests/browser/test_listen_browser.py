@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from adcsim import audio_io
-from adcsim.listen_cli import listen, listen_results
-from adcsim.loudness import integrated_loudness
+from adcsim.cli._listen import listen, listen_results
+from adcsim.io import _audio as audio_io
+from adcsim.metrics._loudness import integrated_loudness
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from adcsim.analysis_cli import analyze, compare, generate, sweep
+from adcsim.cli._analysis import analyze, compare, generate, sweep
 
 RATE = 8000
 COMMANDS = [analyze, compare, sweep, generate]

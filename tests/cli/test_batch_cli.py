@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner, Result
 
-from adcsim.cli import main
+from adcsim.cli._main import main
 
 
 def run(runner: CliRunner, *args: Any, stdin: str | None = None) -> Result:

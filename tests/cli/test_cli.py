@@ -21,7 +21,7 @@ import soundfile as sf
 from click.testing import CliRunner, Result
 
 import adcsim
-from adcsim.cli import main
+from adcsim.cli._main import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from adcsim import audio_io
-from adcsim.listen_cli import listen, listen_results
+from adcsim.cli._listen import listen, listen_results
+from adcsim.io import _audio as audio_io
 
 RATE = 16000
 

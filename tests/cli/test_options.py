@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from adcsim.cli import main
-from adcsim.cli_options import DITHER_KINDS
-from adcsim.config import QuantizeConfig
-from adcsim.dither import DITHER_KINDS as LIBRARY_DITHER_KINDS
+from adcsim.cli._main import main
+from adcsim.cli._options import DITHER_KINDS
+from adcsim.run._config import QuantizeConfig
+from adcsim.stages._dither import DITHER_KINDS as LIBRARY_DITHER_KINDS
 
 
 def test_dither_choices_are_the_library_kinds():

@@ -8,9 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from adcsim import g711
-from adcsim.chain import Chain, StreamInfo
-from adcsim.quantizers import G711AlawQuantizer, G711MulawQuantizer, QuantizeStage
+from adcsim.quantizers import g711
+from adcsim.quantizers._quantizers import (
+    G711AlawQuantizer,
+    G711MulawQuantizer,
+    QuantizeStage,
+)
+from adcsim.stages._chain import Chain, StreamInfo
 
 QUANTIZERS = [G711MulawQuantizer, G711AlawQuantizer]
 CI = settings(derandomize=True, deadline=None, max_examples=50)

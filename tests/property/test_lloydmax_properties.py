@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from adcsim.chain import Chain, StreamInfo
-from adcsim.lloydmax import Codebook, LloydMaxTrainer, design_lloyd_max
-from adcsim.quantizers import LloydMaxQuantizer, QuantizeStage
+from adcsim.quantizers._lloydmax import Codebook, LloydMaxTrainer, design_lloyd_max
+from adcsim.quantizers._quantizers import LloydMaxQuantizer, QuantizeStage
+from adcsim.stages._chain import Chain, StreamInfo
 
 # Deterministic regardless of the hypothesis profile in use.
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=60)

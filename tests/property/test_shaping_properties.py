@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from adcsim.chain import StreamInfo
-from adcsim.quantizers import UniformQuantizer
-from adcsim.shaping import FIRST_ORDER, NoiseShapingStage, get_filter
+from adcsim.quantizers._quantizers import UniformQuantizer
+from adcsim.stages._chain import StreamInfo
+from adcsim.stages._shaping import FIRST_ORDER, NoiseShapingStage, get_filter
 
 CI = settings(derandomize=True, deadline=None, max_examples=60)
 SAMPLES = arrays(

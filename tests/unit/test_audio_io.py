@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from adcsim import audio_io
 from adcsim.errors import AdcsimError
+from adcsim.io import _audio as audio_io
 
 
 def pyround_codes(y: np.ndarray, bits: int) -> np.ndarray:

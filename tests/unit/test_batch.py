@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from adcsim import audio_io, batch, pipeline
-from adcsim.config import QuantizeConfig
+from adcsim.cli._progress import Progress, format_duration, progress_line
 from adcsim.errors import AdcsimError
-from adcsim.progress import Progress, format_duration, progress_line
+from adcsim.io import _audio as audio_io
+from adcsim.run import _batch as batch
+from adcsim.run import _process as pipeline
+from adcsim.run._config import QuantizeConfig
 
 CFG = QuantizeConfig(bits=6, blocksize=256).validate()
 needs_fork = pytest.mark.skipif(

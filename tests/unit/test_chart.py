@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from adcsim.chart import Chart, Fill, Line, Panel, nice_ticks, tick_labels
-from adcsim.chart_png import render_png
+from adcsim.figures._chart import Chart, Fill, Line, Panel, nice_ticks, tick_labels
+from adcsim.figures._png import render_png
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -108,7 +108,7 @@ def test_the_png_shows_the_lines_where_the_axes_put_them() -> None:
 
 
 def test_matplotlib_draws_the_same_chart_as_svg(tmp_path) -> None:
-    from adcsim.plots import save_chart
+    from adcsim.figures._quantize import save_chart
 
     x = np.linspace(0.0, 1.0, 20)
     panel = Panel((0.1, 0.1, 0.8, 0.8), title="a title", lines=[Line(x, x, label="x")])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from adcsim.comparison import analyze, compare, compare_files, find_delay
+from adcsim.analysis._compare import analyze, compare, compare_files, find_delay
 from adcsim.errors import AdcsimError
 
 RATE = 48000

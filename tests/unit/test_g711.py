@@ -1,4 +1,4 @@
-"""Tests of adcsim.g711 and the g711-mulaw / g711-alaw quantizers.
+"""Tests of adcsim.quantizers.g711 and the g711-mulaw / g711-alaw quantizers.
 
 The reference below is written independently of adcsim/g711.py, as a plain
 scalar table search, from:
@@ -19,7 +19,7 @@ scalar table search, from:
   interval n.
 
 Outside this file (not reproducible here, so reported rather than tested):
-adcsim.g711 was also compared with the G.191 C code compiled from that
+adcsim.quantizers.g711 was also compared with the G.191 C code compiled from that
 repository and with its distributed test vectors (src/g711/test_data/sweep.src,
 a ramp over all 65536 values, and sweep-r.u/.a/.u-u/.a-a/.reu/.rea): no
 difference in any code or value.
@@ -34,16 +34,16 @@ import struct
 import numpy as np
 import pytest
 
-from adcsim import g711
-from adcsim.chain import Chain, StreamInfo
 from adcsim.errors import AdcsimError
-from adcsim.quantizers import (
+from adcsim.quantizers import g711
+from adcsim.quantizers._quantizers import (
     SCHEMES,
     G711AlawQuantizer,
     G711MulawQuantizer,
     QuantizeStage,
     make_quantizer,
 )
+from adcsim.stages._chain import Chain, StreamInfo
 
 LAWS: tuple[g711.Law, ...] = ("mulaw", "alaw")
 ALL_INT16 = np.arange(-32768, 32768).astype(np.int16)

@@ -1,4 +1,4 @@
-"""Tests of adcsim.signals against formulas, scipy and exhaustive checks."""
+"""Tests of adcsim.analysis._generate against formulas, scipy and exhaustive checks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from adcsim.analysis._generate import KINDS, coherent_cycles, generate
 from adcsim.errors import AdcsimError
-from adcsim.signals import KINDS, coherent_cycles, generate
 
 
 def _primes_below(limit):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from adcsim import pipeline
-from adcsim.config import QuantizeConfig
+from adcsim.run import _process as pipeline
+from adcsim.run._config import QuantizeConfig
 
 CASES = [
     ("uniform", 1),
@@ -120,10 +120,10 @@ def test_the_integer_path_is_taken_for_plain_pcm_requantization(tmp_path, monkey
 @pytest.mark.parametrize(("scheme", "bits"), [("uniform", 8), ("g711-alaw", 8)])
 def test_lookup_taps_equal_float_taps_with_plot_data(tmp_path, scheme, bits):
     """Value counts and on-demand floats give the float path's figures and plot."""
-    from adcsim.audio_io import AudioWriter
-    from adcsim.lookup import Pcm16Lookup
-    from adcsim.quantizers import make_quantizer
-    from adcsim.taps import Taps
+    from adcsim.io._audio import AudioWriter
+    from adcsim.quantizers._quantizers import make_quantizer
+    from adcsim.run._lookup import Pcm16Lookup
+    from adcsim.run._taps import Taps
 
     rng = np.random.default_rng(3)
     frames = 3 * 8000 + 123

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adcsim import audio_io
 from adcsim.errors import AdcsimError
-from adcsim.listen_scoring import binomial_p_value, mean_interval, score_results
-from adcsim.listening import (
+from adcsim.io import _audio as audio_io
+from adcsim.listening._scoring import binomial_p_value, mean_interval, score_results
+from adcsim.listening._session import (
     PEAK_LIMIT,
     Condition,
     apply_fades,
@@ -23,7 +23,7 @@ from adcsim.listening import (
     parse_excerpt,
     render_condition,
 )
-from adcsim.loudness import integrated_loudness
+from adcsim.metrics._loudness import integrated_loudness
 
 RATE = 16000
 

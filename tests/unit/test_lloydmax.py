@@ -1,4 +1,4 @@
-"""Unit tests for adcsim.lloydmax (codebook design) and LloydMaxQuantizer.
+"""Unit tests for adcsim.quantizers._lloydmax (codebook design) and LloydMaxQuantizer.
 
 References used below, independent of the code under test:
 
@@ -23,15 +23,20 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from adcsim.chain import Chain, StreamInfo
 from adcsim.errors import AdcsimError
-from adcsim.lloydmax import (
+from adcsim.quantizers._lloydmax import (
     DEFAULT_TOL,
     Codebook,
     LloydMaxTrainer,
     design_lloyd_max,
 )
-from adcsim.quantizers import SCHEMES, LloydMaxQuantizer, QuantizeStage, make_quantizer
+from adcsim.quantizers._quantizers import (
+    SCHEMES,
+    LloydMaxQuantizer,
+    QuantizeStage,
+    make_quantizer,
+)
+from adcsim.stages._chain import Chain, StreamInfo
 
 # --- published tables (positive half; the quantizers are odd-symmetric) -------
 

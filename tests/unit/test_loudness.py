@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
-from adcsim.loudness import block_powers, integrated_loudness, k_weighting
+from adcsim.metrics._loudness import block_powers, integrated_loudness, k_weighting
 
 # ITU-R BS.1770-4, Annex 1, Tables 1 and 2 (48 kHz coefficients).
 SHELF_48K_B = [1.53512485958697, -2.69169618940638, 1.19839281085285]

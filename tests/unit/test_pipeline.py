@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from adcsim import batch, pipeline
-from adcsim.config import QuantizeConfig
 from adcsim.errors import AdcsimError
+from adcsim.run import _batch as batch
+from adcsim.run import _process as pipeline
+from adcsim.run._config import QuantizeConfig
 
 
 def ref_uniform(x: np.ndarray, bits: int) -> np.ndarray:

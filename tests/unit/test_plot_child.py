@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from adcsim import pipeline, plot_child, plots
-from adcsim.config import QuantizeConfig
 from adcsim.errors import AdcsimError
+from adcsim.figures import _child as plot_child
+from adcsim.figures import _quantize as plots
+from adcsim.run import _process as pipeline
+from adcsim.run._config import QuantizeConfig
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -137,7 +139,7 @@ def test_the_command_cancels_a_child_it_did_not_use(
     options: list[str],
     exit_code: int,
 ) -> None:
-    from adcsim.cli import main
+    from adcsim.cli._main import main
 
     src = wav_file(tmp_path, noise(frames=2000, channels=1), 8000)
     monkeypatch.chdir(tmp_path)

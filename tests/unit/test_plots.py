@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adcsim.metrics import BlockPair
-from adcsim.plots import PlotTap, quantize_chart
-from adcsim.quantizers import make_quantizer
+from adcsim.figures._quantize import PlotTap, quantize_chart
+from adcsim.metrics._meters import BlockPair
+from adcsim.quantizers._quantizers import make_quantizer
 
 RATE = 8000
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from adcsim.png import encode_png
+from adcsim.figures._pngenc import encode_png
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow comes with matplotlib")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers import (
+from adcsim.quantizers._quantizers import (
     AlawQuantizer,
     FloorQuantizer,
     MidriseQuantizer,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import adcsim
-from adcsim.report import SCHEMA_VERSION, Report, plain
+from adcsim.run._report import SCHEMA_VERSION, Report, plain
 
 
 def refuse_constants(name: str) -> None:

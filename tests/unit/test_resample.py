@@ -7,10 +7,15 @@ import threading
 import numpy as np
 import pytest
 
-import adcsim.resample
-from adcsim.chain import StreamInfo
+import adcsim.stages._resample
 from adcsim.errors import AdcsimError
-from adcsim.resample import OVERLAP_MAX_FRAMES, OVERLAP_MIN_FRAMES, Resampler, resample
+from adcsim.stages._chain import StreamInfo
+from adcsim.stages._resample import (
+    OVERLAP_MAX_FRAMES,
+    OVERLAP_MIN_FRAMES,
+    Resampler,
+    resample,
+)
 
 TRIM_S = 0.05  # filter start-up and run-out at the record's edges are excluded
 
@@ -131,13 +136,13 @@ def test_process_neither_modifies_nor_keeps_its_input(monkeypatch):
     x = rng.standard_normal((3 * OVERLAP_MIN_FRAMES, 2)) * 0.1
     want = resample(x, in_rate=44100, out_rate=16000)
     go = threading.Event()
-    convert = adcsim.resample._convert
+    convert = adcsim.stages._resample._convert
 
     def held(*args):
         assert go.wait(10)
         return convert(*args)
 
-    monkeypatch.setattr(adcsim.resample, "_convert", held)
+    monkeypatch.setattr(adcsim.stages._resample, "_convert", held)
     stage = Resampler(out_rate=16000)
     stage.start(StreamInfo(rate=44100, channels=2))
     block = x.copy()

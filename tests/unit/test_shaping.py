@@ -1,16 +1,21 @@
-"""Tests of adcsim.shaping: dither theory, noise transfer functions, stability."""
+"""Tests of noise shaping: dither theory, noise transfer functions, stability."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import adcsim.shaping as shaping
-from adcsim.chain import StreamInfo
-from adcsim.dither import dither
+import adcsim.stages._shaping as shaping
 from adcsim.errors import AdcsimError
-from adcsim.quantizers import MulawQuantizer, UniformQuantizer, quantize
-from adcsim.shaping import (
+from adcsim.metrics._weighting import (
+    AWeightedPowerMeter,
+    BandPowerMeter,
+    a_weighting_db,
+)
+from adcsim.quantizers._quantizers import MulawQuantizer, UniformQuantizer, quantize
+from adcsim.stages._chain import StreamInfo
+from adcsim.stages._dither import dither
+from adcsim.stages._shaping import (
     FIRST_ORDER,
     FIXED_FILTERS,
     NONE,
@@ -20,7 +25,6 @@ from adcsim.shaping import (
     get_filter,
     noise_shape,
 )
-from adcsim.weighting import AWeightedPowerMeter, BandPowerMeter, a_weighting_db
 
 
 def _ntf_db(coefficients, freqs, rate):
@@ -38,7 +42,7 @@ def _shape(x, filt, *, bits=16, rate=44100, kind="tpdf", seed=0):
     return stage.process(x), stage
 
 
-# --- plain TPDF dither (adcsim.dither + a uniform quantizer, no shaping) -------
+# --- plain TPDF dither (DitherStage + a uniform quantizer, no shaping) ---
 
 
 @pytest.mark.parametrize("bits", [3, 8, 16])

@@ -1,4 +1,4 @@
-"""Tests of adcsim.sinefit against independent least-squares references."""
+"""Tests of adcsim.metrics._sinefit against independent least-squares references."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
-from adcsim.sinefit import SineFit, fit_sine
+from adcsim.metrics._sinefit import SineFit, fit_sine
 
 
 def _sine(frames, rate, freq, amp=0.7, phase=0.4, offset=0.01):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from adcsim.config import QuantizeConfig
-from adcsim.pipeline import plan_outputs, process_file
+from adcsim.run._config import QuantizeConfig
+from adcsim.run._process import plan_outputs, process_file
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests of adcsim.tone against theory and independent computations."""
+"""Tests of adcsim.metrics._tone against theory and independent computations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pytest
 from numpy.polynomial import chebyshev, polynomial
 
 from adcsim.errors import AdcsimError
-from adcsim.tone import TONE_KEYS, is_tonal, tone_metrics, tone_metrics_channels
+from adcsim.metrics._tone import (
+    TONE_KEYS,
+    is_tonal,
+    tone_metrics,
+    tone_metrics_channels,
+)
 
 RATE = 48000
 # Not a rational multiple of the rate with a small denominator: the quantization

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from adcsim import wavstream
 from adcsim.errors import AdcsimError
+from adcsim.io import _wavstream as wavstream
 
 
 class OneByteAtATime(io.RawIOBase):

@@ -1,4 +1,4 @@
-"""Tests of adcsim.weighting against IEC 61672-1 and Parseval."""
+"""Tests of adcsim.metrics._weighting against IEC 61672-1 and Parseval."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy.signal import sosfreqz
 
 from adcsim.errors import AdcsimError
-from adcsim.weighting import (
+from adcsim.metrics._weighting import (
     AWeightedPowerMeter,
     BandPowerMeter,
     a_weighting_db,

@@ -1,0 +1,16 @@
+"""Analyses beyond one run: compare two signals, SNR sweeps, test signals."""
+
+from __future__ import annotations
+
+from adcsim._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "compare": "_compare",
+        "compare_files": "_compare",
+        "sweep": "_sweep",
+        "sweep_file": "_sweep",
+        "generate": "_generate",
+    },
+)

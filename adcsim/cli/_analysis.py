@@ -1,0 +1,608 @@
+"""The ``adcsim analyze``, ``compare``, ``sweep`` and ``generate`` commands (Click).
+
+Thin: parses options into calls of `adcsim.analysis` (compare, sweep and
+`adcsim.analysis._generate`, prints tables and writes outputs. Imports nothing heavy at
+start-up; commands import the library in their bodies. `AdcsimError` becomes
+``Error: <message>`` (exit 1) here too, so the commands also work outside the
+``adcsim`` group; bad option values and unparsable ranges are usage errors
+(exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from adcsim.cli._options import chain_options
+from adcsim.errors import AdcsimError
+
+ANALYZE_EPILOG = """\b
+Examples:
+  adcsim analyze tone.wav
+  adcsim analyze out.flac --report - | jq .metrics.enob_bits
+"""
+
+COMPARE_EPILOG = """\b
+Examples:
+  adcsim compare in.wav in.uniform-8bit.wav
+  adcsim compare ref.wav sox_out.wav --align --gain-match --report report.json
+  adcsim compare src.flac codec.wav --trim --align --plot diff.png
+"""
+
+SWEEP_EPILOG = """\b
+Examples:
+  adcsim generate sine -o tone.wav --freq 997 --duration 10
+  adcsim sweep tone.wav --bits 1-16 --scheme uniform,mulaw,alaw --plot sweep.png
+  adcsim sweep tone.wav --bits 8 --levels -60:0:2 --csv sweep.csv
+  adcsim sweep speech.wav -r 8000 --bits 4,8,12 --dither tpdf --report -
+"""
+
+GENERATE_EPILOG = """\b
+Examples:
+  adcsim generate sine -o tone.wav --freq 997 --level-dbfs -1 --coherent
+  adcsim generate multitone -o mt.wav --freqs 100,1000,5000
+  adcsim generate chirp -o chirp.flac --f0 20 --f1 20000 --method log
+  adcsim generate noise -o pink.wav --color pink --level-dbfs -20 --channels 2
+  adcsim generate ramp -o ramp.wav --bits 12 --subtype PCM_16
+"""
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """`AdcsimError` -> one ``Error:`` line and exit 1 (also outside the group)."""
+    try:
+        yield
+    except AdcsimError as exc:
+        ctx = click.get_current_context(silent=True)
+        root = ctx.find_root() if ctx is not None else None
+        if root is not None and root.meta.get("adcsim.debug"):
+            raise
+        raise click.ClickException(str(exc)) from None
+
+
+def _usage(parse: Callable[[str], Any], text: str, hint: str) -> Any:
+    """Run a parser; its `AdcsimError` is a usage error (exit 2)."""
+    try:
+        return parse(text)
+    except AdcsimError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _emit_json(path: str, data: dict[str, Any]) -> None:
+    from adcsim.io import _audio as audio_io
+    from adcsim.run._report import plain
+
+    text = json.dumps(plain(data), indent=2, allow_nan=False) + "\n"
+    audio_io.write_text(path, text)
+
+
+def _check_outputs(
+    paths: list[str | None], force: bool, inputs: tuple[str, ...]
+) -> None:
+    from adcsim.io import _audio as audio_io
+
+    for path in paths:
+        if path is not None:
+            audio_io.check_output_path(path, force=force, inputs=inputs)
+
+
+_TABLE_KEYS = (
+    ("signal_rms_dbfs", "rms dBFS"),
+    ("peak_dbfs", "peak dBFS"),
+    ("tone_hz", "tone Hz"),
+    ("tone_amplitude_dbfs", "tone dBFS"),
+    ("sinad_db", "SINAD dB"),
+    ("enob_bits", "ENOB"),
+    ("thd_db", "THD dB"),
+    ("sfdr_db", "SFDR dBc"),
+    ("noise_floor_dbfs", "noise dBFS"),
+)
+
+
+def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
+    header = ["channel", *(label for _, label in _TABLE_KEYS)]
+    body = [[name, *(_fmt(m.get(k)) for k, _ in _TABLE_KEYS)] for name, m in rows]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = [
+        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True))
+        for r in [header, *body]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@click.command("analyze", epilog=ANALYZE_EPILOG)
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    metavar="PATH|-",
+    help="Also write the figures as JSON (- for stdout).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing report.")
+def analyze(file: str, report_path: str | None, force: bool) -> None:
+    """Measure the level and the tone figures of an audio file.
+
+    Prints, per channel and for all channels, the RMS and peak level and, when
+    one sine dominates the channel, the IEEE 1241 tone figures (frequency,
+    amplitude, SINAD, ENOB, THD, SFDR, noise floor); '-' where not tonal.
+    """
+    with _errors():
+        _check_outputs([report_path], force, (file,))
+        from adcsim.analysis._compare import analyze_file
+
+        result = analyze_file(file)
+        rows = [("all", result["metrics"])]
+        rows += [(str(i), m) for i, m in enumerate(result["channels"])]
+        click.echo(_table(rows), nl=False, err=report_path == "-")
+        if report_path is not None:
+            _emit_json(report_path, result)
+
+
+@click.command("compare", epilog=COMPARE_EPILOG)
+@click.argument("ref", metavar="REF")
+@click.argument("test", metavar="TEST")
+@click.option(
+    "--trim",
+    is_flag=True,
+    help="Compare the common length of files of different lengths.",
+)
+@click.option(
+    "--align",
+    is_flag=True,
+    help="Find and remove a constant delay (cross-correlation).",
+)
+@click.option(
+    "--gain-match",
+    is_flag=True,
+    help="Find and remove a constant gain (least squares).",
+)
+@click.option(
+    "--max-delay",
+    "max_delay",
+    type=click.IntRange(0),
+    default=None,
+    help="Largest delay --align looks for, frames [default: any].",
+)
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    metavar="PATH|-",
+    help="Write the JSON report (- for stdout).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    default=None,
+    metavar="PATH",
+    help="Figure of signals, error and spectra (.png, .svg, .pdf).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+def compare(
+    ref: str,
+    test: str,
+    trim: bool,
+    align: bool,
+    gain_match: bool,
+    max_delay: int | None,
+    report_path: str | None,
+    plot_path: str | None,
+    force: bool,
+) -> None:
+    """Report the error of TEST against the reference REF.
+
+    Both files must have the same sample rate and channel count. Prints the
+    error figures (SNR, MSE, max error) and, when REF is a tone, the tone
+    figures of TEST; with --align the delay, with --gain-match the gain.
+    """
+    with _errors():
+        _check_outputs([report_path, plot_path], force, (ref, test))
+        if plot_path is not None:
+            from adcsim.figures._quantize import check_plot_path
+
+            check_plot_path(plot_path)
+        from adcsim.analysis import _compare as cmp
+        from adcsim.run._report import SCHEMA_VERSION, plain
+
+        r, t, ref_info, test_info = cmp.load_pair(ref, test, trim=trim)
+        options: dict[str, Any] = {
+            "trim": trim,
+            "align": align,
+            "gain_match": gain_match,
+            "max_delay_frames": max_delay,
+        }
+        metrics = cmp.compare(r, t, rate=ref_info.rate, **options)
+        channels = metrics.pop("channels")
+        report = plain(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "input": cmp.info_block(ref, ref_info),
+                "test": cmp.info_block(test, test_info),
+                "settings": options,
+                "metrics": metrics,
+                "channels": channels,
+            }
+        )
+        m = report["metrics"]
+        parts = [
+            f"snr {_fmt(m['snr_db'])} dB",
+            f"mse {m['mse']:.3g}",
+            f"max error {m['max_abs_error']:.3g}",
+        ]
+        if m.get("enob_bits") is not None:
+            parts.append(f"sinad {_fmt(m['sinad_db'])} dB, enob {_fmt(m['enob_bits'])}")
+        if "delay_frames" in m:
+            parts.append(f"delay {m['delay_frames']} frames")
+        if "gain_db" in m:
+            parts.append(f"gain {_fmt(m['gain_db'], 3)} dB")
+        click.echo(f"{test} vs {ref}: " + ", ".join(parts), err=report_path == "-")
+        if report_path is not None:
+            _emit_json(report_path, report)
+        if plot_path is not None:
+            from adcsim.figures._quantize import save_figure
+            from adcsim.figures._sweep import plot_compare
+
+            ra, ta, _ = cmp.align_pair(r, t, **options)
+            save_figure(plot_compare(ra, ta, rate=ref_info.rate), plot_path)
+
+
+@click.command("sweep", epilog=SWEEP_EPILOG)
+@click.argument("input_path", metavar="INPUT")
+@click.option(
+    "-b",
+    "--bits",
+    "bits_text",
+    default="1-16",
+    show_default=True,
+    help="Bit depths: a range, a list or both (1-16, 4,8,12).",
+)
+@click.option(
+    "-s",
+    "--scheme",
+    "scheme_text",
+    default="uniform,mulaw,alaw",
+    show_default=True,
+    help="Quantizer schemes, comma-separated.",
+)
+@click.option(
+    "--levels",
+    "levels_text",
+    default="-60:0:2",
+    show_default=True,
+    help="Input RMS levels, dBFS: START:STOP:STEP (inclusive) or a "
+    "list; a full-scale sine is -3.01 dBFS.",
+)
+@chain_options
+@click.option(
+    "--csv",
+    "csv_path",
+    default=None,
+    metavar="PATH",
+    help="Write the rows as CSV (- for stdout).",
+)
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    metavar="PATH|-",
+    help="Write the rows as JSON (- for stdout).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    default=None,
+    metavar="PATH",
+    help="SNR against bits and level, with theory (.png, .svg, .pdf).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+def sweep(
+    input_path: str,
+    bits_text: str,
+    scheme_text: str,
+    levels_text: str,
+    rate: int | None,
+    dither: str,
+    seed: int,
+    mu: float | None,
+    a: float | None,
+    csv_path: str | None,
+    report_path: str | None,
+    plot_path: str | None,
+    force: bool,
+) -> None:
+    """Measure SNR over a grid of schemes, bit depths and input levels.
+
+    Reads INPUT once (resampled once with --rate), scales it so its RMS is at
+    each level, quantizes it with every scheme and depth, and prints (or
+    writes) one row per point: snr_db, mse, clipped_samples and, for a tone,
+    enob_bits. The plot draws the textbook curves beside the measurements.
+    """
+    from adcsim.analysis import _sweep as sw
+
+    bits = _usage(sw.parse_bits, bits_text, "'-b' / '--bits'")
+    levels = _usage(sw.parse_levels, levels_text, "'--levels'")
+    schemes = [s.strip() for s in scheme_text.split(",")]
+    if "" in schemes:
+        raise click.BadParameter(
+            f"{scheme_text!r} has an empty item", param_hint="'-s' / '--scheme'"
+        )
+    params = {k: v for k, v in (("mu", mu), ("a", a)) if v is not None}
+    stdout_users = [p for p in (csv_path, report_path) if p == "-"]
+    if len(stdout_users) > 1:
+        raise click.UsageError("--csv - and --report - would both write to stdout")
+    try:
+        from adcsim.quantizers._quantizers import make_quantizer
+
+        for s in schemes:
+            make_quantizer(s, bits=bits[0], **sw.scheme_params(s, params))
+            make_quantizer(s, bits=bits[-1], **sw.scheme_params(s, params))
+    except AdcsimError as exc:
+        raise click.BadParameter(
+            str(exc), param_hint="'-s' / '--scheme' or '--bits'"
+        ) from None
+    with _errors():
+        _check_outputs([csv_path, report_path, plot_path], force, (input_path,))
+        if plot_path is not None:
+            from adcsim.figures._quantize import check_plot_path
+
+            check_plot_path(plot_path)
+        rows, info = sw.sweep_file(
+            input_path,
+            rate=rate,
+            schemes=schemes,
+            bits=bits,
+            levels_dbfs=levels,
+            dither=dither,
+            seed=seed,
+            params=params,
+        )
+        table = sw.rows_to_csv(rows)
+        if csv_path is not None:
+            from adcsim.io import _audio as audio_io
+
+            audio_io.write_text(csv_path, table)
+        if report_path is not None:
+            from adcsim.run._report import SCHEMA_VERSION
+
+            _emit_json(
+                report_path,
+                {
+                    "schema_version": SCHEMA_VERSION,
+                    "input": info,
+                    "settings": {
+                        "schemes": schemes,
+                        "bits": bits,
+                        "levels_dbfs": levels,
+                        "dither": dither,
+                        "seed": seed,
+                        "params": params,
+                    },
+                    "rows": rows,
+                },
+            )
+        if csv_path is None and report_path is None:
+            click.echo(table, nl=False)
+        if plot_path is not None:
+            from adcsim.figures._quantize import save_figure
+            from adcsim.figures._sweep import plot_sweep
+
+            save_figure(plot_sweep(rows), plot_path)
+        click.echo(
+            f"{len(rows)} points: {len(schemes)} schemes x {len(bits)} "
+            f"depths x {len(levels)} levels at {info['rate']} Hz",
+            err=True,
+        )
+
+
+_KIND_OPTIONS = {
+    "sine": {"freq": "freq_hz", "level_dbfs": "level_dbfs", "coherent": "coherent"},
+    "multitone": {"freqs": "freqs_hz", "level_dbfs": "level_dbfs"},
+    "chirp": {
+        "f0": "f0_hz",
+        "f1": "f1_hz",
+        "method": "method",
+        "level_dbfs": "level_dbfs",
+    },
+    "noise": {
+        "color": "color",
+        "distribution": "distribution",
+        "level_dbfs": "level_dbfs",
+    },
+    "ramp": {"bits": "bits"},
+    "silence": {},
+}
+
+_OPTION_NAMES = {
+    "freq": "--freq",
+    "level_dbfs": "--level-dbfs",
+    "coherent": "--coherent",
+    "freqs": "--freqs",
+    "f0": "--f0",
+    "f1": "--f1",
+    "method": "--method",
+    "color": "--color",
+    "distribution": "--distribution",
+    "bits": "--bits",
+}
+
+
+def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        items = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a comma-separated list of frequencies"
+        ) from None
+    return tuple(items)
+
+
+@click.command("generate", epilog=GENERATE_EPILOG)
+@click.argument("kind", type=click.Choice(list(_KIND_OPTIONS)), metavar="KIND")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="PATH",
+    help="Output audio; the extension picks the format; - for stdout (WAV).",
+)
+@click.option("--freq", type=float, default=None, help="sine: frequency, Hz [1000].")
+@click.option(
+    "--level-dbfs",
+    type=float,
+    default=None,
+    help="Peak level of sine, multitone, chirp (0 = full-scale sine) "
+    "[-1]; RMS level of noise (0 = RMS 1.0) [-20].",
+)
+@click.option(
+    "--coherent",
+    is_flag=True,
+    default=None,
+    help="sine: move to a prime number of cycles in the record.",
+)
+@click.option(
+    "--freqs",
+    callback=_freq_list,
+    default=None,
+    metavar="LIST",
+    help="multitone: frequencies, Hz, comma-separated [250,1000,3150].",
+)
+@click.option("--f0", type=float, default=None, help="chirp: start frequency, Hz [20].")
+@click.option(
+    "--f1",
+    type=float,
+    default=None,
+    help="chirp: end frequency, Hz [min(20000, 0.45 rate)].",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["linear", "log"]),
+    default=None,
+    help="chirp: frequency law [log].",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["white", "pink"]),
+    default=None,
+    help="noise: spectrum [white].",
+)
+@click.option(
+    "--distribution",
+    type=click.Choice(["gaussian", "uniform", "laplacian"]),
+    default=None,
+    help="noise: amplitude distribution [gaussian].",
+)
+@click.option(
+    "--bits",
+    type=click.IntRange(1, 24),
+    default=None,
+    help="ramp: every code of this depth once [16].",
+)
+@click.option(
+    "--rate",
+    type=click.IntRange(1, 10_000_000),
+    default=48000,
+    show_default=True,
+    help="Sample rate, Hz.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Length, s (ramp: set by --bits).",
+)
+@click.option(
+    "--channels",
+    type=click.IntRange(1, 1024),
+    default=1,
+    show_default=True,
+    help="Channels (noise: independent).",
+)
+@click.option(
+    "--subtype",
+    default=None,
+    help="PCM_16, PCM_24, FLOAT, ... [default: exact for ramp and "
+    "silence, else FLOAT or the format's best].",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Seed of the noise.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing output.")
+def generate(
+    kind: str,
+    output: str,
+    rate: int,
+    duration: float,
+    channels: int,
+    subtype: str | None,
+    seed: int,
+    force: bool,
+    **given: Any,
+) -> None:
+    """Write a test signal: sine, multitone, chirp, noise, ramp or silence.
+
+    Options that do not belong to KIND are usage errors. Samples beyond full
+    scale are clipped by the file's format (PCM), never here.
+    """
+    allowed = _KIND_OPTIONS[kind]
+    extra = [
+        name
+        for name, value in given.items()
+        if value is not None and name not in allowed
+    ]
+    if extra:
+        raise click.UsageError(f"{_OPTION_NAMES[extra[0]]} does not apply to {kind}")
+    options = {
+        allowed[name]: value
+        for name, value in given.items()
+        if value is not None and name in allowed
+    }
+    with _errors():
+        from adcsim.analysis._generate import generate as make_signal
+        from adcsim.io import _audio as audio_io
+
+        audio_io.check_output_path(output, force=force)
+        fmt = audio_io.format_for_path(output)
+        try:
+            data = make_signal(
+                kind,
+                rate=rate,
+                duration_s=duration,
+                channels=channels,
+                seed=seed,
+                **options,
+            )
+        except AdcsimError as exc:
+            raise click.UsageError(str(exc)) from None
+        if subtype is None:
+            grid = options.get("bits", 16) if kind == "ramp" else None
+            subtype = audio_io.choose_subtype(fmt, 1 if kind == "silence" else grid)
+        audio_io.write(output, data, rate, subtype=subtype, force=force)
+        if output != "-":
+            click.echo(
+                f"wrote {output}: {kind}, {data.shape[0]} frames x "
+                f"{data.shape[1]} channels at {rate} Hz, {subtype}",
+                err=True,
+            )
+
+
+__all__ = ["analyze", "compare", "generate", "sweep"]

@@ -1,0 +1,304 @@
+"""The ``adcsim listen`` and ``adcsim listen-results`` commands (Click).
+
+Thin: parses options into `adcsim.listening._session` and `adcsim.listening._scoring`
+calls and prints a summary to stderr. Imports nothing heavy at start-up;
+commands import the library in their bodies. `AdcsimError` becomes
+``Error: <message>`` (exit 1) here too, so the commands also work outside the
+``adcsim`` group; bad option values are usage errors (exit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from adcsim.cli._options import DITHER_KINDS
+from adcsim.errors import AdcsimError
+
+DESIGNS = ("mushra", "abx", "both")
+
+
+LISTEN_EPILOG = """\b
+Examples:
+  adcsim listen speech.wav -o session/ --bits 6,8,12
+  adcsim listen music.wav -o s/ --scheme uniform,mulaw --bits 8 --excerpt 10:8
+  adcsim listen a.wav b.wav -o s/ --condition tel=scheme=alaw,bits=8,rate=8000
+  adcsim listen take.wav -o s/ --file other=take_tool.wav --design abx --trials 20
+  adcsim listen music.wav -o s/ --bits 10,16 --dither tpdf --export webmushra
+"""
+
+RESULTS_EPILOG = """\b
+Examples:
+  adcsim listen-results results/*.json --key session/key.json
+  adcsim listen-results r1.json r2.json --key key.json --report - | jq .abx
+  adcsim listen-results r*.json --key key.json --csv scores.csv --plot scores.png
+"""
+
+
+def _comma_list(
+    kind: Callable[[str], Any],
+) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def parse(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            items = [kind(v.strip()) for v in value.split(",")]
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not a comma-separated list"
+            ) from None
+        if not items or "" in items:
+            raise click.BadParameter(f"{value!r} has an empty item")
+        return items
+
+    return parse
+
+
+@click.command("listen", epilog=LISTEN_EPILOG)
+@click.argument("references", nargs=-1, required=True, metavar="REFERENCE...")
+@click.option(
+    "-o",
+    "--out-dir",
+    required=True,
+    metavar="DIR",
+    help="Session directory (created; must not hold another session).",
+)
+@click.option(
+    "--scheme",
+    callback=_comma_list(str),
+    metavar="LIST",
+    help="Quantizer schemes, comma-separated (cross product).",
+)
+@click.option(
+    "--bits",
+    callback=_comma_list(int),
+    metavar="LIST",
+    help="Bit depths, comma-separated (cross product).",
+)
+@click.option(
+    "--rate",
+    callback=_comma_list(int),
+    metavar="LIST",
+    help="Processing rates in Hz, comma-separated (cross product).",
+)
+@click.option(
+    "--dither",
+    callback=_comma_list(str),
+    metavar="LIST",
+    help="Dither kinds (none, rpdf, tpdf), comma-separated (cross product).",
+)
+@click.option(
+    "--condition",
+    "condition_specs",
+    multiple=True,
+    metavar="NAME=OPTIONS",
+    help='A named condition, e.g. "tel=scheme=mulaw,bits=8,rate=8000". Repeatable.',
+)
+@click.option(
+    "--file",
+    "file_specs",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="An existing file as a condition (one reference only). Repeatable.",
+)
+@click.option(
+    "--design",
+    type=click.Choice(DESIGNS),
+    default="both",
+    show_default=True,
+    help="Which test sets to build.",
+)
+@click.option(
+    "--trials",
+    type=click.IntRange(1, 1000),
+    default=16,
+    show_default=True,
+    help="ABX trials per reference and condition.",
+)
+@click.option(
+    "--excerpt",
+    metavar="START:DUR",
+    help="Cut this excerpt (seconds) from every stimulus, with 20 ms fades.",
+)
+@click.option(
+    "--mid-anchor", is_flag=True, help="Add the 7 kHz low-pass MUSHRA anchor."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Seeds dither, blinded names, orders and X.",
+)
+@click.option(
+    "--export",
+    "exports",
+    multiple=True,
+    type=click.Choice(["webmushra", "beaqlejs"]),
+    help="Also write a configuration for this tool. Repeatable.",
+)
+@click.option(
+    "--subtype",
+    type=click.Choice(["PCM_16", "PCM_24"]),
+    default="PCM_16",
+    show_default=True,
+    help="WAV sample format of the stimuli.",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier session in DIR.")
+def listen(
+    references: Sequence[str],
+    out_dir: str,
+    scheme: list[str] | None,
+    bits: list[int] | None,
+    rate: list[int] | None,
+    dither: list[str] | None,
+    condition_specs: Sequence[str],
+    file_specs: Sequence[str],
+    design: str,
+    trials: int,
+    excerpt: str | None,
+    mid_anchor: bool,
+    seed: int,
+    exports: Sequence[str],
+    subtype: str,
+    force: bool,
+) -> None:
+    """Build a blind MUSHRA and ABX listening test that runs in any browser.
+
+    Renders every condition against each REFERENCE, matches loudness (ITU-R
+    BS.1770-4), hides the stimuli under random names in a seeded random order,
+    and writes DIR/index.html (opens from the file system), DIR/key.json (keep
+    it from listeners) and DIR/README.txt. Conditions are the cross product of
+    --scheme, --bits, --rate and --dither, plus any --condition and --file.
+    """
+    from adcsim.listening import _session as listening
+    from adcsim.quantizers._quantizers import SCHEMES
+
+    try:
+        conditions = []
+        if any(v is not None for v in (scheme, bits, rate, dither)):
+            for name in scheme or []:
+                if name not in SCHEMES:
+                    raise click.BadParameter(
+                        f"{name!r} is not one of: {', '.join(SCHEMES)}",
+                        param_hint="--scheme",
+                    )
+            for kind in dither or []:
+                if kind not in DITHER_KINDS:
+                    raise click.BadParameter(
+                        f"{kind!r} is not one of: {', '.join(DITHER_KINDS)}",
+                        param_hint="--dither",
+                    )
+            if bits is None and (scheme is not None or dither is not None):
+                raise click.BadParameter(
+                    "--scheme and --dither need --bits", param_hint="--bits"
+                )
+            conditions += listening.cross_conditions(
+                schemes=scheme or ["uniform"],
+                bits=bits or [None],
+                rates=rate or [None],
+                dithers=dither or ["none"],
+            )
+        for spec in condition_specs:
+            conditions.append(_usage(listening.parse_condition, spec, "--condition"))
+        for spec in file_specs:
+            conditions.append(_usage(listening.parse_file_condition, spec, "--file"))
+        cut = (
+            None
+            if excerpt is None
+            else _usage(listening.parse_excerpt, excerpt, "--excerpt")
+        )
+        session = listening.export_listening_test(
+            references,
+            out_dir,
+            conditions=conditions,
+            design=design,
+            trials=trials,
+            excerpt=cut,
+            mid_anchor=mid_anchor,
+            seed=seed,
+            export=exports,
+            subtype=subtype,
+            force=force,
+        )
+    except AdcsimError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"session {session.session_id}: {session.mushra_trials} MUSHRA and "
+        f"{session.abx_trials} ABX trials, {session.stimuli} stimuli in {out_dir}",
+        err=True,
+    )
+    click.echo(
+        f"open {session.page}; move {session.key} away before listeners start", err=True
+    )
+
+
+@click.command("listen-results", epilog=RESULTS_EPILOG)
+@click.argument("results", nargs=-1, required=True, metavar="RESULTS.json...")
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    metavar="DIR/key.json",
+    help="The session's key file.",
+)
+@click.option(
+    "--report", "report_path", metavar="PATH|-", help="Write a JSON report (- stdout)."
+)
+@click.option("--csv", "csv_path", metavar="PATH", help="Write the scores as CSV.")
+@click.option(
+    "--plot",
+    "plot_path",
+    metavar="PATH",
+    help="Draw MUSHRA scores with 95% intervals (PNG, SVG, PDF).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+def listen_results(
+    results: Sequence[str],
+    key_path: str,
+    report_path: str | None,
+    csv_path: str | None,
+    plot_path: str | None,
+    force: bool,
+) -> None:
+    """Score a listening test: de-blind and aggregate listeners' results.
+
+    Checks every RESULTS.json against the key (another session or edited files
+    are refused), applies the ITU-R BS.1534-3 post-screening, and prints MUSHRA
+    means with 95% confidence intervals and ABX totals with one-sided binomial
+    p-values per condition and pooled.
+    """
+    from adcsim.io import _audio as audio_io
+    from adcsim.listening import _scoring as listen_scoring
+
+    try:
+        scores = listen_scoring.score_results(results, key_path)
+        for path in (csv_path, plot_path, report_path):
+            if path is not None:
+                audio_io.check_output_path(
+                    path, force=force, inputs=(*results, key_path)
+                )
+        if report_path is not None:
+            audio_io.write_text(report_path, scores.to_json())
+        if csv_path is not None:
+            audio_io.write_text(csv_path, scores.csv())
+        if plot_path is not None:
+            from adcsim.figures._listening import plot_scores
+
+            try:
+                plot_scores(scores).savefig(plot_path)
+            except (OSError, ValueError) as exc:
+                raise AdcsimError(f"cannot write {plot_path!r}: {exc}") from exc
+    except AdcsimError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(scores.table(), nl=False, err=report_path == "-")
+
+
+def _usage(parse: Callable[[str], Any], text: str, hint: str) -> Any:
+    """Run a parser; its `AdcsimError` is a usage error (exit 2)."""
+    try:
+        return parse(text)
+    except AdcsimError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None

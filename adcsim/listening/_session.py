@@ -1,0 +1,836 @@
+"""Blind listening tests: build MUSHRA and ABX sessions.
+
+Responsible for the conditions under test, rendering and loudness-matching the
+stimuli, the excerpt and its fades, the seeded blinding (random names, random
+order, random X), the key file and the session's ``index.html`` data, and the
+key and results formats' constants. Not responsible for scoring listeners'
+results (`adcsim.listening._scoring`), the webMUSHRA and BeaqleJS configurations
+and the README text (`adcsim.listening._exports`), the page itself
+(`adcsim.listening._page`), figures (`adcsim.figures._listening`) or the command line
+(`adcsim.cli._listen`).
+
+A session directory holds::
+
+    index.html        the test page (opens from the file system)
+    session.js        trials under blinded names; no key
+    audio/NAME.wav    every stimulus, 16- or 24-bit PCM, blinded names
+    stimuli/NAME.js   the same bytes, base64, for the page's Web Audio player
+    key.json          names -> conditions, gains, seed: keep it from listeners
+    README.txt        how to run the session and collect results
+    webmushra/, beaqlejs/   optional configurations for those tools
+
+Notes
+-----
+MUSHRA follows ITU-R BS.1534-3: per item one trial with the open reference, a
+hidden reference, the 3.5 kHz low-pass anchor (optionally the 7 kHz mid
+anchor) and the conditions, rated 0-100. Post-screening excludes a listener
+who rates the hidden reference below 90 in more than 15 % of their trials
+(BS.1534-3, 4.1.2). ABX: X is the reference or the condition at random; the
+one-sided exact binomial test asks whether the listener did better than
+guessing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import math
+import re
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from adcsim._version import __version__
+from adcsim.errors import AdcsimError
+
+Design = Literal["mushra", "abx", "both"]
+DESIGNS: tuple[str, ...] = ("mushra", "abx", "both")
+SUBTYPES: tuple[str, ...] = ("PCM_16", "PCM_24")
+EXPORTS: tuple[str, ...] = ("webmushra", "beaqlejs")
+SCHEMA_VERSION = 1
+KEY_FORMAT = "adcsim-listening-key"
+RESULTS_FORMAT = "adcsim-listening-results"
+
+#: Labels of the stimuli that are not user conditions (reserved names).
+HIDDEN_REFERENCE = "hidden-reference"
+ANCHOR_LOW = "anchor-3.5k"
+ANCHOR_MID = "anchor-7k"
+RESERVED = (HIDDEN_REFERENCE, ANCHOR_LOW, ANCHOR_MID, "reference")
+ANCHOR_CUTOFF_HZ = {ANCHOR_LOW: 3500.0, ANCHOR_MID: 7000.0}
+
+FADE_S = 0.02
+#: Stimuli are scaled (all by one gain per item) so no peak exceeds this.
+PEAK_LIMIT = 10 ** (-0.1 / 20)
+MUSHRA_SCREEN_SCORE = 90.0
+MUSHRA_SCREEN_FRACTION = 0.15
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+_CONDITION_KEYS = ("scheme", "bits", "rate", "dither")
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One processing under test, or an existing file to compare.
+
+    Parameters
+    ----------
+    name : str
+        Label in the key and the results (letters, digits, ``_.+-``).
+    scheme : str
+        Quantizer scheme (`adcsim.quantizers._quantizers.SCHEMES`).
+    bits : int or None
+        Quantizer depth; None skips quantizing (a rate-only condition).
+    rate : int or None
+        Rate to process at (resampled there and back); None keeps the reference's.
+    dither : str
+        ``none``, ``rpdf`` or ``tpdf``.
+    params : mapping
+        Scheme parameters (``mu``, ``a``).
+    path : str or None
+        An existing file to use instead of processing (``--file NAME=PATH``).
+    """
+
+    name: str
+    scheme: str = "uniform"
+    bits: int | None = None
+    rate: int | None = None
+    dither: str = "none"
+    params: Mapping[str, float] = field(default_factory=dict)
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name) or self.name in RESERVED:
+            raise AdcsimError(
+                f"condition name={self.name!r} must be letters, digits or _.+- "
+                f"and not one of: {', '.join(RESERVED)}"
+            )
+        if self.path is None and self.bits is None and self.rate is None:
+            raise AdcsimError(f"condition {self.name!r} sets neither bits nor rate")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the condition as a dict for the key file."""
+        return {
+            "name": self.name,
+            "scheme": None if self.path else self.scheme,
+            "bits": self.bits,
+            "rate": self.rate,
+            "dither": None if self.path else self.dither,
+            "params": dict(self.params),
+            "path": self.path,
+        }
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse ``NAME=key=value,key=value`` (``--condition``).
+
+    Keys are ``scheme``, ``bits``, ``rate``, ``dither`` and the scheme's own
+    parameters (``mu``, ``a``).
+
+    Raises
+    ------
+    AdcsimError
+        Missing ``=``, an unknown or repeated key, a value that is not a number.
+
+    Examples
+    --------
+    >>> parse_condition("tel=scheme=mulaw,bits=8,rate=8000")
+    Condition(name='tel', scheme='mulaw', bits=8, rate=8000, dither='none', \
+params={}, path=None)
+    """
+    name, sep, options = text.partition("=")
+    if not sep or not options:
+        raise AdcsimError(f"condition={text!r} must be NAME=key=value,...")
+    values: dict[str, Any] = {}
+    params: dict[str, float] = {}
+    for item in options.split(","):
+        key, sep, value = item.strip().partition("=")
+        if not sep or not value or key in values or key in params:
+            raise AdcsimError(f"condition {name!r}: {item!r} must be a new key=value")
+        try:
+            if key in ("bits", "rate"):
+                values[key] = int(value)
+            elif key in ("scheme", "dither"):
+                values[key] = value
+            else:
+                params[key] = float(value)
+        except ValueError:
+            raise AdcsimError(
+                f"condition {name!r}: {key}={value!r} is not a number"
+            ) from None
+    return Condition(name=name, params=params, **values)
+
+
+def parse_file_condition(text: str) -> Condition:
+    """Parse ``NAME=PATH`` (``--file``): an existing file as a condition.
+
+    Examples
+    --------
+    >>> parse_file_condition("other=out/take1.wav").path
+    'out/take1.wav'
+    """
+    name, sep, path = text.partition("=")
+    if not sep or not path:
+        raise AdcsimError(f"file={text!r} must be NAME=PATH")
+    return Condition(name=name, path=path)
+
+
+def cross_conditions(
+    *,
+    schemes: Sequence[str] = ("uniform",),
+    bits: Sequence[int | None] = (None,),
+    rates: Sequence[int | None] = (None,),
+    dithers: Sequence[str] = ("none",),
+) -> list[Condition]:
+    """Return the cross product of scheme, bits, rate and dither lists, named.
+
+    Examples
+    --------
+    >>> [c.name for c in cross_conditions(schemes=["uniform", "mulaw"], bits=[8])]
+    ['uniform-8bit', 'mulaw-8bit']
+    >>> [c.name for c in cross_conditions(bits=[6], rates=[8000], dithers=["tpdf"])]
+    ['uniform-6bit-8000Hz-tpdf']
+    """
+    out = []
+    for scheme, depth, rate, kind in itertools.product(schemes, bits, rates, dithers):
+        parts = [scheme] if depth is not None else []
+        parts += [f"{depth}bit"] if depth is not None else []
+        parts += [f"{rate}Hz"] if rate is not None else []
+        parts += [kind] if kind != "none" else []
+        out.append(
+            Condition(
+                name="-".join(parts), scheme=scheme, bits=depth, rate=rate, dither=kind
+            )
+        )
+    return out
+
+
+def parse_excerpt(text: str) -> tuple[float, float]:
+    """Parse ``START:DUR`` in seconds (``--excerpt``).
+
+    Examples
+    --------
+    >>> parse_excerpt("1.5:4")
+    (1.5, 4.0)
+    """
+    start, sep, duration = text.partition(":")
+    try:
+        values = (float(start), float(duration))
+    except ValueError:
+        values = (math.nan, math.nan)
+    if not sep or not all(math.isfinite(v) for v in values) or values[0] < 0:
+        raise AdcsimError(f"excerpt={text!r} must be START:DUR in seconds, START >= 0")
+    if values[1] < 0.5:
+        raise AdcsimError(f"excerpt duration={values[1]:g} s must be at least 0.5 s")
+    return values
+
+
+def render_condition(
+    x: NDArray[np.float64], *, rate: int, condition: Condition, seed: int
+) -> NDArray[np.float64]:
+    """Process ``x`` (frames, channels) at ``rate`` as ``condition`` says.
+
+    Resample to the condition's rate, dither, quantize, resample back; the
+    output has the input's shape. File conditions are not rendered here.
+
+    Examples
+    --------
+    >>> x = np.linspace(-0.5, 0.5, 8).reshape(-1, 1)
+    >>> c = Condition(name="q2", bits=2)
+    >>> render_condition(x, rate=8000, condition=c, seed=0).ravel()
+    array([-0.5, -0.5, -0. , -0. ,  0. ,  0. ,  0.5,  0.5])
+    """
+    from adcsim.quantizers._quantizers import quantize
+    from adcsim.stages._dither import dither
+    from adcsim.stages._resample import resample
+
+    y = x
+    work_rate = rate if condition.rate is None else condition.rate
+    resampled = work_rate != rate
+    if resampled:
+        y = resample(y, in_rate=rate, out_rate=work_rate)
+    if condition.bits is not None:
+        if condition.dither != "none":
+            y = dither(y, bits=condition.bits, kind=condition.dither, seed=seed)
+        y = quantize(
+            y, bits=condition.bits, scheme=condition.scheme, **condition.params
+        )
+    if resampled:
+        y = resample(y, in_rate=work_rate, out_rate=rate)
+    return _fit_length(np.asarray(y, dtype=np.float64), x.shape[0])
+
+
+def lowpass_anchor(
+    x: NDArray[np.float64], *, rate: int, cutoff_hz: float
+) -> NDArray[np.float64]:
+    """Low-pass ``x`` at ``cutoff_hz`` with zero phase: the BS.1534-3 anchor.
+
+    Notes
+    -----
+    A 12th-order Butterworth run forwards and backwards (`sosfiltfilt`): zero
+    phase, so the anchor stays time-aligned with the other stimuli for instant
+    switching, and -6 dB at the cutoff falling at 144 dB per octave.
+
+    Examples
+    --------
+    >>> t = np.arange(4800) / 48000
+    >>> x = np.column_stack([np.sin(2 * np.pi * 10000 * t)])
+    >>> y = lowpass_anchor(x, rate=48000, cutoff_hz=3500)
+    >>> float(np.abs(y[1000:-1000]).max()) < 1e-4
+    True
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    if cutoff_hz >= rate / 2:
+        raise AdcsimError(
+            f"anchor cutoff_hz={cutoff_hz:g} needs a rate above {2 * cutoff_hz:g} Hz"
+        )
+    sos = butter(12, cutoff_hz, fs=rate, output="sos")
+    return np.asarray(sosfiltfilt(sos, x, axis=0), dtype=np.float64)
+
+
+def apply_fades(
+    x: NDArray[np.float64], *, rate: int, fade_s: float = FADE_S
+) -> NDArray[np.float64]:
+    """Raised-cosine fade-in and fade-out of ``fade_s`` seconds (a new array).
+
+    Examples
+    --------
+    >>> apply_fades(np.ones((6, 1)), rate=100, fade_s=0.03).ravel()
+    array([0.  , 0.25, 0.75, 0.75, 0.25, 0.  ])
+    """
+    n = min(round(fade_s * rate), x.shape[0] // 2)
+    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n) if n else np.zeros(0)
+    y: NDArray[np.float64] = np.array(x, dtype=np.float64)
+    y[:n] *= ramp[:, None]
+    y[x.shape[0] - n :] *= ramp[::-1, None]
+    return y
+
+
+@dataclass(frozen=True)
+class ListeningSession:
+    """What `export_listening_test` wrote.
+
+    Attributes
+    ----------
+    out_dir : Path
+    session_id : str
+    page, key : Path
+        ``index.html`` and ``key.json``.
+    stimuli : int
+        Number of WAV files written.
+    mushra_trials, abx_trials : int
+    gains_db : dict
+        Blinded name -> gain applied for the loudness match (dB).
+    exports : tuple of Path
+        The webMUSHRA/BeaqleJS configuration files.
+    """
+
+    out_dir: Path
+    session_id: str
+    page: Path
+    key: Path
+    stimuli: int
+    mushra_trials: int
+    abx_trials: int
+    gains_db: dict[str, float]
+    exports: tuple[Path, ...] = ()
+
+
+def export_listening_test(
+    references: Sequence[str],
+    out_dir: str,
+    *,
+    conditions: Sequence[Condition],
+    design: str = "both",
+    trials: int = 16,
+    excerpt: tuple[float, float] | None = None,
+    mid_anchor: bool = False,
+    seed: int = 0,
+    export: Iterable[str] = (),
+    subtype: str = "PCM_16",
+    force: bool = False,
+) -> ListeningSession:
+    """Build a blind MUSHRA and/or ABX session in ``out_dir``.
+
+    Parameters
+    ----------
+    references : sequence of str
+        Reference audio files (the items). A ``--file`` condition needs exactly one.
+    out_dir : str
+        Session directory; created, or must hold no earlier session unless ``force``.
+    conditions : sequence of Condition
+        What to compare against each reference (at least one).
+    design : {"mushra", "abx", "both"}
+    trials : int >= 1
+        ABX trials per reference and condition.
+    excerpt : (start_s, duration_s) or None
+        Cut the same excerpt from every stimulus, with 20 ms fades.
+    mid_anchor : bool
+        Add the 7 kHz low-pass anchor to MUSHRA trials.
+    seed : int >= 0
+        Seeds dither, names, orders and X; recorded in the key.
+    export : iterable of {"webmushra", "beaqlejs"}
+    subtype : {"PCM_16", "PCM_24"}
+    force : bool
+        Replace an earlier session in ``out_dir``.
+
+    Returns
+    -------
+    ListeningSession
+
+    Raises
+    ------
+    AdcsimError
+        Bad options, unreadable files, a silent reference, an existing session.
+
+    Notes
+    -----
+    Every stimulus is rendered back to its reference's rate and channels and
+    scaled to the reference's BS.1770-4 integrated loudness; then one gain per
+    item keeps all of its stimuli (reference included) below -0.1 dBFS. Both
+    gains are recorded per stimulus in the key.
+    """
+    from adcsim.io import _audio as audio_io
+    from adcsim.listening._exports import readme_text, write_export
+    from adcsim.listening._page import render_page
+    from adcsim.stages._dither import check_dither, check_seed
+
+    seed = check_seed(seed)
+    plan = _check_plan(references, conditions, design, trials, export, subtype)
+    for condition in conditions:
+        if condition.path is None:
+            check_dither(condition.dither)
+    out = Path(out_dir)
+    _prepare_dir(out, force=force)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
+    dither_seeds = (
+        np.random.SeedSequence(seed).spawn(2)[1].generate_state(len(conditions))
+    )
+    names = _NameSource(rng)
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                seed,
+                design,
+                trials,
+                excerpt,
+                mid_anchor,
+                subtype,
+                [c.to_dict() for c in conditions],
+            ]
+        ).encode()
+    )
+    items: list[dict[str, Any]] = []
+    stimuli: dict[str, dict[str, Any]] = {}
+    audio_jobs: list[tuple[str, NDArray[np.float64], int]] = []
+    key_trials: list[dict[str, Any]] = []
+    page_trials: list[dict[str, Any]] = []
+
+    for ref_path in references:
+        x, info = audio_io.read(ref_path)
+        digest.update(x.tobytes())
+        item = Path(ref_path).stem
+        x = _cut(x, info.rate, excerpt, ref_path)
+        ref_lufs = _loudness(x, info.rate, ref_path)
+        if not math.isfinite(ref_lufs):
+            raise AdcsimError(
+                f"reference {ref_path!r} is silent: nothing to match loudness to"
+            )
+        rendered: dict[str, NDArray[np.float64]] = {"reference": x}
+        if plan["mushra"]:
+            rendered[ANCHOR_LOW] = lowpass_anchor(x, rate=info.rate, cutoff_hz=3500.0)
+            if mid_anchor:
+                rendered[ANCHOR_MID] = lowpass_anchor(
+                    x, rate=info.rate, cutoff_hz=7000.0
+                )
+        for condition, dseed in zip(conditions, dither_seeds, strict=True):
+            if condition.path is not None:
+                rendered[condition.name] = _read_file_condition(
+                    condition.path, info, excerpt
+                )
+            else:
+                rendered[condition.name] = render_condition(
+                    x, rate=info.rate, condition=condition, seed=int(dseed)
+                )
+        if excerpt is not None:
+            rendered = {k: apply_fades(v, rate=info.rate) for k, v in rendered.items()}
+        ref_lufs = _loudness(rendered["reference"], info.rate, ref_path)
+        gains, lufs = {}, {}
+        for label, y in rendered.items():
+            lufs[label] = _loudness(y, info.rate, ref_path)
+            gains[label] = ref_lufs - lufs[label] if math.isfinite(lufs[label]) else 0.0
+        peak = max(
+            float(np.abs(y).max(initial=0.0)) * 10 ** (gains[k] / 20)
+            for k, y in rendered.items()
+        )
+        headroom_db = min(0.0, 20 * math.log10(PEAK_LIMIT / peak)) if peak > 0 else 0.0
+        items.append(
+            {
+                "name": item,
+                "path": str(ref_path),
+                "rate": info.rate,
+                "channels": info.channels,
+                "loudness_lufs": ref_lufs,
+                "headroom_gain_db": headroom_db,
+            }
+        )
+
+        def stimulus(
+            label: str,
+            role: str,
+            *,
+            _item: str = item,
+            _rendered: dict[str, NDArray[np.float64]] = rendered,
+            _gains: dict[str, float] = gains,
+            _lufs: dict[str, float] = lufs,
+            _hr: float = headroom_db,
+            _rate: int = info.rate,
+        ) -> str:
+            name = names.new()
+            gain = _gains[label] + _hr
+            stimuli[name] = {
+                "item": _item,
+                "role": role,
+                "condition": label if role == "condition" else None,
+                "label": HIDDEN_REFERENCE if role == "hidden_reference" else label,
+                "loudness_before_lufs": _lufs[label],
+                "match_gain_db": _gains[label],
+                "headroom_gain_db": _hr,
+                "gain_db": gain,
+            }
+            audio_jobs.append((name, _rendered[label] * 10 ** (gain / 20), _rate))
+            return name
+
+        if plan["mushra"]:
+            open_ref = stimulus("reference", "reference")
+            labels = [("reference", "hidden_reference"), (ANCHOR_LOW, "anchor")]
+            labels += [(ANCHOR_MID, "anchor")] if mid_anchor else []
+            labels += [(c.name, "condition") for c in conditions]
+            blind = [stimulus(label, role) for label, role in labels]
+            order = [blind[i] for i in rng.permutation(len(blind))]
+            key_trials.append(
+                {
+                    "id": "",
+                    "design": "mushra",
+                    "item": item,
+                    "reference": open_ref,
+                    "stimuli": {n: stimuli[n]["label"] for n in order},
+                }
+            )
+            page_trials.append(
+                {"id": "", "design": "mushra", "reference": open_ref, "stimuli": order}
+            )
+        if plan["abx"]:
+            for condition in conditions:
+                pair = ["reference", condition.name]
+                if rng.random() < 0.5:
+                    pair.reverse()
+                a, b = stimulus(pair[0], "abx"), stimulus(pair[1], "abx")
+                for trial in range(trials):
+                    x_is = "A" if rng.random() < 0.5 else "B"
+                    xname = stimulus(pair[0] if x_is == "A" else pair[1], "abx")
+                    salt = names.new() + names.new()
+                    key_trials.append(
+                        {
+                            "id": "",
+                            "design": "abx",
+                            "item": item,
+                            "condition": condition.name,
+                            "set": 0,
+                            "trial": trial + 1,
+                            "a": a,
+                            "b": b,
+                            "x": xname,
+                            "a_label": stimuli[a]["label"],
+                            "b_label": stimuli[b]["label"],
+                            "x_is": x_is,
+                        }
+                    )
+                    page_trials.append(
+                        {
+                            "id": "",
+                            "design": "abx",
+                            "set": 0,
+                            "trial": trial + 1,
+                            "of": trials,
+                            "a": a,
+                            "b": b,
+                            "x": xname,
+                            "salt": salt,
+                            "check": fnv1a32(f"{salt}:{x_is}"),
+                        }
+                    )
+
+    session_id = digest.hexdigest()[:16]
+    _number_trials(key_trials, page_trials, rng)
+    audio_dir, js_dir = out / "audio", out / "stimuli"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    js_dir.mkdir(parents=True, exist_ok=True)
+    gains_db = {}
+    for name, y, rate in audio_jobs:
+        wav = audio_dir / f"{name}.wav"
+        audio_io.write(str(wav), y, rate, subtype=subtype, force=force)
+        data = base64.b64encode(wav.read_bytes()).decode("ascii")
+        (js_dir / f"{name}.js").write_text(
+            f'adcsimStimulus("{name}", "data:audio/wav;base64,{data}");\n',
+            encoding="utf-8",
+        )
+        written, _ = audio_io.read(str(wav))
+        stimuli[name]["loudness_lufs"] = _loudness(written, rate, str(wav))
+        gains_db[name] = stimuli[name]["gain_db"]
+
+    public = {
+        "format": "adcsim-listening-session",
+        "schema_version": SCHEMA_VERSION,
+        "session_id": session_id,
+        "adcsim_version": __version__,
+        "trials": page_trials,
+    }
+    (out / "session.js").write_text(
+        "window.ADCSIM_SESSION = " + json.dumps(public, indent=1) + ";\n",
+        encoding="utf-8",
+    )
+    page = out / "index.html"
+    page.write_text(render_page(), encoding="utf-8")
+    key = {
+        "format": KEY_FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "session_id": session_id,
+        "adcsim_version": __version__,
+        "seed": seed,
+        "design": design,
+        "trials_per_set": trials,
+        "excerpt": None
+        if excerpt is None
+        else {"start_s": excerpt[0], "duration_s": excerpt[1], "fade_s": FADE_S},
+        "mid_anchor": mid_anchor,
+        "subtype": subtype,
+        "conditions": [c.to_dict() for c in conditions],
+        "items": items,
+        "stimuli": stimuli,
+        "trials": key_trials,
+    }
+    key_path = out / "key.json"
+    key_path.write_text(dumps_json(key), encoding="utf-8")
+    exports = tuple(write_export(kind, out, key_trials) for kind in plan["export"])
+    (out / "README.txt").write_text(
+        readme_text(session_id, key, exports), encoding="utf-8"
+    )
+    return ListeningSession(
+        out_dir=out,
+        session_id=session_id,
+        page=page,
+        key=key_path,
+        stimuli=len(audio_jobs),
+        mushra_trials=sum(t["design"] == "mushra" for t in key_trials),
+        abx_trials=sum(t["design"] == "abx" for t in key_trials),
+        gains_db=gains_db,
+        exports=exports,
+    )
+
+
+def fnv1a32(text: str) -> str:
+    """FNV-1a 32-bit hash of ``text`` (UTF-8) as 8 hex digits; the page has the same.
+
+    Used to let the page count correct ABX answers without naming X's source.
+
+    Examples
+    --------
+    >>> fnv1a32("a")
+    'e40c292c'
+    """
+    h = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _NameSource:
+    """Unique random 8-character names from the session's generator."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._used: set[str] = set()
+
+    def new(self) -> str:
+        while True:
+            idx = self._rng.integers(0, len(_ALPHABET), 8)
+            name = "".join(_ALPHABET[i] for i in idx)
+            if name not in self._used:
+                self._used.add(name)
+                return name
+
+
+def _check_plan(
+    references: Sequence[str],
+    conditions: Sequence[Condition],
+    design: str,
+    trials: int,
+    export: Iterable[str],
+    subtype: str,
+) -> dict[str, Any]:
+    if not references:
+        raise AdcsimError("no reference files given")
+    if not conditions:
+        raise AdcsimError(
+            "no conditions: give --bits/--scheme/--rate, --condition or --file"
+        )
+    names = [c.name for c in conditions]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise AdcsimError(f"condition name={dup!r} is given twice")
+    stems = [Path(r).stem for r in references]
+    if len(set(stems)) != len(stems):
+        raise AdcsimError("reference file names must differ (they name the items)")
+    if any(c.path for c in conditions) and len(references) != 1:
+        raise AdcsimError(
+            f"--file conditions need exactly one reference, got {len(references)}"
+        )
+    if design not in DESIGNS:
+        raise AdcsimError(f"design={design!r} is not one of: {', '.join(DESIGNS)}")
+    if (
+        isinstance(trials, bool)
+        or not isinstance(trials, int)
+        or not 1 <= trials <= 1000
+    ):
+        raise AdcsimError(f"trials={trials!r} must be an integer in [1, 1000]")
+    if subtype not in SUBTYPES:
+        raise AdcsimError(f"subtype={subtype!r} is not one of: {', '.join(SUBTYPES)}")
+    kinds = list(dict.fromkeys(export))
+    for kind in kinds:
+        if kind not in EXPORTS:
+            raise AdcsimError(f"export={kind!r} is not one of: {', '.join(EXPORTS)}")
+    return {
+        "mushra": design in ("mushra", "both"),
+        "abx": design in ("abx", "both"),
+        "export": kinds,
+    }
+
+
+def _prepare_dir(out: Path, *, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise AdcsimError(f"out-dir {str(out)!r} is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / "key.json").exists():
+            raise AdcsimError(
+                f"out-dir {str(out)!r} is not empty and holds no adcsim session"
+            )
+        if not force:
+            raise AdcsimError(
+                f"out-dir {str(out)!r} holds a session; use --force to replace it"
+            )
+        # Only what an earlier session wrote (key.json marks it as ours).
+        for sub in ("audio", "stimuli", "webmushra", "beaqlejs"):
+            if (out / sub).is_dir():
+                shutil.rmtree(out / sub)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AdcsimError(
+            f"cannot create out-dir {str(out)!r}: {exc.strerror}"
+        ) from exc
+
+
+def _cut(
+    x: NDArray[np.float64], rate: int, excerpt: tuple[float, float] | None, path: str
+) -> NDArray[np.float64]:
+    if excerpt is None:
+        return x
+    start, stop = round(excerpt[0] * rate), round((excerpt[0] + excerpt[1]) * rate)
+    if stop > x.shape[0]:
+        raise AdcsimError(
+            f"excerpt ends at {excerpt[0] + excerpt[1]:g} s, after the end of {path!r} "
+            f"({x.shape[0] / rate:g} s)"
+        )
+    return x[start:stop]
+
+
+def _read_file_condition(
+    path: str, info: Any, excerpt: tuple[float, float] | None
+) -> NDArray[np.float64]:
+    from adcsim.io import _audio as audio_io
+    from adcsim.stages._resample import resample
+
+    y, other = audio_io.read(path)
+    if other.channels != info.channels:
+        raise AdcsimError(
+            f"{path!r} has channels={other.channels}, the reference has {info.channels}"
+        )
+    if other.rate != info.rate:
+        y = resample(y, in_rate=other.rate, out_rate=info.rate)
+    y = _cut(y, info.rate, excerpt, path)
+    reference_frames = (
+        round(excerpt[1] * info.rate) if excerpt else (info.frames or y.shape[0])
+    )
+    return _fit_length(y, reference_frames)
+
+
+def _fit_length(y: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
+    if y.shape[0] >= frames:
+        return y[:frames]
+    return np.concatenate([y, np.zeros((frames - y.shape[0], *y.shape[1:]))])
+
+
+def _loudness(x: NDArray[np.float64], rate: int, path: str) -> float:
+    from adcsim.metrics._loudness import integrated_loudness
+
+    try:
+        return integrated_loudness(x, rate=rate)
+    except AdcsimError as exc:
+        raise AdcsimError(f"{path!r}: {exc}") from exc
+
+
+def _number_trials(
+    key_trials: list[dict[str, Any]],
+    page_trials: list[dict[str, Any]],
+    rng: np.random.Generator,
+) -> None:
+    """Shuffle MUSHRA trials and ABX sets (a set keeps its order); set ids."""
+    mushra = [i for i, t in enumerate(key_trials) if t["design"] == "mushra"]
+    sets: dict[tuple[str, str], list[int]] = {}
+    for i, t in enumerate(key_trials):
+        if t["design"] == "abx":
+            sets.setdefault((t["item"], t["condition"]), []).append(i)
+    order = [mushra[i] for i in rng.permutation(len(mushra))]
+    groups = list(sets.values())
+    for s, g in enumerate(rng.permutation(len(groups)), start=1):
+        for i in groups[g]:
+            key_trials[i]["set"] = page_trials[i]["set"] = s
+            order.append(i)
+    new_key, new_page = [], []
+    for n, i in enumerate(order, start=1):
+        tid = (
+            f"m{n:02d}"
+            if key_trials[i]["design"] == "mushra"
+            else (f"x{key_trials[i]['set']:02d}-{key_trials[i]['trial']:02d}")
+        )
+        key_trials[i]["id"] = page_trials[i]["id"] = tid
+        new_key.append(key_trials[i])
+        new_page.append(page_trials[i])
+    key_trials[:] = new_key
+    page_trials[:] = new_page
+
+
+def dumps_json(data: Any) -> str:
+    """Indented JSON with NaN written as null (keys, results, scores)."""
+    return json.dumps(_nan_to_none(data), indent=2, allow_nan=False) + "\n"
+
+
+def _nan_to_none(data: Any) -> Any:
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _nan_to_none(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_nan_to_none(v) for v in data]
+    return data

@@ -1,0 +1,146 @@
+"""Frozen configuration of a quantize run, and its validation.
+
+The CLI builds a `QuantizeConfig` from its options (its defaults are read from
+here) and the pipeline runs it. Validation happens once, in `validate`, and
+raises `AdcsimError`; nothing here touches files or signals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from adcsim.errors import AdcsimError
+
+LLOYDMAX = "lloydmax"
+#: Longest span the figure's waveform panels show (seconds).
+PLOT_WINDOW_MAX_S = 1.0
+
+
+@dataclass(frozen=True)
+class QuantizeConfig:
+    """What to do to each input.
+
+    Attributes
+    ----------
+    bits : int
+        Bit depth N of the quantizer.
+    scheme : str
+        Registry key of the quantizer (``uniform``, ``mulaw``, ...).
+    rate : int or None
+        Resample to this rate (Hz) before quantizing; None keeps the input rate.
+    dither : str
+        ``none``, ``rpdf`` or ``tpdf``.
+    seed : int
+        Seed of every random generator of the run.
+    noise_shaping : str
+        ``none``, ``first-order``, a published filter, or ``weighted``
+        (see ``adcsim.stages._shaping``); uniform schemes only.
+    train : str or None
+        ``lloydmax``: design the codebook on this file instead of the input.
+    codebook : str or None
+        ``lloydmax``: JSON codebook to load if it exists (and no ``train``),
+        else where the design is saved.
+    params : dict
+        The scheme's own parameters (``mu``, ``a``), only those it takes.
+    subtype : str or None
+        Output container; None picks the smallest exact one.
+    error_gain_db : float
+        Gain applied to the error signal written by ``--error-out``.
+    blocksize : int
+        Frames per block.
+    plot_window : (float, float) or None
+        (start, duration) in seconds of the quantized stream that the
+        figure's waveform panels show; None shows 10 ms around the loudest
+        point of the loudest second.
+
+    Examples
+    --------
+    >>> QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}).validate()
+    QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
+noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, \
+subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
+    """
+
+    bits: int = 8
+    scheme: str = "uniform"
+    rate: int | None = None
+    dither: str = "none"
+    seed: int = 0
+    noise_shaping: str = "none"
+    train: str | None = None
+    codebook: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    subtype: str | None = None
+    error_gain_db: float = 0.0
+    blocksize: int = 65536
+    plot_window: tuple[float, float] | None = None
+
+    def validate(self) -> QuantizeConfig:
+        """Check every value (building the quantizer once); return self.
+
+        Raises
+        ------
+        AdcsimError
+            The first value out of range, named ``name=value``.
+        """
+        from adcsim.quantizers._quantizers import make_quantizer
+        from adcsim.stages._dither import check_dither, check_seed
+        from adcsim.stages._resample import check_rate
+
+        if self.scheme == LLOYDMAX:
+            from adcsim.quantizers._quantizers import check_bits
+
+            # The quantizer needs a designed codebook: built per input.
+            check_bits(self.bits, high=16)
+            quantizer_step = None
+        else:
+            if self.train is not None or self.codebook is not None:
+                raise AdcsimError(
+                    f"--train and --codebook apply to scheme={LLOYDMAX!r} "
+                    f"only, not scheme={self.scheme!r}"
+                )
+            quantizer_step = make_quantizer(
+                self.scheme, bits=self.bits, **self.params
+            ).step
+        if self.noise_shaping != "none":
+            from adcsim.stages._shaping import SHAPING_NAMES
+
+            if self.noise_shaping not in SHAPING_NAMES:
+                allowed = ", ".join(SHAPING_NAMES)
+                raise AdcsimError(
+                    f"noise_shaping={self.noise_shaping!r} is not one of: {allowed}"
+                )
+            if quantizer_step is None:
+                raise AdcsimError(
+                    f"noise shaping needs a uniform scheme, not scheme={self.scheme!r}"
+                )
+        if self.rate is not None:
+            check_rate(self.rate)
+        check_dither(self.dither)
+        check_seed(self.seed)
+        if not -200.0 <= self.error_gain_db <= 200.0:
+            raise AdcsimError(
+                f"error_gain_db={self.error_gain_db} must be in [-200, 200]"
+            )
+        if self.blocksize < 1:
+            raise AdcsimError(f"blocksize={self.blocksize} must be >= 1")
+        if self.plot_window is not None:
+            start, duration = self.plot_window
+            if not (math.isfinite(start) and start >= 0):
+                raise AdcsimError(f"plot window start={start} must be >= 0 s")
+            if not 0 < duration <= PLOT_WINDOW_MAX_S:
+                raise AdcsimError(
+                    f"plot window duration={duration} must be > 0 and at most "
+                    f"{PLOT_WINDOW_MAX_S:g} s"
+                )
+        return self
+
+    def settings(self) -> dict[str, Any]:
+        """The report's ``settings``: bits, scheme, rate, dither, seed, params."""
+        d = asdict(self)
+        keys = ("bits", "scheme", "rate", "dither", "seed", "noise_shaping")
+        out = {k: d[k] for k in keys}
+        out.update(self.params)
+        return out

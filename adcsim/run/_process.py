@@ -1,0 +1,805 @@
+"""One input file through the chain to its outputs, and batches of inputs.
+
+``process_file`` reads an input block by block, resamples it (the reference
+signal r), dithers and quantizes it, stores the output in its container, and
+feeds the error meters and plot tap with r and the values actually written.
+Every output goes to a temporary file and is renamed only when complete.
+Batches of inputs are ``adcsim.run._batch``'s job. This module does not parse
+options or print.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from adcsim.errors import AdcsimError
+from adcsim.figures._child import PlotChild
+from adcsim.io import _audio as audio_io
+from adcsim.quantizers._quantizers import Quantizer, QuantizeStage, make_quantizer
+from adcsim.run._background import InOrder
+from adcsim.run._config import LLOYDMAX, QuantizeConfig
+from adcsim.run._lookup import Pcm16Lookup
+from adcsim.run._report import Report
+from adcsim.run._taps import Taps
+from adcsim.stages._chain import Chain, StreamInfo
+from adcsim.stages._dither import DitherStage
+from adcsim.stages._resample import Resampler
+
+STDIO = audio_io.STDIO
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where one input's results go (None: not written; ``-``: stdout)."""
+
+    audio: str
+    report: str | None = None
+    plot: str | None = None
+    error: str | None = None
+
+    def files(self) -> list[str]:
+        """The output paths that are files (not stdout, not skipped)."""
+        return [
+            p
+            for p in (self.audio, self.report, self.plot, self.error)
+            if p is not None and p != STDIO
+        ]
+
+
+def default_audio_name(input_path: str, config: QuantizeConfig) -> str:
+    """``<input stem>.<scheme>-<N>bit.wav``.
+
+    Examples
+    --------
+    >>> default_audio_name("takes/voice.flac", QuantizeConfig(bits=8))
+    'voice.uniform-8bit.wav'
+    """
+    stem = "stdin" if input_path == STDIO else Path(input_path).stem
+    return f"{stem}.{config.scheme}-{config.bits}bit.wav"
+
+
+def plan_outputs(
+    input_path: str,
+    config: QuantizeConfig,
+    *,
+    output: str | None = None,
+    out_dir: str = ".",
+    report: str | None = None,
+    plot: str | None = None,
+    no_plot: bool = False,
+    no_report: bool = False,
+    error_out: str | None = None,
+) -> OutputPaths:
+    """Resolve the default output names of one input.
+
+    Report and plot default to the audio path with ``.json`` and ``.png``,
+    except when the audio goes to stdout: then they are written only where
+    asked.
+    """
+    audio = (
+        output
+        if output is not None
+        else os.path.normpath(
+            os.path.join(out_dir, default_audio_name(input_path, config))
+        )
+    )
+    base = None if audio == STDIO else os.path.splitext(audio)[0]
+    report_path = (
+        report
+        if report is not None
+        else (None if base is None or no_report else base + ".json")
+    )
+    plot_path = (
+        plot
+        if plot is not None
+        else (None if base is None or no_plot else base + ".png")
+    )
+    if no_plot and plot is None:
+        plot_path = None
+    return OutputPaths(audio, report_path, plot_path, error_out)
+
+
+def _sha256() -> Any:
+    """A new SHA-256 hash (hashlib is imported only by runs that report one)."""
+    import hashlib
+
+    return hashlib.sha256()
+
+
+class _HashingReader:
+    """A binary stream that hashes what is read through it (stdin)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = _sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.hash.update(data)
+        return data
+
+
+class _HashingWriter:
+    """A binary stream that hashes what is written through it (stdout)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = _sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.stream.write(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def sha256_file(path: str) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = _sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions of adcsim and the libraries that shape its output."""
+    from adcsim import __version__
+
+    return {
+        "adcsim": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "soundfile": audio_io.soundfile_version(),
+        "libsndfile": audio_io.libsndfile_version(),
+    }
+
+
+def build_stages(
+    config: QuantizeConfig, quantizer: Quantizer, source: StreamInfo
+) -> tuple[Chain, Chain, StreamInfo]:
+    """The started chains before the reference tap (resampler) and after it.
+
+    After it: dither then quantizer, or one noise-shaping stage doing both.
+    Returns both chains and the reference stream's info.
+    """
+    pre = reference_chain(config, source)
+    ref_info = pre.info
+    assert ref_info is not None
+    post_stages: list[Any]
+    if config.noise_shaping != "none":
+        from adcsim.stages._shaping import NoiseShapingStage, get_filter
+
+        shaping = get_filter(config.noise_shaping, ref_info.rate)
+        post_stages = [
+            NoiseShapingStage(
+                quantizer, filter=shaping, dither=config.dither, seed=config.seed
+            )
+        ]
+    else:
+        post_stages = [
+            DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
+            QuantizeStage(quantizer),
+        ]
+    post = Chain(post_stages)
+    post.start(ref_info)
+    return pre, post, ref_info
+
+
+def _stage_record(name: str, stage: Any) -> dict[str, Any]:
+    record = {
+        "name": name,
+        "active": bool(stage.active),
+        "counters": dict(stage.counters),
+    }
+    if hasattr(stage, "dither_active"):
+        record["dither_active"] = bool(stage.dither_active)
+    return record
+
+
+def _check_outputs(paths: OutputPaths, input_path: str, force: bool) -> None:
+    files = paths.files()
+    if len(set(files)) != len(files):
+        raise AdcsimError(f"output paths collide: {', '.join(files)}")
+    for path in files:
+        audio_io.check_output_path(path, force=force, inputs=(input_path,))
+
+
+def process_file(
+    input_path: str,
+    config: QuantizeConfig,
+    paths: OutputPaths,
+    *,
+    force: bool = False,
+    command_line: str | None = None,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+    measure: bool = True,
+    plot_child: PlotChild | None = None,
+) -> Report:
+    """Quantize one input and write its outputs; return its report.
+
+    Parameters
+    ----------
+    input_path : str
+        A file libsndfile reads, or ``-`` for a WAV stream on ``stdin``.
+    config : QuantizeConfig
+        Validated settings.
+    paths : OutputPaths
+        Where audio, report, plot and error signal go. A report path of ``-``
+        is left to the caller (the returned `Report`).
+    force : bool
+        Overwrite existing outputs (never an input).
+    measure : bool
+        Compute the error metrics; False (when nobody will read them) leaves
+        them null and saves their cost.
+    plot_child : PlotChild, optional
+        A child process forked to draw the figure (`adcsim.figures._child.fork`);
+        without one, the figure is drawn in this process. Left running when
+        there is no figure to draw: its owner cancels it.
+
+    Raises
+    ------
+    AdcsimError
+        Bad input, unwritable or existing output; nothing is left behind.
+    """
+    _check_outputs(paths, input_path, force)
+    if config.scheme == LLOYDMAX:
+        quantizer = make_quantizer(
+            LLOYDMAX, bits=config.bits, codebook=lloydmax_codebook(config, input_path)
+        )
+    else:
+        params = tuple(sorted(config.params.items()))
+        quantizer = _shared_quantizer(config.scheme, config.bits, params)
+    child = None
+    if paths.plot is not None:
+        from adcsim.figures import _quantize as plots  # (only runs with a figure)
+
+        if plot_child is not None:
+            child = plot_child
+            child.start(paths.plot)
+        else:
+            # The renderer's import (matplotlib's, for SVG and PDF, takes half
+            # a second) runs while the main thread is inside numpy and
+            # libsndfile (which release the GIL).
+            threading.Thread(
+                target=plots.preload, args=(paths.plot,), daemon=True
+            ).start()
+    try:
+        return _process_file(
+            input_path,
+            config,
+            quantizer,
+            paths,
+            command_line,
+            stdin,
+            stdout,
+            measure,
+            child,
+        )
+    except BaseException:
+        if child is not None:
+            child.cancel()
+        raise
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_quantizer(
+    scheme: str, bits: int, params: tuple[tuple[str, Any], ...]
+) -> Quantizer:
+    """One quantizer per setting, so that the files of a batch share its tables.
+
+    Quantizers are memoryless but build look-up tables on first use (the codes
+    of all 65536 int16 values took a tenth of the time of a two-second file).
+    """
+    return make_quantizer(scheme, bits=bits, **dict(params))
+
+
+def _process_file(
+    input_path: str,
+    config: QuantizeConfig,
+    quantizer: Quantizer,
+    paths: OutputPaths,
+    command_line: str | None,
+    stdin: BinaryIO | None,
+    stdout: BinaryIO | None,
+    measure: bool,
+    child: PlotChild | None,
+) -> Report:
+    in_stream = (
+        _HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
+    )
+    out_stream = (
+        _HashingWriter(stdout or sys.stdout.buffer) if paths.audio == STDIO else None
+    )
+    with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
+        info = reader.info
+        source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
+        pre, post, ref_info = build_stages(config, quantizer, source)
+        fmt = audio_io.format_for_path(paths.audio)
+        if config.subtype is not None:
+            subtype = audio_io.check_subtype(fmt, config.subtype)
+        else:
+            subtype = audio_io.choose_subtype(fmt, quantizer.grid_bits)
+        run = _Run(
+            config, quantizer, ref_info, paths, subtype, out_stream, measure=measure
+        )
+        run.plot_child = child
+        try:
+            integer = _integer_path(reader, pre, post, run)
+            quantize_stage = post.stages[-1]
+            lookup = _lookup(reader, run) if integer else None
+            if lookup is not None:
+                assert isinstance(quantize_stage, QuantizeStage)
+                # Larger blocks: the taps' cost per block is Python, and the
+                # results do not depend on the block size.
+                for pcm in reader.pcm_blocks(LOOKUP_BLOCK_SCALE * config.blocksize):
+                    quantize_stage.count_pcm16(pcm)
+                    run.push_lookup(pcm, lookup)
+            elif integer:
+                assert isinstance(quantize_stage, QuantizeStage)
+                for pcm in reader.pcm_blocks(config.blocksize):
+                    run.push_pcm(pcm, quantize_stage.process_pcm(pcm))
+            else:
+                for ref in pre.run(reader.blocks(config.blocksize)):
+                    run.push(ref, post.process(ref))
+            taps = run.taps
+            run.commit()
+        except BaseException:
+            run.discard()
+            raise
+    lossy = not audio_io.is_exact_subtype(subtype)
+    if taps is not None and lossy and input_path != STDIO:  # (stdin: read once)
+        taps = run.new_taps()
+        _remeasure(taps, config, source, input_path, paths.audio)
+        run.lossy_remeasured = True
+    run.start_plot(taps, input_path)  # first: a plot child draws meanwhile
+    # The hashes are the report's: when nobody reads it, they cost for nothing.
+    # Taken after the audio work, whose cores they would share, one after the
+    # other while a plot child draws on the other core.
+    input_sha = output_sha = None
+    if measure or paths.report is not None:
+        input_sha = (
+            in_stream.hash.hexdigest()
+            if in_stream is not None
+            else sha256_file(input_path)
+        )
+        output_sha = (
+            out_stream.hash.hexdigest()
+            if out_stream is not None
+            else sha256_file(paths.audio)
+        )
+    stages = [_stage_record("resample", s) for s in pre.stages]
+    names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
+    stages += [_stage_record(n, s) for n, s in zip(names, post.stages)]
+    report = run.report(
+        info, stages, _clipped_per_channel(post.stages[-1], info.channels), taps
+    )
+    if config.noise_shaping != "none":
+        from adcsim.stages._shaping import NoiseShapingStage
+
+        shaping = post.stages[0]
+        assert isinstance(shaping, NoiseShapingStage)
+        report.settings["noise_shaping_filter"] = shaping.filter.to_dict()
+    report.notes[:0] = reader.warnings
+    if input_path == STDIO:  # what arrived, whatever the header said
+        report.input["frames"] = reader.frames_read
+    report.provenance = {
+        "command_line": command_line,
+        "versions": versions(),
+        "input_sha256": input_sha,
+        "output_sha256": output_sha,
+    }
+    run.write_extras(report, taps)
+    return report
+
+
+def plot_title(input_path: str, audio_path: str, quantizer: Quantizer) -> str:
+    """The figure's title: where from, where to, and how.
+
+    Examples
+    --------
+    >>> plot_title("a.wav", "b.wav", make_quantizer("mulaw", bits=8))
+    'a.wav -> b.wav: mulaw 8 bit'
+    """
+    return f"{input_path} -> {audio_path}: {quantizer.name} {quantizer.bits} bit"
+
+
+def reference_chain(config: QuantizeConfig, source: StreamInfo) -> Chain:
+    """The started chain that makes the reference r from the input (resampling)."""
+    pre = Chain([Resampler(out_rate=config.rate)] if config.rate else [])
+    pre.start(source)
+    return pre
+
+
+def _remeasure(
+    taps: Taps, config: QuantizeConfig, source: StreamInfo, input_path: str, audio: str
+) -> None:
+    """Feed ``taps`` with the reference made again and the decoded output file.
+
+    For lossy containers, whose decoded values adcsim cannot predict.
+    """
+    with audio_io.AudioReader(input_path) as again, audio_io.AudioReader(audio) as out:
+        for ref in reference_chain(config, source).run(again.blocks(config.blocksize)):
+            decoded = out.read_frames(ref.shape[0])
+            n = decoded.shape[0]
+            taps.update(np.asarray(ref[:n], dtype=np.float64), decoded)
+            if n < ref.shape[0]:
+                break
+
+
+def _integer_path(
+    reader: audio_io.AudioReader, pre: Chain, post: Chain, run: _Run
+) -> bool:
+    """Whether integer PCM can go straight to integer codes and levels.
+
+    True when nothing but the quantizer acts (no resampling, dither or
+    shaping), the input is an integer PCM file, and the quantizer has an
+    integer path for it (`Quantizer.encode_pcm`). Levels are stored as
+    integers when the container's grid holds them, else as floats. The
+    result is bit for bit the float path's (the tests compare them); it only
+    skips conversions.
+    """
+    active = post.active_stages
+    if (
+        pre.active_stages
+        or len(active) != 1
+        or not isinstance(active[0], QuantizeStage)
+    ):
+        return False
+    if not reader.has_pcm:
+        return False
+    dtype = np.int16 if (reader.info.bits or 32) <= 16 else np.int32
+    return run.quantizer.encode_pcm(np.zeros((1, 1), dtype=dtype)) is not None
+
+
+#: The look-up path reads this many times ``config.blocksize`` frames a block.
+LOOKUP_BLOCK_SCALE = 4
+#: Samples from which the look-up path pays: its tables and value counts cost
+#: about as much as measuring 2**18 samples directly (2 s of 44.1 kHz stereo).
+LOOKUP_MIN_SAMPLES = 1 << 18
+
+
+def _lookup(reader: audio_io.AudioReader, run: _Run) -> Pcm16Lookup | None:
+    """The look-up tables of a 16-bit source on the integer path, if they apply.
+
+    Not with ``--error-out``, which needs every error sample as a float, nor
+    for short files (`LOOKUP_MIN_SAMPLES`), such as a corpus of short clips.
+    """
+    info = reader.info
+    if (info.bits or 32) > 16 or run.error_writer is not None:
+        return None
+    if (info.frames or 0) * info.channels < LOOKUP_MIN_SAMPLES:
+        return None
+    return Pcm16Lookup.build(run.quantizer, run.writer)
+
+
+def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
+    """The Lloyd-Max codebook for one input: loaded, or designed (and saved).
+
+    ``config.codebook`` names a JSON file: loaded when it exists and no
+    ``config.train`` is given, else the design is saved there. The design runs
+    on ``config.train`` or on the input itself, after the same resampling, in
+    one streaming pass (``adcsim.quantizers._lloydmax.LloydMaxTrainer``).
+    """
+    from adcsim.quantizers._lloydmax import Codebook, LloydMaxTrainer
+
+    if (
+        config.codebook is not None
+        and config.train is None
+        and os.path.exists(config.codebook)
+    ):
+        book = Codebook.load(config.codebook)
+        if book.bits != config.bits:
+            raise AdcsimError(
+                f"codebook {config.codebook!r} has bits={book.bits}, "
+                f"not bits={config.bits}"
+            )
+        return book
+    training = config.train if config.train is not None else input_path
+    if training == STDIO:
+        raise AdcsimError(
+            "lloydmax on stdin needs --train FILE or an existing "
+            "--codebook PATH (the input can be read only once)"
+        )
+    trainer = LloydMaxTrainer()
+    with audio_io.AudioReader(training) as reader:
+        info = reader.info
+        source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
+        for block in reference_chain(config, source).run(
+            reader.blocks(config.blocksize)
+        ):
+            trainer.update(block)
+    book = trainer.design(config.bits)
+    if config.codebook is not None:
+        book.save(config.codebook)
+    return book
+
+
+class _Run:
+    """The writers and taps of one file: written values, measurements, report."""
+
+    def __init__(
+        self,
+        config: QuantizeConfig,
+        quantizer: Quantizer,
+        info: StreamInfo,
+        paths: OutputPaths,
+        subtype: str,
+        out_stream: Any,
+        *,
+        measure: bool = True,
+    ) -> None:
+        self.config, self.quantizer, self.info, self.paths = (
+            config,
+            quantizer,
+            info,
+            paths,
+        )
+        self.writer = audio_io.AudioWriter(
+            paths.audio,
+            rate=info.rate,
+            channels=info.channels,
+            subtype=subtype,
+            stdout=out_stream,
+        )
+        # G.711 levels of the same law need no second trip through the codec.
+        self.writer.container.trusted_g711_law = getattr(quantizer, "law", None)
+        self.error_writer: audio_io.AudioWriter | None = None
+        self.error_gain = 10.0 ** (config.error_gain_db / 20.0)
+        if paths.error is not None:
+            err_fmt = audio_io.format_for_path(paths.error)
+            self.error_writer = audio_io.AudioWriter(
+                paths.error,
+                rate=info.rate,
+                channels=info.channels,
+                subtype=audio_io.choose_subtype(err_fmt, None),
+            )
+        self.measure = measure or paths.plot is not None
+        self.taps: Taps | None = None
+        if self.measure:
+            self.taps = self.new_taps()
+        self.frames = 0
+        self._writes: InOrder | None = None
+
+    def new_taps(self) -> Taps:
+        """Fresh taps for this run's stream."""
+        return Taps(
+            self.quantizer,
+            rate=self.info.rate,
+            channels=self.info.channels,
+            frames=self.info.frames,
+            plot=self.paths.plot is not None,
+            weighted_bands=self.config.noise_shaping != "none",
+            plot_window=self.config.plot_window,
+        )
+
+    def push(
+        self, ref: NDArray[np.floating[Any]], out: NDArray[np.floating[Any]]
+    ) -> None:
+        """Write one block of levels and feed the taps (float path)."""
+        self._tap(ref, self.writer.write(out), None)
+
+    def push_pcm(self, pcm: NDArray[np.integer[Any]], codes: NDArray[np.int32]) -> None:
+        """Write one block of codes (integer path); floats only for the taps."""
+        int_bits = self.writer.container.int_bits
+        levels = None
+        if int_bits is not None:
+            levels = self.quantizer.pcm_levels(codes, int_bits)
+        if levels is None:  # levels on no integer grid: stored as floats
+            written = self.writer.write(self.quantizer.decode(codes))
+        else:
+            assert int_bits is not None
+            written = self.writer.write_ints(levels) * (1.0 / (1 << (int_bits - 1)))
+        if self.measure or self.error_writer is not None:
+            ref = pcm * (1.0 / 2 ** (8 * pcm.dtype.itemsize - 1))
+            self._tap(ref, written, codes)
+        else:
+            self.frames += pcm.shape[0]
+
+    def push_lookup(self, pcm: NDArray[Any], lookup: Pcm16Lookup) -> None:
+        """Write one int16 block through the look-up tables and feed the taps.
+
+        A background thread writes (libsndfile releases the GIL) beside the
+        reading and the taps. The look-up (``np.take``, which releases it too)
+        is split between the two threads: on the writer's alone, it made the
+        main thread wait for a quarter of the run.
+        """
+        if self._writes is None:
+            self._writes = InOrder()
+        half = pcm.shape[0] // 2
+        self._writes.submit(self._store, lookup.store(pcm[:half]), pcm[half:], lookup)
+        if self.taps is not None:
+            self.taps.update_pcm16(pcm, lookup)
+        self.frames += pcm.shape[0]
+
+    def _tap(
+        self,
+        reference: NDArray[np.floating[Any]],
+        written: NDArray[np.float64],
+        codes: NDArray[np.int32] | None,
+    ) -> None:
+        ref = np.asarray(reference, dtype=np.float64)  # no copy in the usual case
+        if self.taps is not None:
+            self.taps.update(ref, written, codes)
+        if self.error_writer is not None:
+            self.error_writer.write((written - ref) * self.error_gain)
+        self.frames += ref.shape[0]
+
+    def _store(
+        self, head: NDArray[Any], pcm: NDArray[Any], lookup: Pcm16Lookup
+    ) -> None:
+        """Write ``head`` (stored values), then ``pcm`` looked up here."""
+        self.writer.write_stored(head)
+        self.writer.write_stored(lookup.store(pcm))
+
+    def _finish_writes(self) -> None:
+        """Wait for the background writes; raises what one of them raised."""
+        if self._writes is not None:
+            writes, self._writes = self._writes, None
+            writes.drain()
+
+    def commit(self) -> None:
+        self._finish_writes()
+        if self.frames == 0:
+            raise AdcsimError(f"{self.paths.audio!r}: no frames to write")
+        self.writer.commit()
+        if self.error_writer is not None:
+            self.error_writer.commit()
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):  # the run has already failed
+            self._finish_writes()
+        self.writer.discard()
+        if self.error_writer is not None:
+            self.error_writer.discard()
+
+    #: Set when a lossy output's figures were measured on the decoded file.
+    lossy_remeasured = False
+
+    def report(
+        self,
+        info: audio_io.AudioInfo,
+        stages: list[dict[str, Any]],
+        clipped: list[int | None],
+        taps: Taps | None,
+    ) -> Report:
+        q, config = self.quantizer, self.config
+        if taps is not None:
+            metrics, channels = taps.figures()
+        else:
+            # nobody reads the figures: their keys, all null
+            metrics, channels = _null_figures(q, self.info)
+        stage_counters = stages[-1]["counters"]
+        metrics["clipped_samples"] = stage_counters["clipped_samples"]
+        for channel, count in zip(channels, clipped):
+            channel["clipped_samples"] = count
+        notes = []
+        if q.nominal_rate is not None and self.info.rate != q.nominal_rate:
+            notes.append(
+                f"{q.name} is specified at {q.nominal_rate} Hz; this stream "
+                f"is at {self.info.rate} Hz (resample with --rate)"
+            )
+        if stage_counters.get("feedback_limited"):
+            notes.append(
+                f"noise-shaping feedback limited {stage_counters['feedback_limited']}"
+                " times (overload)"
+            )
+        if config.dither != "none" and not any(
+            s.get("dither_active", s["active"])
+            for s in stages
+            if s["name"] in ("dither", "noise_shaping")
+        ):
+            notes.append(
+                "dither bypassed: the source already has at most "
+                f"{config.bits} bits, so it sits on the target grid"
+            )
+        if metrics["clipped_samples"]:
+            notes.append(f"{metrics['clipped_samples']} samples clipped at full scale")
+        if not audio_io.is_exact_subtype(self.writer.subtype):
+            if self.lossy_remeasured:
+                notes.append(
+                    f"container {self.writer.subtype} is lossy: the figures are "
+                    "measured on the decoded file"
+                )
+            else:
+                notes.append(
+                    f"container {self.writer.subtype} is lossy: the figures "
+                    "describe the quantizer output before encoding"
+                )
+        settings = config.settings()
+        settings.update(q.params)
+        output = {
+            "path": self.paths.audio,
+            "sample_rate": self.info.rate,
+            "channels": self.info.channels,
+            "frames": self.frames,
+            "format": self.writer.format,
+            "subtype": self.writer.subtype,
+        }
+        if self.paths.error is not None:
+            output["error_path"] = self.paths.error
+            output["error_gain_db"] = config.error_gain_db
+        return Report(
+            input={
+                "path": info.path,
+                "sample_rate": info.rate,
+                "channels": info.channels,
+                "frames": info.frames,
+                "format": info.format,
+                "subtype": info.subtype,
+            },
+            output=output,
+            settings=settings,
+            metrics=metrics,
+            channels=channels,
+            stages=stages,
+            notes=notes,
+        )
+
+    #: Where the figure is drawn, if not in this process.
+    plot_child: PlotChild | None = None
+
+    def start_plot(self, taps: Taps | None, input_path: str) -> None:
+        """Close the figure's data; a plot child starts drawing it now."""
+        if taps is None or taps.plot is None or self.paths.plot is None:
+            if self.plot_child is not None:
+                self.plot_child.cancel()
+                self.plot_child = None
+            return
+        from adcsim.figures import _quantize as plots
+
+        taps.finish_plot()
+        self._chart = plots.quantize_chart(
+            taps.plot,
+            quantizer=self.quantizer,
+            title=plot_title(input_path, self.paths.audio, self.quantizer),
+        )
+        if self.plot_child is not None:
+            self.plot_child.send(self._chart)
+
+    def write_extras(self, report: Report, taps: Taps | None) -> None:
+        """Plot and report files (the report last, so it can name the plot)."""
+        if taps is not None and taps.plot is not None and self.paths.plot is not None:
+            if self.plot_child is not None:
+                self.plot_child.wait()
+            else:
+                from adcsim.figures import _quantize as plots
+
+                plots.save_chart(self._chart, self.paths.plot)
+            report.output["plot_path"] = self.paths.plot
+        if self.paths.report is not None and self.paths.report != STDIO:
+            report.output["report_path"] = self.paths.report
+            audio_io.write_text(self.paths.report, report.to_json())
+
+
+def _null_figures(
+    quantizer: Quantizer, info: StreamInfo
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The report's figure keys, all null (for a run that measured nothing)."""
+    taps = Taps(
+        quantizer, rate=info.rate, channels=info.channels, frames=None, plot=False
+    )
+    metrics, channels = taps.figures()
+    keep = ("sqnr_theory_db", "step", "levels_available")
+    blank = {k: (v if k in keep else None) for k, v in metrics.items()}
+    return blank, [dict(blank) for _ in channels]
+
+
+def _clipped_per_channel(stage: Any, channels: int) -> list[int | None]:
+    """Per-channel overloads where the stage counts them per channel."""
+    per_channel = getattr(stage, "clipped_per_channel", None)
+    if per_channel is None:
+        return [None] * channels
+    return [int(c) for c in per_channel]
