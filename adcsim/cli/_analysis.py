@@ -81,21 +81,21 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def _emit_json(path: str, data: dict[str, Any]) -> None:
-    from adcsim.io import _audio as audio_io
+    from adcsim.io import _files as files
     from adcsim.run._report import plain
 
     text = json.dumps(plain(data), indent=2, allow_nan=False) + "\n"
-    audio_io.write_text(path, text)
+    files.write_text(path, text)
 
 
 def _check_outputs(
     paths: list[str | None], force: bool, inputs: tuple[str, ...]
 ) -> None:
-    from adcsim.io import _audio as audio_io
+    from adcsim.io import _files as files
 
     for path in paths:
         if path is not None:
-            audio_io.check_output_path(path, force=force, inputs=inputs)
+            files.check_output_path(path, force=force, inputs=inputs)
 
 
 _TABLE_KEYS = (
@@ -371,9 +371,9 @@ def sweep(
         )
         table = sw.rows_to_csv(rows)
         if csv_path is not None:
-            from adcsim.io import _audio as audio_io
+            from adcsim.io import _files as files
 
-            audio_io.write_text(csv_path, table)
+            files.write_text(csv_path, table)
         if report_path is not None:
             from adcsim.run._report import SCHEMA_VERSION
 
@@ -579,8 +579,9 @@ def generate(
     with _errors():
         from adcsim.analysis._generate import generate as make_signal
         from adcsim.io import _audio as audio_io
+        from adcsim.io import _files as files
 
-        audio_io.check_output_path(output, force=force)
+        files.check_output_path(output, force=force)
         fmt = audio_io.format_for_path(output)
         try:
             data = make_signal(

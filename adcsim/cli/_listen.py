@@ -270,20 +270,18 @@ def listen_results(
     means with 95% confidence intervals and ABX totals with one-sided binomial
     p-values per condition and pooled.
     """
-    from adcsim.io import _audio as audio_io
+    from adcsim.io import _files as files
     from adcsim.listening import _scoring as listen_scoring
 
     try:
         scores = listen_scoring.score_results(results, key_path)
         for path in (csv_path, plot_path, report_path):
             if path is not None:
-                audio_io.check_output_path(
-                    path, force=force, inputs=(*results, key_path)
-                )
+                files.check_output_path(path, force=force, inputs=(*results, key_path))
         if report_path is not None:
-            audio_io.write_text(report_path, scores.to_json())
+            files.write_text(report_path, scores.to_json())
         if csv_path is not None:
-            audio_io.write_text(csv_path, scores.csv())
+            files.write_text(csv_path, scores.csv())
         if plot_path is not None:
             from adcsim.figures._listening import plot_scores
 

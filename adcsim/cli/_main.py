@@ -374,6 +374,7 @@ def quantize(
         **chain_options,
     )
     from adcsim.io import _audio as audio_io
+    from adcsim.io import _files as files
     from adcsim.run import _batch as batch
     from adcsim.run import _process as pipeline
 
@@ -389,7 +390,7 @@ def quantize(
     except AdcsimError as exc:
         raise _usage(str(exc)) from None
     if summary_path is not None:
-        audio_io.check_output_path(summary_path, force=force, inputs=inputs)
+        files.check_output_path(summary_path, force=force, inputs=inputs)
 
     def plan(path: str) -> pipeline.OutputPaths:
         directory = out_dir
@@ -408,7 +409,7 @@ def quantize(
         )
         if summary_path is not None and summary_path != "-":
             for out in paths.files():
-                if audio_io.same_file(out, summary_path):
+                if files.same_file(out, summary_path):
                     raise AdcsimError(
                         f"--summary {summary_path!r} is also an output of {path!r}"
                     )

@@ -414,7 +414,7 @@ def save_chart(chart: Chart, path: str) -> None:
 
 def _write_plot(path: str, content: bytes | Callable[[str], None]) -> None:
     """Write ``content`` (bytes, or a writer of a named file) atomically to ``path``."""
-    from adcsim.io._audio import AtomicFile
+    from adcsim.io._files import AtomicFile
 
     with AtomicFile(path) as tmp:
         try:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adcsim.errors import AdcsimError
-from adcsim.io import _audio as audio_io
+from adcsim.io import _files as files
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
 from adcsim.run._process import STDIO, OutputPaths, process_file, sha256_file
 from adcsim.run._report import Report
@@ -492,7 +492,7 @@ def _snapshot(paths: OutputPaths) -> dict[str, _Identity]:
 
 
 def _temp_files(target: str) -> Iterator[Path]:
-    """Temporary files `audio_io.AtomicFile` makes for ``target``.
+    """Temporary files `files.AtomicFile` makes for ``target``.
 
     AtomicFile names them ``.<name>.<random hex>.part`` beside the target; a
     killed process leaves them behind.
@@ -883,4 +883,4 @@ max_abs_error,levels_used,clipped_samples,sinad_db,enob_bits
 
 def write_summary(path: str, result: BatchResult) -> None:
     """Write `summary_csv` atomically to ``path`` (``-``: stdout)."""
-    audio_io.write_text(path, summary_csv(result))
+    files.write_text(path, summary_csv(result))

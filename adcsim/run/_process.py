@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from adcsim.errors import AdcsimError
 from adcsim.figures._child import PlotChild
 from adcsim.io import _audio as audio_io
+from adcsim.io import _files as files
 from adcsim.quantizers._quantizers import Quantizer, QuantizeStage, make_quantizer
 from adcsim.run._background import InOrder
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
@@ -35,7 +36,7 @@ from adcsim.stages._chain import Chain, StreamInfo
 from adcsim.stages._dither import DitherStage
 from adcsim.stages._resample import Resampler
 
-STDIO = audio_io.STDIO
+STDIO = files.STDIO
 
 
 @dataclass(frozen=True)
@@ -209,11 +210,11 @@ def _stage_record(name: str, stage: Any) -> dict[str, Any]:
 
 
 def _check_outputs(paths: OutputPaths, input_path: str, force: bool) -> None:
-    files = paths.files()
-    if len(set(files)) != len(files):
-        raise AdcsimError(f"output paths collide: {', '.join(files)}")
-    for path in files:
-        audio_io.check_output_path(path, force=force, inputs=(input_path,))
+    targets = paths.files()
+    if len(set(targets)) != len(targets):
+        raise AdcsimError(f"output paths collide: {', '.join(targets)}")
+    for path in targets:
+        files.check_output_path(path, force=force, inputs=(input_path,))
 
 
 def process_file(
@@ -781,7 +782,7 @@ class _Run:
             report.output["plot_path"] = self.paths.plot
         if self.paths.report is not None and self.paths.report != STDIO:
             report.output["report_path"] = self.paths.report
-            audio_io.write_text(self.paths.report, report.to_json())
+            files.write_text(self.paths.report, report.to_json())
 
 
 def _null_figures(

@@ -17,6 +17,7 @@ import soundfile as sf
 
 from adcsim.errors import AdcsimError
 from adcsim.io import _audio as audio_io
+from adcsim.io import _files as files
 
 
 def pyround_codes(y: np.ndarray, bits: int) -> np.ndarray:
@@ -233,26 +234,26 @@ def test_check_output_path_refuses_inputs_existing_files_and_missing_dirs(
     (tmp_path / "sub").mkdir()
     for spelling in (src, tmp_path / "link.wav", tmp_path / "sub" / ".." / "in.wav"):
         with pytest.raises(AdcsimError, match="input"):
-            audio_io.check_output_path(str(spelling), force=True, inputs=(str(src),))
+            files.check_output_path(str(spelling), force=True, inputs=(str(src),))
     with pytest.raises(AdcsimError, match="exists"):
-        audio_io.check_output_path(str(src), force=False)
-    audio_io.check_output_path(str(src), force=True)
+        files.check_output_path(str(src), force=False)
+    files.check_output_path(str(src), force=True)
     with pytest.raises(AdcsimError, match="does not exist"):
-        audio_io.check_output_path(str(tmp_path / "no" / "x.wav"), force=False)
+        files.check_output_path(str(tmp_path / "no" / "x.wav"), force=False)
     with pytest.raises(AdcsimError, match="is a directory"):
-        audio_io.check_output_path(str(tmp_path / "sub"), force=True)
-    audio_io.check_output_path("-", force=False, inputs=("-",))
+        files.check_output_path(str(tmp_path / "sub"), force=True)
+    files.check_output_path("-", force=False, inputs=("-",))
 
 
 def test_atomic_file_appears_only_on_commit(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
-    with audio_io.AtomicFile(str(target)) as tmp:
+    with files.AtomicFile(str(target)) as tmp:
         Path(tmp.tmp).write_text("{}")
         assert not target.exists()
         assert Path(tmp.tmp).parent == tmp_path
         tmp.commit()
     assert target.read_text() == "{}"
-    with audio_io.AtomicFile(str(tmp_path / "gone.json")) as tmp:
+    with files.AtomicFile(str(tmp_path / "gone.json")) as tmp:
         Path(tmp.tmp).write_text("{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
@@ -260,7 +261,7 @@ def test_atomic_file_appears_only_on_commit(tmp_path: Path) -> None:
 def test_atomic_file_gets_the_permissions_of_an_ordinary_file(tmp_path: Path) -> None:
     old = os.umask(0o027)
     try:
-        atomic = audio_io.AtomicFile(str(tmp_path / "x.wav"))
+        atomic = files.AtomicFile(str(tmp_path / "x.wav"))
         atomic.commit()
     finally:
         os.umask(old)
@@ -269,7 +270,7 @@ def test_atomic_file_gets_the_permissions_of_an_ordinary_file(tmp_path: Path) ->
 
 def test_atomic_file_in_an_uncreatable_place_is_an_adcsim_error(tmp_path: Path) -> None:
     with pytest.raises(AdcsimError, match="cannot write"):
-        audio_io.AtomicFile(str(tmp_path / "missing" / "x.wav"))
+        files.AtomicFile(str(tmp_path / "missing" / "x.wav"))
 
 
 def test_discarded_writer_leaves_nothing(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import soundfile as sf
 
 from adcsim.cli._progress import Progress, format_duration, progress_line
 from adcsim.errors import AdcsimError
-from adcsim.io import _audio as audio_io
+from adcsim.io import _files as files
 from adcsim.run import _batch as batch
 from adcsim.run import _process as pipeline
 from adcsim.run._config import QuantizeConfig
@@ -223,20 +223,20 @@ def test_two_workers_write_the_same_bytes_as_one_process(
 def _kill_writer_of(monkeypatch: pytest.MonkeyPatch, marker: str, how: Any) -> None:
     """Make the process writing ``marker``'s outputs act once its temp file exists.
 
-    Test-only hook: `audio_io.AtomicFile.__init__` (which creates the
+    Test-only hook: `files.AtomicFile.__init__` (which creates the
     ``.part`` file every output goes through) is monkeypatched in this
     process; forked workers inherit the patch, so the worker holding that
     input is killed (or interrupted) with a ``.part`` file on disk.
     """
-    original = audio_io.AtomicFile.__init__
+    original = files.AtomicFile.__init__
 
-    def init(self: audio_io.AtomicFile, path: str) -> None:
+    def init(self: files.AtomicFile, path: str) -> None:
         original(self, path)
         if marker in path:
             assert os.path.exists(self.tmp)
             how()
 
-    monkeypatch.setattr(audio_io.AtomicFile, "__init__", init)
+    monkeypatch.setattr(files.AtomicFile, "__init__", init)
 
 
 @needs_fork
@@ -290,7 +290,7 @@ def test_a_failure_after_the_audio_is_written_leaves_nothing(
     def full_disk(path: str, text: str, **kw: Any) -> None:
         raise AdcsimError(f"cannot write {path!r}: no space left on device")
 
-    monkeypatch.setattr(audio_io, "write_text", full_disk)
+    monkeypatch.setattr(files, "write_text", full_disk)
     result = batch.run_batch([a], CFG, _planner(out))
     assert result.items[0].error is not None and "no space" in result.items[0].error
     assert list(out.iterdir()) == []
