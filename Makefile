@@ -35,6 +35,10 @@ typecheck: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format adcsim tests
 
+# Rewrites tests/golden/cases/*.json from the current code: review the diff.
+golden: $(STAMP)
+	$(BIN)/python tests/golden/regenerate.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
