@@ -5,7 +5,7 @@ Responsible for putting two recordings of the same signal side by side
 by cross-correlation and a constant gain found by least squares) and reporting
 the error figures of `adcsim.metrics._meters.measure` plus the tone figures of
 `adcsim.metrics._tone`. Not responsible for printing or plotting (``analysis_cli``,
-``sweep_plots``); files are read through `adcsim.io._audio`.
+``sweep_plots``); files are read through `adcsim.io._reader`.
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def compare(
 
 
 def info_block(path: str, info: Any) -> dict[str, Any]:
-    """The report block describing a file read by `adcsim.io._audio.read`."""
+    """The report block describing a file read by `adcsim.io._reader.read`."""
     return {
         "path": path,
         "sample_rate": info.rate,
@@ -272,7 +272,7 @@ def load_pair(
     Returns
     -------
     ref, test : ndarray of float64, (frames, channels)
-    ref_info, test_info : adcsim.io._audio.AudioInfo
+    ref_info, test_info : adcsim.io._reader.AudioInfo
 
     Raises
     ------
@@ -280,10 +280,10 @@ def load_pair(
         A file cannot be read (missing, empty, unsupported), the sample rates
         or channel counts differ, or the lengths differ without ``trim``.
     """
-    from adcsim.io import _audio as audio_io
+    from adcsim.io._reader import read as read_audio
 
-    ref, ref_info = audio_io.read(ref_path)
-    test, test_info = audio_io.read(test_path)
+    ref, ref_info = read_audio(ref_path)
+    test, test_info = read_audio(test_path)
     if ref_info.rate != test_info.rate:
         raise AdcsimError(
             f"sample rates differ: {ref_path!r} is {ref_info.rate} Hz, "
@@ -424,10 +424,10 @@ def analyze_file(path: str) -> dict[str, Any]:
     AdcsimError
         The file cannot be read.
     """
-    from adcsim.io import _audio as audio_io
+    from adcsim.io._reader import read as read_audio
     from adcsim.run._report import SCHEMA_VERSION, plain
 
-    data, info = audio_io.read(path)
+    data, info = read_audio(path)
     result = analyze(data, info.rate)
     channels = result.pop("channels")
     report: dict[str, Any] = plain(

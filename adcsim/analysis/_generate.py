@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._quantizers import check_bits
+from adcsim.quantizers._base import check_bits
 
 #: Signal kinds and their options with defaults.
 KINDS: dict[str, dict[str, Any]] = {

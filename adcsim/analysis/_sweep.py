@@ -19,12 +19,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._quantizers import (
-    MAX_BITS,
-    SCHEMES,
-    _CompandedBase,
-    make_quantizer,
-)
+from adcsim.quantizers._base import MAX_BITS
+from adcsim.quantizers._companders import _CompandedBase
+from adcsim.quantizers._registry import SCHEMES, make_quantizer
 
 #: Columns of a sweep row, in order.
 ROW_KEYS = (
@@ -260,7 +257,7 @@ def sweep(
     rate : int > 0
         Its sample rate, Hz (for tone detection).
     schemes : sequence of str
-        Keys of `adcsim.quantizers._quantizers.SCHEMES`.
+        Keys of `adcsim.quantizers._registry.SCHEMES`.
     bits : sequence of int
         Bit depths (each scheme checks its range).
     levels_dbfs : sequence of float
@@ -444,10 +441,10 @@ def sweep_file(
     AdcsimError
         The file cannot be read, a bad rate, or as `sweep`.
     """
-    from adcsim.io import _audio as audio_io
+    from adcsim.io._reader import read as read_audio
     from adcsim.stages._resample import check_rate, resample
 
-    data, info = audio_io.read(path)
+    data, info = read_audio(path)
     out_rate = info.rate
     if rate is not None:
         out_rate = check_rate(rate)

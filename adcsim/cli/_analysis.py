@@ -344,7 +344,7 @@ def sweep(
     if len(stdout_users) > 1:
         raise click.UsageError("--csv - and --report - would both write to stdout")
     try:
-        from adcsim.quantizers._quantizers import make_quantizer
+        from adcsim.quantizers._registry import make_quantizer
 
         for s in schemes:
             make_quantizer(s, bits=bits[0], **sw.scheme_params(s, params))
@@ -578,11 +578,12 @@ def generate(
     }
     with _errors():
         from adcsim.analysis._generate import generate as make_signal
-        from adcsim.io import _audio as audio_io
         from adcsim.io import _files as files
+        from adcsim.io._containers import choose_subtype, format_for_path
+        from adcsim.io._writer import write as write_audio
 
         files.check_output_path(output, force=force)
-        fmt = audio_io.format_for_path(output)
+        fmt = format_for_path(output)
         try:
             data = make_signal(
                 kind,
@@ -596,8 +597,8 @@ def generate(
             raise click.UsageError(str(exc)) from None
         if subtype is None:
             grid = options.get("bits", 16) if kind == "ramp" else None
-            subtype = audio_io.choose_subtype(fmt, 1 if kind == "silence" else grid)
-        audio_io.write(output, data, rate, subtype=subtype, force=force)
+            subtype = choose_subtype(fmt, 1 if kind == "silence" else grid)
+        write_audio(output, data, rate, subtype=subtype, force=force)
         if output != "-":
             click.echo(
                 f"wrote {output}: {kind}, {data.shape[0]} frames x "

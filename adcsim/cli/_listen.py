@@ -174,7 +174,7 @@ def listen(
     --scheme, --bits, --rate and --dither, plus any --condition and --file.
     """
     from adcsim.listening import _session as listening
-    from adcsim.quantizers._quantizers import SCHEMES
+    from adcsim.quantizers._registry import SCHEMES
 
     try:
         conditions = []

@@ -131,7 +131,7 @@ def build_config(
     """A validated config from option values; bad values are usage errors (exit 2)."""
     params = {k: v for k, v in (("mu", mu), ("a", a)) if v is not None}
     try:
-        from adcsim.quantizers._quantizers import SCHEMES
+        from adcsim.quantizers._registry import SCHEMES
 
         cls = SCHEMES.get(scheme)
         if cls is not None:
@@ -373,16 +373,14 @@ def quantize(
         plot_window=plot_window,
         **chain_options,
     )
-    from adcsim.io import _audio as audio_io
     from adcsim.io import _files as files
+    from adcsim.io._containers import check_subtype, format_for_path
     from adcsim.run import _batch as batch
-    from adcsim.run import _process as pipeline
+    from adcsim.run._outputs import OutputPaths, plan_outputs
 
     try:
         if subtype is not None:
-            audio_io.check_subtype(
-                audio_io.format_for_path(output or "out.wav"), subtype
-            )
+            check_subtype(format_for_path(output or "out.wav"), subtype)
         if plot_path is not None:
             from adcsim.figures._quantize import check_plot_path
 
@@ -392,11 +390,11 @@ def quantize(
     if summary_path is not None:
         files.check_output_path(summary_path, force=force, inputs=inputs)
 
-    def plan(path: str) -> pipeline.OutputPaths:
+    def plan(path: str) -> OutputPaths:
         directory = out_dir
         if mirror_root is not None:
             directory = batch.mirror_dir(path, root=mirror_root, out_dir=out_dir)
-        paths = pipeline.plan_outputs(
+        paths = plan_outputs(
             path,
             config,
             output=output,
@@ -688,7 +686,7 @@ Examples:
 )
 def schemes() -> None:
     """List the quantizer schemes with their parameters."""
-    from adcsim.quantizers._quantizers import SCHEMES
+    from adcsim.quantizers._registry import SCHEMES
 
     for name, cls in SCHEMES.items():
         params = ", ".join(

@@ -248,7 +248,7 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
 
     Examples
     --------
-    >>> from adcsim.quantizers._quantizers import make_quantizer
+    >>> from adcsim.quantizers._registry import make_quantizer
     >>> tap = PlotTap(rate=8000, channels=1, error_scale=2**-7)
     >>> chart = quantize_chart(tap, quantizer=make_quantizer("uniform", bits=8),
     ...                        title="a -> b")

@@ -7,11 +7,11 @@ from adcsim._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "AudioInfo": "_audio",
-        "AudioReader": "_audio",
-        "AudioWriter": "_audio",
-        "AtomicFile": "_audio",
-        "read": "_audio",
-        "write": "_audio",
+        "AudioInfo": "_reader",
+        "AudioReader": "_reader",
+        "AudioWriter": "_writer",
+        "AtomicFile": "_files",
+        "read": "_reader",
+        "write": "_writer",
     },
 )

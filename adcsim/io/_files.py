@@ -3,7 +3,7 @@
 Responsible for: checking that an output path may be written (its directory
 exists and is writable, it is no input, it exists only with ``force``),
 atomic files (a temporary file beside the target, renamed when complete) and
-atomic text outputs. Not responsible for audio formats (``_audio``).
+atomic text outputs. Not responsible for audio formats (``_containers``).
 """
 
 from __future__ import annotations

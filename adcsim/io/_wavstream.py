@@ -5,7 +5,7 @@ libsndfile needs a seekable file to parse and to finish a WAV, but ``sox`` and
 and data headers). This module reads such streams block by block until end of
 input and writes WAV to a pipe the same way sox does. It handles PCM (8 to 32
 bits) and IEEE float (32 and 64 bits), plain or WAVE_FORMAT_EXTENSIBLE. It does
-not do files (``adcsim.io._audio`` uses libsndfile there).
+not do files (``adcsim.io._reader`` and ``_writer`` use libsndfile there).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class Condition:
     name : str
         Label in the key and the results (letters, digits, ``_.+-``).
     scheme : str
-        Quantizer scheme (`adcsim.quantizers._quantizers.SCHEMES`).
+        Quantizer scheme (`adcsim.quantizers._registry.SCHEMES`).
     bits : int or None
         Quantizer depth; None skips quantizing (a rate-only condition).
     rate : int or None
@@ -246,7 +246,7 @@ def render_condition(
     >>> render_condition(x, rate=8000, condition=c, seed=0).ravel()
     array([-0.5, -0.5, -0. , -0. ,  0. ,  0. ,  0.5,  0.5])
     """
-    from adcsim.quantizers._quantizers import quantize
+    from adcsim.quantizers._stage import quantize
     from adcsim.stages._dither import dither
     from adcsim.stages._resample import resample
 
@@ -397,7 +397,8 @@ def export_listening_test(
     item keeps all of its stimuli (reference included) below -0.1 dBFS. Both
     gains are recorded per stimulus in the key.
     """
-    from adcsim.io import _audio as audio_io
+    from adcsim.io._reader import read as read_audio
+    from adcsim.io._writer import write as write_audio
     from adcsim.listening._exports import readme_text, write_export
     from adcsim.listening._page import render_page
     from adcsim.stages._dither import check_dither, check_seed
@@ -434,7 +435,7 @@ def export_listening_test(
     page_trials: list[dict[str, Any]] = []
 
     for ref_path in references:
-        x, info = audio_io.read(ref_path)
+        x, info = read_audio(ref_path)
         digest.update(x.tobytes())
         item = Path(ref_path).stem
         x = _cut(x, info.rate, excerpt, ref_path)
@@ -576,13 +577,13 @@ def export_listening_test(
     gains_db = {}
     for name, y, rate in audio_jobs:
         wav = audio_dir / f"{name}.wav"
-        audio_io.write(str(wav), y, rate, subtype=subtype, force=force)
+        write_audio(str(wav), y, rate, subtype=subtype, force=force)
         data = base64.b64encode(wav.read_bytes()).decode("ascii")
         (js_dir / f"{name}.js").write_text(
             f'adcsimStimulus("{name}", "data:audio/wav;base64,{data}");\n',
             encoding="utf-8",
         )
-        written, _ = audio_io.read(str(wav))
+        written, _ = read_audio(str(wav))
         stimuli[name]["loudness_lufs"] = _loudness(written, rate, str(wav))
         gains_db[name] = stimuli[name]["gain_db"]
 
@@ -758,10 +759,10 @@ def _cut(
 def _read_file_condition(
     path: str, info: Any, excerpt: tuple[float, float] | None
 ) -> NDArray[np.float64]:
-    from adcsim.io import _audio as audio_io
+    from adcsim.io._reader import read as read_audio
     from adcsim.stages._resample import resample
 
-    y, other = audio_io.read(path)
+    y, other = read_audio(path)
     if other.channels != info.channels:
         raise AdcsimError(
             f"{path!r} has channels={other.channels}, the reference has {info.channels}"

@@ -798,7 +798,7 @@ def design_lloyd_max(
     See Also
     --------
     LloydMaxTrainer : streaming design over many blocks.
-    adcsim.quantizers._quantizers.LloydMaxQuantizer : applies the codebook.
+    adcsim.quantizers._lloydmax_scheme.LloydMaxQuantizer : applies the codebook.
 
     Examples
     --------

@@ -42,7 +42,9 @@ from typing import TYPE_CHECKING, Any
 from adcsim.errors import AdcsimError
 from adcsim.io import _files as files
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
-from adcsim.run._process import STDIO, OutputPaths, process_file, sha256_file
+from adcsim.run._outputs import STDIO, OutputPaths
+from adcsim.run._process import process_file
+from adcsim.run._provenance import sha256_file
 from adcsim.run._report import Report
 
 if TYPE_CHECKING:  # multiprocessing is imported only when workers start

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from adcsim.io._audio import AudioWriter
-from adcsim.quantizers._quantizers import Quantizer
+from adcsim.io._writer import AudioWriter
+from adcsim.quantizers._base import Quantizer
 
 #: Every int16 value, in the order of their uint16 views (the tables' index).
 _EVERY = np.arange(65536, dtype=np.uint16).view(np.int16)
@@ -45,7 +45,7 @@ class Pcm16Lookup:
     Examples
     --------
     >>> import tempfile, os
-    >>> from adcsim.quantizers._quantizers import UniformQuantizer
+    >>> from adcsim.quantizers._uniform import UniformQuantizer
     >>> path = os.path.join(tempfile.mkdtemp(), "out.wav")
     >>> writer = AudioWriter(path, rate=8000, channels=1, subtype="PCM_U8")
     >>> lookup = Pcm16Lookup.build(UniformQuantizer(bits=8), writer)

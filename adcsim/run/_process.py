@@ -15,8 +15,6 @@ import functools
 import os
 import sys
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -24,147 +22,28 @@ from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
 from adcsim.figures._child import PlotChild
-from adcsim.io import _audio as audio_io
 from adcsim.io import _files as files
-from adcsim.quantizers._quantizers import Quantizer, QuantizeStage, make_quantizer
+from adcsim.io._containers import (
+    check_subtype,
+    choose_subtype,
+    format_for_path,
+    is_exact_subtype,
+)
+from adcsim.io._reader import AudioInfo, AudioReader
+from adcsim.io._writer import AudioWriter
+from adcsim.quantizers._base import Quantizer
+from adcsim.quantizers._registry import make_quantizer
+from adcsim.quantizers._stage import QuantizeStage
 from adcsim.run._background import InOrder
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
 from adcsim.run._lookup import Pcm16Lookup
+from adcsim.run._outputs import STDIO, OutputPaths
+from adcsim.run._provenance import HashingReader, HashingWriter, sha256_file, versions
 from adcsim.run._report import Report
 from adcsim.run._taps import Taps
 from adcsim.stages._chain import Chain, StreamInfo
 from adcsim.stages._dither import DitherStage
 from adcsim.stages._resample import Resampler
-
-STDIO = files.STDIO
-
-
-@dataclass(frozen=True)
-class OutputPaths:
-    """Where one input's results go (None: not written; ``-``: stdout)."""
-
-    audio: str
-    report: str | None = None
-    plot: str | None = None
-    error: str | None = None
-
-    def files(self) -> list[str]:
-        """The output paths that are files (not stdout, not skipped)."""
-        return [
-            p
-            for p in (self.audio, self.report, self.plot, self.error)
-            if p is not None and p != STDIO
-        ]
-
-
-def default_audio_name(input_path: str, config: QuantizeConfig) -> str:
-    """``<input stem>.<scheme>-<N>bit.wav``.
-
-    Examples
-    --------
-    >>> default_audio_name("takes/voice.flac", QuantizeConfig(bits=8))
-    'voice.uniform-8bit.wav'
-    """
-    stem = "stdin" if input_path == STDIO else Path(input_path).stem
-    return f"{stem}.{config.scheme}-{config.bits}bit.wav"
-
-
-def plan_outputs(
-    input_path: str,
-    config: QuantizeConfig,
-    *,
-    output: str | None = None,
-    out_dir: str = ".",
-    report: str | None = None,
-    plot: str | None = None,
-    no_plot: bool = False,
-    no_report: bool = False,
-    error_out: str | None = None,
-) -> OutputPaths:
-    """Resolve the default output names of one input.
-
-    Report and plot default to the audio path with ``.json`` and ``.png``,
-    except when the audio goes to stdout: then they are written only where
-    asked.
-    """
-    audio = (
-        output
-        if output is not None
-        else os.path.normpath(
-            os.path.join(out_dir, default_audio_name(input_path, config))
-        )
-    )
-    base = None if audio == STDIO else os.path.splitext(audio)[0]
-    report_path = (
-        report
-        if report is not None
-        else (None if base is None or no_report else base + ".json")
-    )
-    plot_path = (
-        plot
-        if plot is not None
-        else (None if base is None or no_plot else base + ".png")
-    )
-    if no_plot and plot is None:
-        plot_path = None
-    return OutputPaths(audio, report_path, plot_path, error_out)
-
-
-def _sha256() -> Any:
-    """A new SHA-256 hash (hashlib is imported only by runs that report one)."""
-    import hashlib
-
-    return hashlib.sha256()
-
-
-class _HashingReader:
-    """A binary stream that hashes what is read through it (stdin)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.hash = _sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
-        self.hash.update(data)
-        return data
-
-
-class _HashingWriter:
-    """A binary stream that hashes what is written through it (stdout)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.hash = _sha256()
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        return self.stream.write(data)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-
-def sha256_file(path: str) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = _sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def versions() -> dict[str, str]:
-    """Versions of adcsim and the libraries that shape its output."""
-    from adcsim import __version__
-
-    return {
-        "adcsim": __version__,
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "soundfile": audio_io.soundfile_version(),
-        "libsndfile": audio_io.libsndfile_version(),
-    }
 
 
 def build_stages(
@@ -319,20 +198,20 @@ def _process_file(
     child: PlotChild | None,
 ) -> Report:
     in_stream = (
-        _HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
+        HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
     )
     out_stream = (
-        _HashingWriter(stdout or sys.stdout.buffer) if paths.audio == STDIO else None
+        HashingWriter(stdout or sys.stdout.buffer) if paths.audio == STDIO else None
     )
-    with audio_io.AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
+    with AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
         pre, post, ref_info = build_stages(config, quantizer, source)
-        fmt = audio_io.format_for_path(paths.audio)
+        fmt = format_for_path(paths.audio)
         if config.subtype is not None:
-            subtype = audio_io.check_subtype(fmt, config.subtype)
+            subtype = check_subtype(fmt, config.subtype)
         else:
-            subtype = audio_io.choose_subtype(fmt, quantizer.grid_bits)
+            subtype = choose_subtype(fmt, quantizer.grid_bits)
         run = _Run(
             config, quantizer, ref_info, paths, subtype, out_stream, measure=measure
         )
@@ -360,7 +239,7 @@ def _process_file(
         except BaseException:
             run.discard()
             raise
-    lossy = not audio_io.is_exact_subtype(subtype)
+    lossy = not is_exact_subtype(subtype)
     if taps is not None and lossy and input_path != STDIO:  # (stdin: read once)
         taps = run.new_taps()
         _remeasure(taps, config, source, input_path, paths.audio)
@@ -431,7 +310,7 @@ def _remeasure(
 
     For lossy containers, whose decoded values adcsim cannot predict.
     """
-    with audio_io.AudioReader(input_path) as again, audio_io.AudioReader(audio) as out:
+    with AudioReader(input_path) as again, AudioReader(audio) as out:
         for ref in reference_chain(config, source).run(again.blocks(config.blocksize)):
             decoded = out.read_frames(ref.shape[0])
             n = decoded.shape[0]
@@ -440,9 +319,7 @@ def _remeasure(
                 break
 
 
-def _integer_path(
-    reader: audio_io.AudioReader, pre: Chain, post: Chain, run: _Run
-) -> bool:
+def _integer_path(reader: AudioReader, pre: Chain, post: Chain, run: _Run) -> bool:
     """Whether integer PCM can go straight to integer codes and levels.
 
     True when nothing but the quantizer acts (no resampling, dither or
@@ -472,7 +349,7 @@ LOOKUP_BLOCK_SCALE = 4
 LOOKUP_MIN_SAMPLES = 1 << 18
 
 
-def _lookup(reader: audio_io.AudioReader, run: _Run) -> Pcm16Lookup | None:
+def _lookup(reader: AudioReader, run: _Run) -> Pcm16Lookup | None:
     """The look-up tables of a 16-bit source on the integer path, if they apply.
 
     Not with ``--error-out``, which needs every error sample as a float, nor
@@ -515,7 +392,7 @@ def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
             "--codebook PATH (the input can be read only once)"
         )
     trainer = LloydMaxTrainer()
-    with audio_io.AudioReader(training) as reader:
+    with AudioReader(training) as reader:
         info = reader.info
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
         for block in reference_chain(config, source).run(
@@ -548,7 +425,7 @@ class _Run:
             info,
             paths,
         )
-        self.writer = audio_io.AudioWriter(
+        self.writer = AudioWriter(
             paths.audio,
             rate=info.rate,
             channels=info.channels,
@@ -557,15 +434,15 @@ class _Run:
         )
         # G.711 levels of the same law need no second trip through the codec.
         self.writer.container.trusted_g711_law = getattr(quantizer, "law", None)
-        self.error_writer: audio_io.AudioWriter | None = None
+        self.error_writer: AudioWriter | None = None
         self.error_gain = 10.0 ** (config.error_gain_db / 20.0)
         if paths.error is not None:
-            err_fmt = audio_io.format_for_path(paths.error)
-            self.error_writer = audio_io.AudioWriter(
+            err_fmt = format_for_path(paths.error)
+            self.error_writer = AudioWriter(
                 paths.error,
                 rate=info.rate,
                 channels=info.channels,
-                subtype=audio_io.choose_subtype(err_fmt, None),
+                subtype=choose_subtype(err_fmt, None),
             )
         self.measure = measure or paths.plot is not None
         self.taps: Taps | None = None
@@ -671,7 +548,7 @@ class _Run:
 
     def report(
         self,
-        info: audio_io.AudioInfo,
+        info: AudioInfo,
         stages: list[dict[str, Any]],
         clipped: list[int | None],
         taps: Taps | None,
@@ -708,7 +585,7 @@ class _Run:
             )
         if metrics["clipped_samples"]:
             notes.append(f"{metrics['clipped_samples']} samples clipped at full scale")
-        if not audio_io.is_exact_subtype(self.writer.subtype):
+        if not is_exact_subtype(self.writer.subtype):
             if self.lossy_remeasured:
                 notes.append(
                     f"container {self.writer.subtype} is lossy: the figures are "

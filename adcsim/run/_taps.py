@@ -28,7 +28,7 @@ from adcsim.metrics._meters import (
     db10,
     sqnr_theory_db,
 )
-from adcsim.quantizers._quantizers import Quantizer
+from adcsim.quantizers._base import Quantizer
 
 if TYPE_CHECKING:
     from adcsim.run._lookup import Pcm16Lookup

@@ -91,7 +91,8 @@ class Chain:
 
     Examples
     --------
-    >>> from adcsim.quantizers._quantizers import QuantizeStage, UniformQuantizer
+    >>> from adcsim.quantizers._stage import QuantizeStage
+    >>> from adcsim.quantizers._uniform import UniformQuantizer
     >>> chain = Chain([QuantizeStage(UniformQuantizer(bits=2))])
     >>> chain.start(StreamInfo(rate=8000, channels=1))
     StreamInfo(rate=8000, channels=1, bits=2, frames=None)

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._quantizers import check_bits
+from adcsim.quantizers._base import check_bits
 from adcsim.stages._chain import StreamInfo
 
 DitherKind = Literal["none", "rpdf", "tpdf"]

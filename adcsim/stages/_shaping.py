@@ -26,12 +26,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._quantizers import (
+from adcsim.quantizers._base import Quantizer
+from adcsim.quantizers._registry import make_quantizer
+from adcsim.quantizers._uniform import (
     FloorQuantizer,
     MidriseQuantizer,
-    Quantizer,
     UniformQuantizer,
-    make_quantizer,
 )
 from adcsim.stages._chain import StreamInfo
 from adcsim.stages._dither import (
@@ -578,7 +578,7 @@ class NoiseShapingStage:
 
     Examples
     --------
-    >>> from adcsim.quantizers._quantizers import UniformQuantizer
+    >>> from adcsim.quantizers._uniform import UniformQuantizer
     >>> stage = NoiseShapingStage(UniformQuantizer(bits=4), filter=FIRST_ORDER,
     ...                           dither="none")
     >>> stage.start(StreamInfo(rate=8000, channels=1)).bits

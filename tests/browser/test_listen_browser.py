@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from adcsim.cli._listen import listen, listen_results
-from adcsim.io import _audio as audio_io
+from adcsim.io._reader import read as read_audio
+from adcsim.io._writer import write as write_audio
 from adcsim.metrics._loudness import integrated_loudness
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,9 +48,7 @@ def session(tmp_path: Path) -> Path:
     t = np.arange(3 * rate) / rate
     rng = np.random.default_rng(7)
     mono = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)
-    audio_io.write(
-        str(tmp_path / "tone.wav"), np.column_stack([mono, 0.7 * mono]), rate
-    )
+    write_audio(str(tmp_path / "tone.wav"), np.column_stack([mono, 0.7 * mono]), rate)
     out = tmp_path / "session"
     result = CliRunner().invoke(
         listen,
@@ -119,11 +118,11 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
     # Every stimulus: an existing WAV, loudness-matched to the reference within
     # 0.5 LU, and the page's base64 copy holds the same bytes.
     mushra = next(t for t in trials if t["design"] == "mushra")
-    ref, rate = audio_io.read(str(session / "audio" / f"{mushra['reference']}.wav"))
+    ref, rate = read_audio(str(session / "audio" / f"{mushra['reference']}.wav"))
     ref_lufs = integrated_loudness(ref, rate=rate.rate)
     for name in all_names(trials):
         wav = session / "audio" / f"{name}.wav"
-        x, info = audio_io.read(str(wav))
+        x, info = read_audio(str(wav))
         assert abs(integrated_loudness(x, rate=info.rate) - ref_lufs) < 0.5, name
         js = (session / "stimuli" / f"{name}.js").read_text()
         payload = re.search(r"base64,([A-Za-z0-9+/=]+)", js).group(1)

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from adcsim.cli._listen import listen, listen_results
-from adcsim.io import _audio as audio_io
+from adcsim.io._reader import read as read_audio
+from adcsim.io._writer import write as write_audio
 
 RATE = 16000
 
@@ -24,7 +25,7 @@ def runner() -> CliRunner:
 def reference(tmp_path: Path) -> str:
     t = np.arange(RATE) / RATE
     path = str(tmp_path / "ref.wav")
-    audio_io.write(path, 0.3 * np.sin(2 * np.pi * 440 * t), RATE)
+    write_audio(path, 0.3 * np.sin(2 * np.pi * 440 * t), RATE)
     return path
 
 
@@ -73,14 +74,14 @@ def test_session_is_built_from_the_cross_product(runner, reference, tmp_path):
     assert (out / "index.html").is_file() and (out / "README.txt").is_file()
     assert (out / "webmushra" / "adcsim.yaml").is_file()
     name = next(iter(key["stimuli"]))
-    assert audio_io.read(str(out / "audio" / f"{name}.wav"))[1].subtype == "PCM_24"
+    assert read_audio(str(out / "audio" / f"{name}.wav"))[1].subtype == "PCM_24"
     assert "session" in result.stderr and result.stdout == ""
 
 
 def test_file_condition_compares_another_file(runner, reference, tmp_path):
     other = str(tmp_path / "other.wav")
-    x, _ = audio_io.read(reference)
-    audio_io.write(other, np.round(x * 64) / 64, RATE)
+    x, _ = read_audio(reference)
+    write_audio(other, np.round(x * 64) / 64, RATE)
     out = tmp_path / "s"
     result = runner.invoke(
         listen,

@@ -9,11 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from adcsim.quantizers import g711
-from adcsim.quantizers._quantizers import (
-    G711AlawQuantizer,
-    G711MulawQuantizer,
-    QuantizeStage,
-)
+from adcsim.quantizers._g711_schemes import G711AlawQuantizer, G711MulawQuantizer
+from adcsim.quantizers._stage import QuantizeStage
 from adcsim.stages._chain import Chain, StreamInfo
 
 QUANTIZERS = [G711MulawQuantizer, G711AlawQuantizer]

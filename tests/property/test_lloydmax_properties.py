@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from adcsim.quantizers._lloydmax import Codebook, LloydMaxTrainer, design_lloyd_max
-from adcsim.quantizers._quantizers import LloydMaxQuantizer, QuantizeStage
+from adcsim.quantizers._lloydmax_scheme import LloydMaxQuantizer
+from adcsim.quantizers._stage import QuantizeStage
 from adcsim.stages._chain import Chain, StreamInfo
 
 # Deterministic regardless of the hypothesis profile in use.

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from adcsim.quantizers._quantizers import SCHEMES, make_quantizer
+from adcsim.quantizers._registry import SCHEMES, make_quantizer
 
 # Lloyd-Max needs a designed codebook; it has its own property tests.
 SIMPLE = sorted(name for name in SCHEMES if name != "lloydmax")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from adcsim.quantizers._quantizers import UniformQuantizer
+from adcsim.quantizers._uniform import UniformQuantizer
 from adcsim.stages._chain import StreamInfo
 from adcsim.stages._shaping import FIRST_ORDER, NoiseShapingStage, get_filter
 

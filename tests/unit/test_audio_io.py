@@ -16,8 +16,17 @@ import pytest
 import soundfile as sf
 
 from adcsim.errors import AdcsimError
-from adcsim.io import _audio as audio_io
 from adcsim.io import _files as files
+from adcsim.io._containers import (
+    Container,
+    check_subtype,
+    choose_subtype,
+    format_for_path,
+)
+from adcsim.io._reader import AudioReader
+from adcsim.io._reader import read as read_audio
+from adcsim.io._writer import AudioWriter
+from adcsim.io._writer import write as write_audio
 
 
 def pyround_codes(y: np.ndarray, bits: int) -> np.ndarray:
@@ -49,7 +58,7 @@ def test_container_rounds_half_to_even_and_libsndfile_reads_the_same(
     ).reshape(-1, 1)
     fmt = "FLAC" if subtype in ("PCM_S8",) else "WAV"
     path = tmp_path / f"c.{fmt.lower()}"
-    writer = audio_io.AudioWriter(str(path), rate=8000, channels=1, subtype=subtype)
+    writer = AudioWriter(str(path), rate=8000, channels=1, subtype=subtype)
     written = writer.write(y)
     writer.commit()
     want = pyround_codes(y, bits) / scale
@@ -63,14 +72,14 @@ def test_every_8_bit_and_16_bit_code_survives_exactly(tmp_path: Path) -> None:
         codes = np.arange(-(2 ** (bits - 1)), 2 ** (bits - 1))
         y = (codes / 2.0 ** (bits - 1)).reshape(-1, 1)
         path = tmp_path / f"{subtype}.wav"
-        audio_io.write(str(path), y, 8000, subtype=subtype)
+        write_audio(str(path), y, 8000, subtype=subtype)
         back, _ = sf.read(str(path), dtype="float64", always_2d=True)
         np.testing.assert_array_equal(back, y)
 
 
 def test_float_container_reports_float32_values() -> None:
     y = np.array([[0.1], [1 / 3], [1.5]])
-    raw, written = audio_io.Container("FLOAT").store(y)
+    raw, written = Container("FLOAT").store(y)
     np.testing.assert_array_equal(written, y.astype(np.float32).astype(np.float64))
     assert raw.dtype == np.float32
 
@@ -94,18 +103,18 @@ def test_float_container_reports_float32_values() -> None:
 def test_choose_subtype_is_the_smallest_standard_exact_container(
     fmt: str, grid_bits: int | None, expected: str
 ) -> None:
-    assert audio_io.choose_subtype(fmt, grid_bits) == expected
+    assert choose_subtype(fmt, grid_bits) == expected
 
 
 def test_format_for_path_and_check_subtype() -> None:
-    assert audio_io.format_for_path("x.FLAC") == "FLAC"
-    assert audio_io.format_for_path("x.ogg") == "OGG"
-    assert audio_io.format_for_path("x") == "WAV"
+    assert format_for_path("x.FLAC") == "FLAC"
+    assert format_for_path("x.ogg") == "OGG"
+    assert format_for_path("x") == "WAV"
     with pytest.raises(AdcsimError, match="'x.mp9'"):
-        audio_io.format_for_path("x.mp9")
-    assert audio_io.check_subtype("WAV", "pcm_24") == "PCM_24"
+        format_for_path("x.mp9")
+    assert check_subtype("WAV", "pcm_24") == "PCM_24"
     with pytest.raises(AdcsimError, match="subtype='FLOAT'.*FLAC"):
-        audio_io.check_subtype("FLAC", "FLOAT")
+        check_subtype("FLAC", "FLOAT")
 
 
 # --- reading ------------------------------------------------------------------
@@ -116,7 +125,7 @@ def test_blocks_concatenate_to_what_libsndfile_reads(
     tmp_path: Path, noise: Any, wav_file: Any, blocksize: int
 ) -> None:
     path = wav_file(tmp_path, noise(frames=2500, channels=3), 16000, subtype="PCM_24")
-    with audio_io.AudioReader(str(path)) as reader:
+    with AudioReader(str(path)) as reader:
         blocks = list(reader.blocks(blocksize))
         info = reader.info
     assert all(b.ndim == 2 and b.shape[0] <= blocksize for b in blocks)
@@ -136,7 +145,7 @@ def test_reader_reads_a_stdin_stream(noise: Any) -> None:
     buf = io.BytesIO()
     sf.write(buf, x, 8000, format="WAV", subtype="PCM_16")
     data = buf.getvalue()
-    with audio_io.AudioReader("-", stdin=io.BytesIO(data)) as reader:  # type: ignore[arg-type]
+    with AudioReader("-", stdin=io.BytesIO(data)) as reader:  # type: ignore[arg-type]
         got = np.concatenate(list(reader.blocks(64)))
         assert reader.info.frames == 300 and reader.info.path == "-"
     want, _ = sf.read(io.BytesIO(data), dtype="float64", always_2d=True)
@@ -181,7 +190,7 @@ def test_bad_inputs_raise_one_line_naming_the_file(
     path = _make(tmp_path, kind, tone_wav)
     with (
         pytest.raises(AdcsimError, match=match) as info,
-        audio_io.AudioReader(str(path)) as reader,
+        AudioReader(str(path)) as reader,
     ):
         list(reader.blocks())
     assert path.name in str(info.value) and "\n" not in str(info.value)
@@ -191,12 +200,12 @@ def test_truncated_aiff_is_refused_and_a_complete_one_read(
     tmp_path: Path, tone: Any, wav_file: Any
 ) -> None:
     path = wav_file(tmp_path, tone(440.0), 8000, name="a.aiff", format="AIFF")
-    with audio_io.AudioReader(str(path)) as reader:
+    with AudioReader(str(path)) as reader:
         assert reader.info.frames == 4800
     cut = tmp_path / "cut.aiff"
     cut.write_bytes(path.read_bytes()[:3000])
     with pytest.raises(AdcsimError, match="truncated"):
-        audio_io.AudioReader(str(cut))
+        AudioReader(str(cut))
 
 
 def test_a_wav_with_sox_magic_length_is_read_to_its_end(
@@ -207,7 +216,7 @@ def test_a_wav_with_sox_magic_length_is_read_to_its_end(
     pos = data.index(b"data")
     data[pos + 4 : pos + 8] = (0x7FFFF000 // 2 * 2).to_bytes(4, "little")
     path.write_bytes(bytes(data))
-    x, info = audio_io.read(str(path))
+    x, info = read_audio(str(path))
     assert x.shape == (4800, 1)
 
 
@@ -219,7 +228,7 @@ def test_non_finite_float_samples_are_refused_with_their_frame(
     x[321, 1] = value
     path = wav_file(tmp_path, x, 8000, subtype="FLOAT")
     with pytest.raises(AdcsimError, match="frame 321"):
-        audio_io.read(str(path))
+        read_audio(str(path))
 
 
 # --- output paths and atomic files --------------------------------------------
@@ -274,7 +283,7 @@ def test_atomic_file_in_an_uncreatable_place_is_an_adcsim_error(tmp_path: Path) 
 
 
 def test_discarded_writer_leaves_nothing(tmp_path: Path) -> None:
-    writer = audio_io.AudioWriter(
+    writer = AudioWriter(
         str(tmp_path / "x.flac"), rate=8000, channels=2, subtype="PCM_16"
     )
     writer.write(np.zeros((100, 2)))
@@ -285,9 +294,7 @@ def test_discarded_writer_leaves_nothing(tmp_path: Path) -> None:
 def test_stdout_writer_streams_a_wav_libsndfile_reads(noise: Any) -> None:
     x = noise(frames=300, channels=2)
     out = io.BytesIO()
-    writer = audio_io.AudioWriter(
-        "-", rate=8000, channels=2, subtype="PCM_24", stdout=out
-    )  # type: ignore[arg-type]
+    writer = AudioWriter("-", rate=8000, channels=2, subtype="PCM_24", stdout=out)  # type: ignore[arg-type]
     written = np.concatenate([writer.write(x[:100]), writer.write(x[100:])])
     writer.commit()
     back, rate = sf.read(io.BytesIO(out.getvalue()), dtype="float64", always_2d=True)
@@ -300,8 +307,8 @@ def test_write_refuses_an_existing_file_without_force(
     tmp_path: Path, noise: Any
 ) -> None:
     path = tmp_path / "x.wav"
-    audio_io.write(str(path), noise(frames=10), 8000)
+    write_audio(str(path), noise(frames=10), 8000)
     with pytest.raises(AdcsimError, match="exists"):
-        audio_io.write(str(path), noise(frames=10), 8000)
-    audio_io.write(str(path), np.zeros(20), 8000, force=True)
+        write_audio(str(path), noise(frames=10), 8000)
+    write_audio(str(path), np.zeros(20), 8000, force=True)
     assert sf.info(str(path)).frames == 20

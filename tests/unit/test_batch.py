@@ -18,8 +18,8 @@ from adcsim.cli._progress import Progress, format_duration, progress_line
 from adcsim.errors import AdcsimError
 from adcsim.io import _files as files
 from adcsim.run import _batch as batch
-from adcsim.run import _process as pipeline
 from adcsim.run._config import QuantizeConfig
+from adcsim.run._outputs import OutputPaths, plan_outputs
 
 CFG = QuantizeConfig(bits=6, blocksize=256).validate()
 needs_fork = pytest.mark.skipif(
@@ -28,8 +28,8 @@ needs_fork = pytest.mark.skipif(
 
 
 def _planner(out: Path, cfg: QuantizeConfig = CFG) -> Any:
-    def plan(path: str) -> pipeline.OutputPaths:
-        return pipeline.plan_outputs(path, cfg, out_dir=str(out), no_plot=True)
+    def plan(path: str) -> OutputPaths:
+        return plan_outputs(path, cfg, out_dir=str(out), no_plot=True)
 
     return plan
 
@@ -303,9 +303,9 @@ def test_make_dirs_creates_the_mirrored_directories(
     (a,) = _inputs(tmp_path, noise, wav_file, ["c/x/a.wav"])
     out = tmp_path / "out"
 
-    def plan(path: str) -> pipeline.OutputPaths:
+    def plan(path: str) -> OutputPaths:
         folder = batch.mirror_dir(path, root=str(tmp_path / "c"), out_dir=str(out))
-        return pipeline.plan_outputs(path, CFG, out_dir=folder, no_plot=True)
+        return plan_outputs(path, CFG, out_dir=folder, no_plot=True)
 
     result = batch.run_batch([a], CFG, plan, make_dirs=True)
     assert result.exit_code == 0

@@ -36,13 +36,9 @@ import pytest
 
 from adcsim.errors import AdcsimError
 from adcsim.quantizers import g711
-from adcsim.quantizers._quantizers import (
-    SCHEMES,
-    G711AlawQuantizer,
-    G711MulawQuantizer,
-    QuantizeStage,
-    make_quantizer,
-)
+from adcsim.quantizers._g711_schemes import G711AlawQuantizer, G711MulawQuantizer
+from adcsim.quantizers._registry import SCHEMES, make_quantizer
+from adcsim.quantizers._stage import QuantizeStage
 from adcsim.stages._chain import Chain, StreamInfo
 
 LAWS: tuple[g711.Law, ...] = ("mulaw", "alaw")

@@ -10,6 +10,7 @@ import soundfile as sf
 
 from adcsim.run import _process as pipeline
 from adcsim.run._config import QuantizeConfig
+from adcsim.run._outputs import plan_outputs
 
 CASES = [
     ("uniform", 1),
@@ -37,7 +38,7 @@ def _run(tmp_path, src, config, name, monkeypatch, integer, lookup_from=0):
         monkeypatch.setattr(pipeline, "_integer_path", lambda *a: False)
     monkeypatch.setattr(pipeline, "LOOKUP_MIN_SAMPLES", lookup_from)
     out = str(tmp_path / f"{name}.wav")
-    paths = pipeline.plan_outputs(str(src), config, output=out, no_plot=True)
+    paths = plan_outputs(str(src), config, output=out, no_plot=True)
     pipeline.process_file(str(src), config, paths)
     monkeypatch.undo()
     report = json.loads((tmp_path / f"{name}.json").read_text())
@@ -108,9 +109,7 @@ def test_the_integer_path_is_taken_for_plain_pcm_requantization(tmp_path, monkey
         QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}),
     ):
         out = str(tmp_path / "o.wav")
-        paths = pipeline.plan_outputs(
-            str(src), config, output=out, no_plot=True, no_report=True
-        )
+        paths = plan_outputs(str(src), config, output=out, no_plot=True, no_report=True)
         pipeline.process_file(str(src), config, paths, force=True)
     # TPDF on a 16-bit source at 8 bits is active, so it takes the float path;
     # mu-law on int16 input has the table path.
@@ -120,8 +119,8 @@ def test_the_integer_path_is_taken_for_plain_pcm_requantization(tmp_path, monkey
 @pytest.mark.parametrize(("scheme", "bits"), [("uniform", 8), ("g711-alaw", 8)])
 def test_lookup_taps_equal_float_taps_with_plot_data(tmp_path, scheme, bits):
     """Value counts and on-demand floats give the float path's figures and plot."""
-    from adcsim.io._audio import AudioWriter
-    from adcsim.quantizers._quantizers import make_quantizer
+    from adcsim.io._writer import AudioWriter
+    from adcsim.quantizers._registry import make_quantizer
     from adcsim.run._lookup import Pcm16Lookup
     from adcsim.run._taps import Taps
 
@@ -171,6 +170,6 @@ def test_the_lookup_path_is_for_long_16_bit_sources(tmp_path, monkeypatch):
         src = tmp_path / f"in{frames}.wav"
         sf.write(src, np.zeros((frames, 2)), 8000, subtype="PCM_16")
         out = str(tmp_path / f"o{frames}.wav")
-        paths = pipeline.plan_outputs(str(src), config, output=out, no_plot=True)
+        paths = plan_outputs(str(src), config, output=out, no_plot=True)
         pipeline.process_file(str(src), config, paths)
     assert built == [1]  # the long file only

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
-from adcsim.io import _audio as audio_io
+from adcsim.io._reader import read as read_audio
+from adcsim.io._writer import write as write_audio
 from adcsim.listening._scoring import binomial_p_value, mean_interval, score_results
 from adcsim.listening._session import (
     PEAK_LIMIT,
@@ -34,7 +35,7 @@ def reference(tmp_path: Path) -> str:
     rng = np.random.default_rng(3)
     x = 0.4 * np.sin(2 * np.pi * 300 * t) + 0.05 * rng.standard_normal(t.size)
     path = str(tmp_path / "item.wav")
-    audio_io.write(path, x, RATE)
+    write_audio(path, x, RATE)
     return path
 
 
@@ -49,7 +50,7 @@ def build(reference: str, out: Path, **kwargs):
 
 
 def samples(session: Path, name: str) -> np.ndarray:
-    return audio_io.read(str(session / "audio" / f"{name}.wav"))[0]
+    return read_audio(str(session / "audio" / f"{name}.wav"))[0]
 
 
 # ------------------------------------------------------------ statistics
@@ -232,7 +233,7 @@ def test_no_stimulus_exceeds_the_peak_limit(tmp_path):
     t = np.arange(RATE) / RATE
     x = 0.99 * np.sign(np.sin(2 * np.pi * 500 * t)) * 0.9
     path = str(tmp_path / "square.wav")
-    audio_io.write(path, x, RATE)
+    write_audio(path, x, RATE)
     out = tmp_path / "s"
     build(path, out, design="mushra")
     key = json.loads((out / "key.json").read_text())

@@ -30,12 +30,9 @@ from adcsim.quantizers._lloydmax import (
     LloydMaxTrainer,
     design_lloyd_max,
 )
-from adcsim.quantizers._quantizers import (
-    SCHEMES,
-    LloydMaxQuantizer,
-    QuantizeStage,
-    make_quantizer,
-)
+from adcsim.quantizers._lloydmax_scheme import LloydMaxQuantizer
+from adcsim.quantizers._registry import SCHEMES, make_quantizer
+from adcsim.quantizers._stage import QuantizeStage
 from adcsim.stages._chain import Chain, StreamInfo
 
 # --- published tables (positive half; the quantizers are odd-symmetric) -------

@@ -16,6 +16,7 @@ from adcsim.errors import AdcsimError
 from adcsim.run import _batch as batch
 from adcsim.run import _process as pipeline
 from adcsim.run._config import QuantizeConfig
+from adcsim.run._outputs import OutputPaths, default_audio_name, plan_outputs
 
 
 def ref_uniform(x: np.ndarray, bits: int) -> np.ndarray:
@@ -25,27 +26,23 @@ def ref_uniform(x: np.ndarray, bits: int) -> np.ndarray:
 
 def test_default_audio_name_follows_the_issue() -> None:
     cfg = QuantizeConfig(bits=12, scheme="mulaw", params={"mu": 255.0})
-    assert (
-        pipeline.default_audio_name("a/b/take.1.flac", cfg) == "take.1.mulaw-12bit.wav"
-    )
+    assert default_audio_name("a/b/take.1.flac", cfg) == "take.1.mulaw-12bit.wav"
 
 
 def test_plan_puts_report_and_plot_beside_the_audio() -> None:
     cfg = QuantizeConfig()
-    p = pipeline.plan_outputs("x/in.flac", cfg, out_dir="out")
-    assert p == pipeline.OutputPaths(
+    p = plan_outputs("x/in.flac", cfg, out_dir="out")
+    assert p == OutputPaths(
         "out/in.uniform-8bit.wav",
         "out/in.uniform-8bit.json",
         "out/in.uniform-8bit.png",
         None,
     )
-    p = pipeline.plan_outputs(
-        "in.wav", cfg, output="o.flac", no_plot=True, no_report=True
-    )
+    p = plan_outputs("in.wav", cfg, output="o.flac", no_plot=True, no_report=True)
     assert (p.audio, p.report, p.plot) == ("o.flac", None, None)
-    p = pipeline.plan_outputs("in.wav", cfg, output="-")
+    p = plan_outputs("in.wav", cfg, output="-")
     assert (p.report, p.plot) == (None, None)  # stdout: only where asked
-    p = pipeline.plan_outputs("in.wav", cfg, output="-", report="r.json", plot="p.svg")
+    p = plan_outputs("in.wav", cfg, output="-", report="r.json", plot="p.svg")
     assert (p.report, p.plot) == ("r.json", "p.svg")
 
 
@@ -54,7 +51,7 @@ def test_process_file_writes_levels_and_reports_their_figures(
 ) -> None:
     src = wav_file(tmp_path, noise(frames=1000, channels=2), 8000, subtype="PCM_24")
     cfg = QuantizeConfig(bits=5, blocksize=37).validate()
-    paths = pipeline.OutputPaths(str(tmp_path / "o.wav"), str(tmp_path / "o.json"))
+    paths = OutputPaths(str(tmp_path / "o.wav"), str(tmp_path / "o.json"))
     report = pipeline.process_file(str(src), cfg, paths, command_line="cmd")
     x, _ = sf.read(str(src), dtype="float64", always_2d=True)
     y, _ = sf.read(paths.audio, dtype="float64", always_2d=True)
@@ -90,7 +87,7 @@ def test_block_size_does_not_change_the_output(
             bits=8, dither="tpdf", seed=3, rate=11025, blocksize=blocksize
         ).validate()
         out = tmp_path / f"o{blocksize}.wav"
-        pipeline.process_file(str(src), cfg, pipeline.OutputPaths(str(out)))
+        pipeline.process_file(str(src), cfg, OutputPaths(str(out)))
         outs.append(out.read_bytes())
     assert all(o == outs[0] for o in outs[1:])
 
@@ -104,7 +101,7 @@ def test_process_file_streams_stdin_to_stdout(noise: Any) -> None:
     report = pipeline.process_file(
         "-",
         cfg,
-        pipeline.OutputPaths("-"),
+        OutputPaths("-"),
         stdin=io.BytesIO(buf.getvalue()),  # type: ignore[arg-type]
         stdout=out,
     )  # type: ignore[arg-type]
@@ -125,9 +122,7 @@ def test_dither_on_a_source_already_on_the_grid_is_bypassed_and_noted(
 ) -> None:
     src = wav_file(tmp_path, noise(frames=300), 8000, subtype="PCM_U8")
     cfg = QuantizeConfig(bits=8, dither="tpdf").validate()
-    report = pipeline.process_file(
-        str(src), cfg, pipeline.OutputPaths(str(tmp_path / "o.wav"))
-    )
+    report = pipeline.process_file(str(src), cfg, OutputPaths(str(tmp_path / "o.wav")))
     stage = next(s for s in report.stages if s["name"] == "dither")
     assert stage["active"] is False
     assert any("dither" in note for note in report.notes)
@@ -147,8 +142,8 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
     out.mkdir()
     cfg = QuantizeConfig(blocksize=50).validate()
 
-    def plan(path: str) -> pipeline.OutputPaths:
-        return pipeline.plan_outputs(path, cfg, out_dir=str(out), no_plot=True)
+    def plan(path: str) -> OutputPaths:
+        return plan_outputs(path, cfg, out_dir=str(out), no_plot=True)
 
     seen: list[batch.BatchItem] = []
     result = batch.run_batch(
@@ -180,8 +175,8 @@ def test_two_inputs_writing_one_output_are_refused_before_any_work(
     b = wav_file(tmp_path / "b", noise(frames=100), 8000, name="take.wav")
     cfg = QuantizeConfig().validate()
 
-    def plan(path: str) -> pipeline.OutputPaths:
-        return pipeline.plan_outputs(path, cfg, out_dir=str(tmp_path / "out"))
+    def plan(path: str) -> OutputPaths:
+        return plan_outputs(path, cfg, out_dir=str(tmp_path / "out"))
 
     (tmp_path / "out").mkdir()
     with pytest.raises(AdcsimError, match="both write"):
@@ -196,4 +191,4 @@ def test_output_colliding_with_its_own_report_is_refused(
     cfg = QuantizeConfig().validate()
     same = str(tmp_path / "o.wav")
     with pytest.raises(AdcsimError, match="collide"):
-        pipeline.process_file(str(src), cfg, pipeline.OutputPaths(same, same))
+        pipeline.process_file(str(src), cfg, OutputPaths(same, same))

@@ -14,6 +14,7 @@ from adcsim.figures import _child as plot_child
 from adcsim.figures import _quantize as plots
 from adcsim.run import _process as pipeline
 from adcsim.run._config import QuantizeConfig
+from adcsim.run._outputs import plan_outputs
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -38,7 +39,7 @@ def _run(directory: Path, src: Path, child: bool) -> Path:
     os.chdir(directory)
     drawer = plot_child.fork() if child else None
     try:
-        paths = pipeline.plan_outputs(str(src), config)
+        paths = plan_outputs(str(src), config)
         pipeline.process_file(str(src), config, paths, plot_child=drawer)
     finally:
         os.chdir(cwd)

@@ -7,7 +7,7 @@ import pytest
 
 from adcsim.figures._quantize import PlotTap, quantize_chart
 from adcsim.metrics._meters import BlockPair
-from adcsim.quantizers._quantizers import make_quantizer
+from adcsim.quantizers._registry import make_quantizer
 
 RATE = 8000
 

@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._quantizers import (
-    AlawQuantizer,
+from adcsim.quantizers._companders import AlawQuantizer, MulawQuantizer
+from adcsim.quantizers._registry import make_quantizer
+from adcsim.quantizers._stage import quantize
+from adcsim.quantizers._uniform import (
     FloorQuantizer,
     MidriseQuantizer,
-    MulawQuantizer,
     UniformQuantizer,
-    make_quantizer,
-    quantize,
 )
 
 RNG = np.random.default_rng(20261130)

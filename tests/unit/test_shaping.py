@@ -12,7 +12,9 @@ from adcsim.metrics._weighting import (
     BandPowerMeter,
     a_weighting_db,
 )
-from adcsim.quantizers._quantizers import MulawQuantizer, UniformQuantizer, quantize
+from adcsim.quantizers._companders import MulawQuantizer
+from adcsim.quantizers._stage import quantize
+from adcsim.quantizers._uniform import UniformQuantizer
 from adcsim.stages._chain import StreamInfo
 from adcsim.stages._dither import dither
 from adcsim.stages._shaping import (

@@ -10,7 +10,8 @@ import pytest
 import soundfile as sf
 
 from adcsim.run._config import QuantizeConfig
-from adcsim.run._process import plan_outputs, process_file
+from adcsim.run._outputs import plan_outputs
+from adcsim.run._process import process_file
 
 
 @pytest.mark.parametrize(

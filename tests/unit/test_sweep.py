@@ -9,7 +9,7 @@ import pytest
 
 from adcsim.analysis._sweep import parse_bits, parse_levels, sweep, theory_snr_db
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._quantizers import make_quantizer
+from adcsim.quantizers._registry import make_quantizer
 
 RATE = 48000
 # 0.5 s of a 997 Hz sine: not a submultiple of the rate, so the quantization

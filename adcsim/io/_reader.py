@@ -1,0 +1,293 @@
+"""Reading audio block by block from a file or a WAV stream on stdin.
+
+Responsible for checking input paths, refusing truncated WAV/AIFF files,
+yielding ``(frames, channels)`` blocks and translating libsndfile's read errors
+into `AdcsimError` naming the file. Not responsible for writing
+(`adcsim.io._writer`) or for any signal processing.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import soundfile as sf
+from numpy.typing import NDArray
+
+from adcsim.errors import AdcsimError
+from adcsim.io import _wavstream as wavstream
+from adcsim.io._containers import FLOAT_SUBTYPES, PCM_BITS, error_reason
+from adcsim.io._files import STDIO
+
+BLOCKSIZE = 65536
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a reader found in an input.
+
+    Attributes
+    ----------
+    path : str
+        The path as given (``-`` for stdin).
+    rate : int
+        Sample rate, Hz.
+    channels : int
+    frames : int or None
+        Length, None for a stream whose header does not say.
+    format : str
+        libsndfile major format (``WAV``, ``FLAC``, ...).
+    subtype : str
+        libsndfile subtype (``PCM_16``, ``FLOAT``, ...).
+    """
+
+    path: str
+    rate: int
+    channels: int
+    frames: int | None
+    format: str
+    subtype: str
+
+    @property
+    def bits(self) -> int | None:
+        """Integer PCM depth of the source, None for float or compressed data."""
+        return PCM_BITS.get(self.subtype)
+
+
+def _check_input_path(path: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise AdcsimError(f"cannot read {path!r}: no such file")
+    if p.is_dir():
+        raise AdcsimError(f"cannot read {path!r}: is a directory")
+    if not os.access(p, os.R_OK):
+        raise AdcsimError(f"cannot read {path!r}: permission denied")
+    if p.stat().st_size == 0:
+        raise AdcsimError(f"cannot read {path!r}: empty file")
+    return p
+
+
+class AudioReader:
+    """Open an audio file (or ``-`` for a WAV stream on stdin) for block reading.
+
+    Raises
+    ------
+    AdcsimError
+        Missing, unreadable, empty or unsupported input.
+    """
+
+    def __init__(self, path: str, *, stdin: BinaryIO | None = None) -> None:
+        self.path = path
+        self._file: sf.SoundFile | None = None
+        self._stream: BinaryIO | None = None
+        #: Problems that did not stop the reading (e.g. a cut-off pipe).
+        self.warnings: list[str] = []
+        #: Frames yielded so far by `blocks`.
+        self.frames_read = 0
+        if path == STDIO:
+            self._stream = stdin if stdin is not None else sys.stdin.buffer
+            self._wav = wavstream.read_header(self._stream)
+            frames = None
+            if self._wav.data_bytes is not None:
+                frames = self._wav.data_bytes // self._wav.frame_bytes
+            self.info = AudioInfo(
+                path,
+                self._wav.rate,
+                self._wav.channels,
+                frames,
+                "WAV",
+                self._wav.subtype,
+            )
+            return
+        _check_input_path(path)
+        try:
+            self._file = sf.SoundFile(path)
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            raise AdcsimError(f"cannot read {path!r}: {error_reason(exc)}") from exc
+        f = self._file
+        if f.frames == 0:
+            f.close()
+            raise AdcsimError(f"cannot read {path!r}: no audio frames")
+        try:
+            _check_complete(path, f)
+        except AdcsimError:
+            f.close()
+            raise
+        self.info = AudioInfo(
+            path, f.samplerate, f.channels, f.frames, f.format, f.subtype
+        )
+
+    @property
+    def has_pcm(self) -> bool:
+        """Whether `pcm_blocks` works: an integer PCM file (not a stream)."""
+        return self._file is not None and self.info.bits is not None
+
+    def pcm_blocks(
+        self, blocksize: int = BLOCKSIZE
+    ) -> Iterator[NDArray[np.integer[Any]]]:
+        """Yield integer ``(frames, channels)`` blocks of an integer PCM file.
+
+        int16 for sources of at most 16 bits (a sample is ``x / 2**15``),
+        else int32 (``x / 2**31``): libsndfile left-justifies PCM, so the
+        values are exact, as in `blocks`.
+        """
+        assert self._file is not None and self.has_pcm
+        dtype = "int16" if (self.info.bits or 32) <= 16 else "int32"
+        position = 0
+        try:
+            while True:
+                block = self._file.read(blocksize, dtype=dtype, always_2d=True)
+                if block.shape[0] == 0:
+                    break
+                position += block.shape[0]
+                yield block
+        except (sf.SoundFileError, RuntimeError) as exc:
+            raise AdcsimError(
+                f"cannot read {self.path!r}: {error_reason(exc)}"
+            ) from exc
+        if position == 0:
+            raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
+
+    def read_frames(self, frames: int) -> NDArray[np.float64]:
+        """The next ``frames`` frames of a file as float64 (fewer at its end)."""
+        assert self._file is not None, "read_frames needs a file, not a stream"
+        try:
+            return self._file.read(frames, dtype="float64", always_2d=True)
+        except (sf.SoundFileError, RuntimeError) as exc:
+            raise AdcsimError(
+                f"cannot read {self.path!r}: {error_reason(exc)}"
+            ) from exc
+
+    def blocks(self, blocksize: int = BLOCKSIZE) -> Iterator[NDArray[np.float64]]:
+        """Yield float64 ``(frames, channels)`` blocks, full scale.
+
+        Raises
+        ------
+        AdcsimError
+            Non-finite samples (NaN or Inf) in a float file.
+        """
+        check_finite = self.info.subtype in FLOAT_SUBTYPES
+        position = 0
+        self.frames_read = 0
+        for block in self._raw_blocks(blocksize):
+            if check_finite and not np.isfinite(block).all():
+                bad = int(np.argmin(np.isfinite(block).all(axis=1)))
+                raise AdcsimError(
+                    f"cannot use {self.path!r}: non-finite sample (NaN or Inf) "
+                    f"at frame {position + bad}"
+                )
+            position += block.shape[0]
+            self.frames_read = position
+            yield block
+        if position == 0:
+            raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
+
+    def _raw_blocks(self, blocksize: int) -> Iterator[NDArray[np.float64]]:
+        if self._stream is not None:
+            yield from wavstream.read_blocks(
+                self._stream, self._wav, blocksize, warnings=self.warnings
+            )
+            return
+        assert self._file is not None
+        try:
+            while True:
+                block = self._file.read(blocksize, dtype="float64", always_2d=True)
+                if block.shape[0] == 0:
+                    return
+                yield block
+        except (sf.SoundFileError, RuntimeError) as exc:
+            raise AdcsimError(
+                f"cannot read {self.path!r}: {error_reason(exc)}"
+            ) from exc
+
+    def close(self) -> None:
+        """Close the file (stdin is left open)."""
+        if self._file is not None:
+            self._file.close()
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: Bytes per sample of the uncompressed subtypes whose data size a header states.
+_SAMPLE_BYTES = {
+    "PCM_S8": 1,
+    "PCM_U8": 1,
+    "PCM_16": 2,
+    "PCM_24": 3,
+    "PCM_32": 4,
+    "FLOAT": 4,
+    "DOUBLE": 8,
+    "ULAW": 1,
+    "ALAW": 1,
+}
+
+
+def _declared_data_bytes(path: str) -> int | None:
+    """Sample-data bytes a WAV or AIFF header declares, None if not stated.
+
+    Walks the RIFF/RIFX/FORM chunks up to ``data`` (WAV) or ``SSND`` (AIFF,
+    minus its 8-byte offset and block-size fields). Sizes that mean "unknown"
+    in a pipe-written WAV (see `wavstream.is_unknown_size`) give None.
+    """
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+            endian, data_id, skip = ("<" if head[:4] == b"RIFF" else ">"), b"data", 0
+        elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            endian, data_id, skip = ">", b"SSND", 8
+        else:
+            return None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            size = int(struct.unpack(endian + "I", chunk[4:])[0])
+            if chunk[:4] == data_id:
+                return max(size - skip, 0)
+            f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+def _check_complete(path: str, f: sf.SoundFile) -> None:
+    """Refuse a WAV or AIFF file holding fewer frames than its header declares.
+
+    libsndfile silently shortens such a file to the frames present; a cut-off
+    copy or download would then pass for a shorter recording (issue 2 lists
+    truncated files among the bad inputs).
+    """
+    sample_bytes = _SAMPLE_BYTES.get(f.subtype)
+    if f.format not in ("WAV", "WAVEX", "AIFF") or sample_bytes is None:
+        return
+    frame_bytes = sample_bytes * f.channels
+    declared = _declared_data_bytes(path)
+    if declared is None or (
+        f.format != "AIFF" and wavstream.is_unknown_size(declared, frame_bytes)
+    ):
+        return
+    if declared // frame_bytes > f.frames:
+        raise AdcsimError(
+            f"cannot read {path!r}: truncated file, the header declares "
+            f"{declared // frame_bytes} frames but only {f.frames} are present"
+        )
+
+
+def read(path: str) -> tuple[NDArray[np.float64], AudioInfo]:
+    """Read a whole file as float64 ``(frames, channels)``, full scale.
+
+    Raises
+    ------
+    AdcsimError
+        Missing, unreadable or unsupported file, non-finite samples.
+    """
+    with AudioReader(path) as reader:
+        data = np.concatenate(list(reader.blocks()))
+        return data, reader.info

@@ -1,0 +1,282 @@
+"""Writing stored values to an audio file (atomically) or to stdout.
+
+Responsible for `AudioWriter` (libsndfile's file, raw WAV bytes, the pipe
+stream), the calls into libsndfile that soundfile does not wrap, the one-shot
+`write`, and the library versions for reports. Which values a container
+stores is `adcsim.io._containers`; atomic files are `adcsim.io._files`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any, BinaryIO
+
+import numpy as np
+import soundfile as sf
+from numpy.typing import NDArray
+
+from adcsim.errors import AdcsimError
+from adcsim.io import _wavstream as wavstream
+from adcsim.io._containers import (
+    FLOAT_SUBTYPES,
+    Container,
+    check_subtype,
+    error_reason,
+    format_for_path,
+)
+from adcsim.io._files import STDIO, AtomicFile, check_output_path
+
+
+class AudioWriter:
+    """Write blocks of stored values to a file (atomically) or to stdout.
+
+    Parameters
+    ----------
+    path : str
+        Output path, ``-`` for a WAV stream on stdout.
+    rate, channels : int
+    subtype : str
+        A subtype valid for the path's format (see `check_subtype`).
+    stdout : binary stream, optional
+        Where ``-`` writes (default ``sys.stdout.buffer``).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        rate: int,
+        channels: int,
+        subtype: str,
+        stdout: BinaryIO | None = None,
+    ) -> None:
+        self.path = path
+        self.format = format_for_path(path)
+        self.subtype = subtype
+        self.container = Container(subtype)
+        self._atomic: AtomicFile | None = None
+        self._file: sf.SoundFile | None = None
+        self._stored_bytes = False  # what `lookup_table` made
+        self._stream: BinaryIO | None = None
+        if path == STDIO:
+            bits = self.container.bits
+            if bits is None and subtype not in FLOAT_SUBTYPES:
+                raise AdcsimError(f"subtype={subtype!r} cannot be streamed to stdout")
+            self._stream = stdout if stdout is not None else sys.stdout.buffer
+            is_float = bits is None
+            width = bits if bits is not None else (32 if subtype == "FLOAT" else 64)
+            self._stream.write(wavstream.header_bytes(rate, channels, width, is_float))
+            return
+        self._atomic = AtomicFile(path)
+        try:
+            self._file = sf.SoundFile(
+                self._atomic.tmp,
+                "w",
+                samplerate=rate,
+                channels=channels,
+                subtype=subtype,
+                format=self.format,
+            )
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            self._atomic.discard()
+            raise AdcsimError(f"cannot write {path!r}: {error_reason(exc)}") from exc
+        if subtype in FLOAT_SUBTYPES:
+            _disable_peak_chunk(self._file)
+
+    def write(self, y: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        """Store one block of levels; return the values as written."""
+        raw, written = self.container.store(y)
+        self._write_raw(raw)
+        return written
+
+    def write_ints(self, ints: NDArray[np.int32]) -> NDArray[Any]:
+        """Store integer levels (see `Container.store_ints`); return them as written."""
+        if self._file is not None and self.format == "WAV":
+            data, written = self.container.wav_bytes(ints)
+            if data is not None:
+                self._write_bytes(data)
+                return written
+        raw, written = self.container.store_ints(ints)
+        self._write_raw(raw)
+        return written
+
+    def lookup_table(
+        self, levels: NDArray[Any]
+    ) -> tuple[NDArray[Any], NDArray[np.float64]]:
+        """What this writer stores for each of ``levels``, and the values read back.
+
+        ``levels`` is 1-D: integers on the container's `Container.int_bits`
+        grid (as `write_ints` takes them) or floats (as `write` does). For
+        the look-up path (`adcsim.run._lookup`): ``write_stored(np.take(table, i,
+        axis=0))`` then writes what `write_ints` or `write` would write for
+        ``levels[i]``. The values read back are full scale.
+        """
+        column = levels.reshape(-1, 1)
+        self._stored_bytes = False
+        if levels.dtype.kind == "f":
+            raw, written = self.container.store(column)
+            return raw.ravel(), written.ravel()
+        assert self.container.int_bits is not None
+        scale = 1.0 / (1 << (self.container.int_bits - 1))
+        if self.format == "WAV" and (self._file is not None or self.container.bits):
+            data, ints = self.container.wav_bytes(column)
+            if data is not None:
+                self._stored_bytes = True
+                table: NDArray[Any] = np.ascontiguousarray(data)
+                table = table.reshape(levels.size, -1)
+                if table.shape[1] != 3:  # one sample, one unsigned integer
+                    table = table.view(f"<u{table.shape[1]}").ravel()
+                return table, ints.ravel() * scale
+        raw, ints = self.container.store_ints(column)
+        return raw.ravel(), ints.ravel() * scale
+
+    def write_stored(self, data: NDArray[Any]) -> None:
+        """Write a block looked up in `lookup_table`."""
+        if not self._stored_bytes:
+            self._write_raw(data)
+        elif self._stream is not None:
+            try:
+                self._stream.write(np.ascontiguousarray(data).data)
+            except OSError as exc:
+                raise AdcsimError(
+                    f"cannot write {self.path!r}: {error_reason(exc)}"
+                ) from exc
+        else:
+            self._write_bytes(data)
+
+    def _write_bytes(self, data: NDArray[Any]) -> None:
+        """Append sample bytes as they are to a WAV's data chunk.
+
+        libsndfile's ``sf_write_raw`` (which soundfile does not wrap) skips
+        its per-sample conversion loop, the largest cost of plain
+        requantization; it still counts the frames and finishes the header.
+        """
+        assert self._file is not None
+        data = np.ascontiguousarray(data)
+        written = _sf_snd().sf_write_raw(
+            self._file._file, _sf_ffi().from_buffer(data), data.nbytes
+        )
+        if written != data.nbytes:
+            raise AdcsimError(f"cannot write {self.path!r}: disk full or write error")
+
+    def _write_raw(self, raw: NDArray[Any]) -> None:
+        try:
+            if self._stream is not None:
+                self._write_stream(raw)
+            else:
+                assert self._file is not None
+                self._file.write(raw)
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            raise AdcsimError(
+                f"cannot write {self.path!r}: {error_reason(exc)}"
+            ) from exc
+
+    def _write_stream(self, raw: NDArray[Any]) -> None:
+        assert self._stream is not None
+        bits = self.container.bits
+        if bits is None:
+            dtype = "<f4" if self.subtype == "FLOAT" else "<f8"
+            self._stream.write(np.asarray(raw, dtype=dtype).tobytes())
+        else:
+            ints = raw.astype(np.int32) >> ((16 if bits <= 16 else 32) - bits)
+            self._stream.write(wavstream.encode_samples(ints, bits))
+
+    def commit(self) -> None:
+        """Finish the file and move it into place (flush stdout)."""
+        if self._stream is not None:
+            self._stream.flush()
+            return
+        assert self._file is not None and self._atomic is not None
+        try:
+            _close_unsynced(self._file)
+            self._atomic.commit()
+        except (sf.SoundFileError, RuntimeError, OSError) as exc:
+            self.discard()
+            raise AdcsimError(
+                f"cannot write {self.path!r}: {error_reason(exc)}"
+            ) from exc
+
+    def discard(self) -> None:
+        """Abandon the output: nothing is left at the target path."""
+        if self._file is not None and not self._file.closed:
+            with contextlib.suppress(sf.SoundFileError, RuntimeError, OSError):
+                self._file.close()
+        if self._atomic is not None:
+            self._atomic.discard()
+
+
+#: libsndfile's sf_command code SFC_SET_ADD_PEAK_CHUNK (sndfile.h).
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+def _sf_snd() -> Any:
+    """The cffi handle of libsndfile inside soundfile (calls it does not wrap)."""
+    return sf._snd
+
+
+def _sf_ffi() -> Any:
+    """The cffi FFI object inside soundfile."""
+    return sf._ffi
+
+
+def _close_unsynced(f: sf.SoundFile) -> None:
+    """Close a file being written without soundfile's fsync.
+
+    ``SoundFile.close`` first calls libsndfile's ``sf_write_sync``, an fsync
+    that cost more than writing the file. An output is complete when it is
+    renamed into place either way (`AtomicFile`); like sox and ffmpeg,
+    adcsim leaves writing it to disk to the operating system.
+    """
+    if f.closed:
+        return
+    handle, f._file = f._file, None
+    sf._error_check(sf._snd.sf_close(handle))
+
+
+def _disable_peak_chunk(f: sf.SoundFile) -> None:
+    """Stop libsndfile writing a PEAK chunk into float WAV/AIFF files.
+
+    The PEAK chunk carries a time stamp, which would make two runs with the
+    same input and settings write different bytes. soundfile has no public
+    call for this, so the C function is called through its handle.
+    """
+    sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+
+
+def write(
+    path: str,
+    data: NDArray[np.floating[Any]],
+    rate: int,
+    *,
+    subtype: str = "PCM_16",
+    force: bool = False,
+) -> None:
+    """Write ``data`` (frames, or frames x channels) atomically.
+
+    Raises
+    ------
+    AdcsimError
+        Existing output without ``force``, bad subtype, unwritable path.
+    """
+    check_output_path(path, force=force)
+    block = np.asarray(data, dtype=np.float64)
+    block = block.reshape(block.shape[0], -1)
+    subtype = check_subtype(format_for_path(path), subtype)
+    writer = AudioWriter(path, rate=rate, channels=block.shape[1], subtype=subtype)
+    try:
+        writer.write(block)
+        writer.commit()
+    except BaseException:
+        writer.discard()
+        raise
+
+
+def libsndfile_version() -> str:
+    """The version of the libsndfile soundfile uses."""
+    return str(sf.__libsndfile_version__)
+
+
+def soundfile_version() -> str:
+    """The soundfile package version."""
+    return str(sf.__version__)
