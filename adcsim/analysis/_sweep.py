@@ -2,10 +2,12 @@
 
 Responsible for the classic curves of quantization: `sweep` quantizes one
 signal with every (scheme, bits, level) of a grid and returns one row of
-figures per point; `theory_snr_db` gives the textbook SNR of a sine for the
-same grid; `parse_bits` and `parse_levels` read the grid from text. Not
-responsible for files, printing or figures (``analysis_cli``,
-``sweep_plots``), except `sweep_file`, which reads and resamples once.
+figures per point (designing the Lloyd-Max codebooks it needs on the
+signal); `parse_bits` and `parse_levels` read the grid from text. The
+textbook SNR of a sine for the same grid, `theory_snr_db`, lives in
+`adcsim.metrics._theory` (re-exported here). Not responsible for files,
+printing or figures (``cli._analysis``, ``figures._sweep``), except
+`sweep_file`, which reads and resamples once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._base import MAX_BITS
+from adcsim.metrics._theory import theory_snr_db
+from adcsim.quantizers._base import MAX_BITS, Quantizer, check_bits
 from adcsim.quantizers._companders import _CompandedBase
 from adcsim.quantizers._registry import SCHEMES, make_quantizer
 
@@ -36,9 +39,6 @@ ROW_KEYS = (
 
 #: Most points a level range may hold (guards against "-60:0:0.0001").
 MAX_LEVELS = 10_000
-
-#: Phases of the quarter period averaged by `theory_snr_db` (midpoint rule).
-_THEORY_PHASES = 8192
 
 _INT = re.compile(r"^\s*(\d+)\s*$")
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
@@ -173,6 +173,79 @@ def scheme_params(scheme: str, params: Mapping[str, Any] | None) -> dict[str, An
     return {k: v for k, v in given.items() if k in cls.PARAMS and v is not None}
 
 
+#: The scheme whose codebook is designed on the sweep's own input.
+_LLOYDMAX = "lloydmax"
+#: Deepest Lloyd-Max design (``adcsim.quantizers._lloydmax.MAX_BITS``).
+_LLOYDMAX_MAX_BITS = 16
+
+
+def check_grid(
+    schemes: Sequence[str], bits: Sequence[int], params: Mapping[str, Any] | None
+) -> None:
+    """Check that every scheme of a sweep takes every depth, before any data.
+
+    ``lloydmax`` is checked for its depth range only (its codebook is
+    designed on the data, in `sweep`); the other schemes are built once at
+    the lowest and highest depth with their parameters.
+
+    Raises
+    ------
+    AdcsimError
+        Unknown scheme, a depth out of a scheme's range, a bad parameter.
+
+    Examples
+    --------
+    >>> check_grid(["uniform", "lloydmax"], [4, 8], None)
+    >>> check_grid(["lloydmax"], [8, 20], None)
+    Traceback (most recent call last):
+    ...
+    adcsim.errors.AdcsimError: lloydmax: bits=20 must be an integer in [1, 16]
+    """
+    for scheme in schemes:
+        kwargs = scheme_params(scheme, params)
+        for b in (min(bits), max(bits)):
+            if scheme == _LLOYDMAX:
+                try:
+                    check_bits(b, high=_LLOYDMAX_MAX_BITS)
+                except AdcsimError as exc:
+                    raise AdcsimError(f"{_LLOYDMAX}: {exc}") from None
+            else:
+                make_quantizer(scheme, bits=int(b), **kwargs)
+
+
+def _quantizers(
+    block: NDArray[np.float64],
+    schemes: Sequence[str],
+    bits: Sequence[int],
+    params: Mapping[str, Any] | None,
+) -> dict[tuple[str, int], Quantizer]:
+    """One quantizer per (scheme, bits); Lloyd-Max designed on ``block``.
+
+    The Lloyd-Max codebook of each depth is designed once, on the input as
+    given (all channels pooled, before any level scaling or dither), the
+    codebook `adcsim quantize -s lloydmax` designs on the same file; every
+    level of the sweep then applies that fixed quantizer, as it applies the
+    other schemes' fixed levels.
+    """
+    check_grid(schemes, bits, params)
+    out: dict[tuple[str, int], Quantizer] = {}
+    trainer = None
+    for s in schemes:
+        for b in bits:
+            if s == _LLOYDMAX:
+                from adcsim.quantizers._lloydmax import LloydMaxTrainer
+
+                if trainer is None:
+                    trainer = LloydMaxTrainer()
+                    trainer.update(block)
+                out[(s, b)] = make_quantizer(
+                    s, bits=int(b), codebook=trainer.design(int(b))
+                )
+            else:
+                out[(s, b)] = make_quantizer(s, bits=int(b), **scheme_params(s, params))
+    return out
+
+
 def _tone_bases(x: NDArray[np.float64], rate: int) -> list[NDArray[np.float64] | None]:
     """Per channel: an orthonormal basis of {cos, sin, 1} at the tone, or None.
 
@@ -257,9 +330,11 @@ def sweep(
     rate : int > 0
         Its sample rate, Hz (for tone detection).
     schemes : sequence of str
-        Keys of `adcsim.quantizers._registry.SCHEMES`.
+        Keys of `adcsim.quantizers._registry.SCHEMES`. ``lloydmax`` gets,
+        per depth, the codebook designed on ``x`` itself (channels pooled, at
+        its own level, before dither), applied unchanged at every level.
     bits : sequence of int
-        Bit depths (each scheme checks its range).
+        Bit depths (each scheme checks its range; lloydmax stops at 16).
     levels_dbfs : sequence of float
         Input levels: ``x`` is scaled so that its RMS over all channels is
         ``10**(level / 20)``; 0 dBFS is an RMS of 1.0, so a full-scale sine is
@@ -329,11 +404,7 @@ def sweep(
         raise AdcsimError("sweep: the input is silent; there is no level to scale")
     if not schemes or not bits or not len(levels_dbfs):
         raise AdcsimError("sweep: the grid is empty (give schemes, bits and levels)")
-    quantizers = {
-        (s, b): make_quantizer(s, bits=int(b), **scheme_params(s, params))
-        for s in schemes
-        for b in bits
-    }
+    quantizers = _quantizers(block, schemes, bits, params)
     bases = _tone_bases(block, rate)
     unit = block / rms
     scaled = {float(lv): unit * 10.0 ** (float(lv) / 20.0) for lv in levels_dbfs}
@@ -471,98 +542,11 @@ def sweep_file(
     return rows, meta
 
 
-def _inverse_slope_squared(
-    scheme: str, x: NDArray[np.float64], mu: float, a: float
-) -> NDArray[np.float64]:
-    """``1 / F'(x)**2`` of the compressor F, on ``0 <= x <= 1``."""
-    if scheme in ("uniform", "midrise"):
-        return np.ones_like(x)
-    if scheme == "mulaw":
-        return (math.log1p(mu) / mu * (1.0 + mu * x)) ** 2
-    # A-law: F(x) = A x / (1 + ln A) below 1/A, (1 + ln(A x)) / (1 + ln A) above.
-    k = 1.0 + math.log(a)
-    return np.where(x < 1.0 / a, (k / a) ** 2, (k * x) ** 2)
-
-
-def theory_snr_db(
-    scheme: str, bits: int, level_dbfs: float, *, mu: float = 255.0, a: float = 87.6
-) -> float | None:
-    """Textbook SNR of a sine of RMS ``level_dbfs`` on an ideal N-bit quantizer.
-
-    Parameters
-    ----------
-    scheme : {'uniform', 'midrise', 'mulaw', 'alaw'}
-        Other schemes have no curve here: None.
-    bits : int >= 1
-        Bit depth N; the step of the (compressed) uniform grid is
-        ``D = 2 / 2**N``.
-    level_dbfs : float
-        RMS level of the sine (0 dBFS = RMS 1; full scale is -3.01 dBFS).
-    mu, a : float
-        The companding parameters.
-
-    Returns
-    -------
-    float or None
-        ``10 log10(S / (N_g + N_o))``, S the sine power.
-
-    Notes
-    -----
-    The granular noise is Bennett's integral for a compander F followed by a
-    uniform quantizer of step D (Jayant and Noll, *Digital Coding of
-    Waveforms*, 1984, §5.5-5.6; Bennett, BSTJ 1948): ``N_g = (D^2 / 12)
-    E[1 / F'(x)^2]`` over ``|x| <= 1``; the overload noise is ``N_o =
-    E[(|x| - 1)^2]`` over ``|x| > 1`` (clipping at full scale). Both are
-    averaged over the sine's phase (midpoint rule, 8192 phases of a quarter
-    period). Without overload this gives the closed forms, with sigma the RMS
-    and ``E|x| = (2 sqrt(2) / pi) sigma`` for a sine:
-
-    * uniform and midrise: ``SNR = 6.02 N + 1.76 + (level_dbfs + 3.01)``;
-    * mu-law, ``1/F'(x) = ln(1 + mu) (1 + mu|x|) / mu``:
-      ``SNR = 6.02 N + 4.77 - 20 log10(ln(1 + mu))
-      - 10 log10(1 + 2 E|x| / (mu sigma^2) + 1 / (mu sigma)^2)``,
-      about 38 dB at 8 bits and mu = 255 over a wide range of levels;
-    * A-law: ``1/F'(x) = (1 + ln A) / A`` below ``|x| = 1/A`` (uniform, the
-      linear segment) and ``(1 + ln A) |x|`` above (logarithmic segment,
-      constant SNR ``6.02 N + 4.77 - 20 log10(1 + ln A)``, 38.2 dB at 8 bits).
-
-    Bennett's integral assumes many levels across the signal; at a few bits or
-    a signal of a few steps the measured SNR departs from it.
-
-    Examples
-    --------
-    >>> round(theory_snr_db("uniform", 16, -3.0103), 2)
-    98.09
-    >>> round(theory_snr_db("mulaw", 8, -3.0103), 1)
-    38.0
-    >>> round(theory_snr_db("alaw", 8, -20.0), 1)
-    38.2
-    >>> theory_snr_db("floor", 8, -6.0) is None
-    True
-    """
-    if scheme not in ("uniform", "midrise", "mulaw", "alaw"):
-        return None
-    step = 2.0 / 2.0**bits
-    amplitude = math.sqrt(2.0) * 10.0 ** (level_dbfs / 20.0)
-    phase = (np.arange(_THEORY_PHASES) + 0.5) * (0.5 * math.pi / _THEORY_PHASES)
-    x = amplitude * np.sin(phase)
-    inside = x <= 1.0
-    granular = (
-        step**2
-        / 12.0
-        * np.where(
-            inside, _inverse_slope_squared(scheme, np.minimum(x, 1.0), mu, a), 0.0
-        )
-    )
-    overload = np.where(inside, 0.0, (x - 1.0) ** 2)
-    noise = float(np.mean(granular + overload))
-    return 10.0 * math.log10(amplitude**2 / 2.0 / noise)
-
-
 __all__ = [
     "ROW_KEYS",
     "parse_bits",
     "parse_levels",
+    "check_grid",
     "rows_to_csv",
     "scheme_params",
     "sweep",

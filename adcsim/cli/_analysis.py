@@ -38,6 +38,7 @@ Examples:
   adcsim generate sine -o tone.wav --freq 997 --duration 10
   adcsim sweep tone.wav --bits 1-16 --scheme uniform,mulaw,alaw --plot sweep.png
   adcsim sweep tone.wav --bits 8 --levels -60:0:2 --csv sweep.csv
+  adcsim sweep music.wav --bits 4,8 --scheme uniform,lloydmax --csv lm.csv
   adcsim sweep speech.wav -r 8000 --bits 4,8,12 --dither tpdf --report -
 """
 
@@ -275,7 +276,8 @@ def compare(
     "scheme_text",
     default="uniform,mulaw,alaw",
     show_default=True,
-    help="Quantizer schemes, comma-separated.",
+    help="Quantizer schemes, comma-separated (lloydmax: designed on INPUT "
+    "per depth, 1-16).",
 )
 @click.option(
     "--levels",
@@ -344,11 +346,7 @@ def sweep(
     if len(stdout_users) > 1:
         raise click.UsageError("--csv - and --report - would both write to stdout")
     try:
-        from adcsim.quantizers._registry import make_quantizer
-
-        for s in schemes:
-            make_quantizer(s, bits=bits[0], **sw.scheme_params(s, params))
-            make_quantizer(s, bits=bits[-1], **sw.scheme_params(s, params))
+        sw.check_grid(schemes, bits, params)
     except AdcsimError as exc:
         raise click.BadParameter(
             str(exc), param_hint="'-s' / '--scheme' or '--bits'"
