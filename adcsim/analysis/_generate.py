@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
 from adcsim.quantizers._base import check_bits
 
@@ -378,7 +379,7 @@ def generate(
     --------
     >>> generate("ramp", bits=2).ravel()
     array([-1. , -0.5,  0. ,  0.5])
-    >>> generate("sine", rate=8, duration_s=1, freq_hz=2, level_dbfs=0).ravel()
+    >>> generate("sine", rate=800, duration_s=0.01, freq_hz=200, level_dbfs=0).ravel()
     array([ 0.,  1.,  0., -1.,  0.,  1.,  0., -1.])
     >>> x = generate("noise", rate=1000, duration_s=0.5, channels=2, seed=7)
     >>> x.shape, np.sqrt(np.mean(x**2, axis=0)).round(3)
@@ -392,8 +393,7 @@ def generate(
         defaults = KINDS[kind]
     except (KeyError, TypeError):
         raise AdcsimError(f"kind={kind!r} is not one of: {', '.join(KINDS)}") from None
-    if isinstance(rate, bool) or not (isinstance(rate, (int, np.integer)) and rate > 0):
-        raise AdcsimError(f"rate={rate!r} must be an integer > 0")
+    rate = check_rate(rate)
     if isinstance(channels, bool) or not (
         isinstance(channels, (int, np.integer)) and channels >= 1
     ):

@@ -512,8 +512,9 @@ def sweep_file(
     AdcsimError
         The file cannot be read, a bad rate, or as `sweep`.
     """
+    from adcsim._rate import check_rate
     from adcsim.io._reader import read as read_audio
-    from adcsim.stages._resample import check_rate, resample
+    from adcsim.stages._resample import resample
 
     data, info = read_audio(path)
     out_rate = info.rate

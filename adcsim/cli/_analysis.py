@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from adcsim.cli._options import chain_options
+from adcsim.cli._options import RATE, chain_options
 from adcsim.errors import AdcsimError
 
 ANALYZE_EPILOG = """\b
@@ -512,10 +512,10 @@ def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 )
 @click.option(
     "--rate",
-    type=click.IntRange(1, 10_000_000),
+    type=RATE,
     default=48000,
     show_default=True,
-    help="Sample rate, Hz.",
+    help="Sample rate, Hz (100 to 10000000).",
 )
 @click.option(
     "--duration",

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from adcsim.cli._options import DITHER_KINDS
+from adcsim.cli._options import DITHER_KINDS, RATE
 from adcsim.errors import AdcsimError
 
 DESIGNS = ("mushra", "abx", "both")
@@ -79,7 +79,7 @@ def _comma_list(
 )
 @click.option(
     "--rate",
-    callback=_comma_list(int),
+    callback=_comma_list(lambda text: RATE.convert(text, None, None)),
     metavar="LIST",
     help="Processing rates in Hz, comma-separated (cross product).",
 )

@@ -1,17 +1,23 @@
 """Command-line options shared by several commands, each defined once.
 
 `quantize` and `sweep` run the same chain (resampling, dither, companders), so
-they take the same ``--rate``, ``--dither``, ``--seed``, ``--mu`` and ``--a``.
-This module imports only click and the (numpy-free) config; it parses nothing.
+they take the same ``--rate``, ``--dither``, ``--seed``, ``--mu`` and ``--a``;
+every rate option (also ``generate --rate`` and ``listen --rate``) parses
+with `RATE`, which calls the library's one rate check (`adcsim._rate`) and
+makes its message a usage error. This module imports only click, the
+(numpy-free) config and that check.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from adcsim._rate import check_rate
+from adcsim.errors import AdcsimError
 from adcsim.run._config import QuantizeConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -20,6 +26,45 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: them against ``adcsim.stages._dither.DITHER_KINDS``.
 DITHER_KINDS = ("none", "rpdf", "tpdf")
 _DEFAULTS = QuantizeConfig()
+
+
+if TYPE_CHECKING:  # generic from click 8.2; the project supports 8.1
+    _ParamType = click.ParamType[int, Any]
+else:
+    _ParamType = click.ParamType
+
+
+class RateType(_ParamType):
+    """A rate in Hz, checked by `adcsim._rate.check_rate` (usage error, exit 2).
+
+    Examples
+    --------
+    >>> RATE.convert("8000", None, None)
+    8000
+    >>> RATE.convert("1", None, None)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: rate=1 must be an integer number of Hz in \
+[100, 10000000]
+    """
+
+    name = "HZ"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        """Parse ``value`` as an integer and check it."""
+        # Text that is not an integer goes on as given: check_rate names it.
+        with contextlib.suppress(ValueError):
+            value = int(str(value).strip())
+        try:
+            return check_rate(value)
+        except AdcsimError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+#: The parser of every ``--rate`` option.
+RATE = RateType()
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:
@@ -49,9 +94,10 @@ def chain_options(func: F) -> F:
             click.option(
                 "-r",
                 "--rate",
-                type=click.IntRange(1, 10_000_000),
+                type=RATE,
                 default=None,
-                help="Resample to HZ before quantizing [default: input rate].",
+                help="Resample to HZ (100 to 10000000) before quantizing "
+                "[default: input rate].",
             ),
             click.option(
                 "--dither",

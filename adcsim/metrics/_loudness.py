@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
 from adcsim.stages._chain import as_block
 
@@ -70,8 +71,7 @@ def k_weighting(rate: int) -> NDArray[np.float64]:
     >>> sos[1, 4:].round(8)
     array([-1.99004745,  0.99007225])
     """
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or rate < 8000:
-        raise AdcsimError(f"loudness: rate={rate!r} must be an integer >= 8000 Hz")
+    rate = check_rate(rate, low=8000, prefix="loudness: ")
     k = math.tan(math.pi * SHELF_F0_HZ / rate)
     vh = 10.0 ** (SHELF_GAIN_DB / 20.0)
     # The shelf's mid-band gain exponent of the published design (libebur128).

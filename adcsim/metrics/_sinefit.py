@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
 
 #: Fewest samples accepted by the four-parameter fit.
@@ -89,13 +90,7 @@ def _check_record(x: ArrayLike, rate: float) -> tuple[NDArray[np.float64], float
         raise AdcsimError(f"sine fit: x has shape {arr.shape}, must be 1-D")
     if not np.all(np.isfinite(arr)):
         raise AdcsimError("sine fit: x contains non-finite samples")
-    if isinstance(rate, bool) or not (
-        isinstance(rate, (int, float, np.integer, np.floating))
-        and math.isfinite(rate)
-        and rate > 0
-    ):
-        raise AdcsimError(f"sine fit: rate={rate!r} must be a number > 0")
-    return arr, float(rate)
+    return arr, check_rate(rate, low=0, whole=False, prefix="sine fit: ")
 
 
 def _solve(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
 from adcsim.metrics._sinefit import SineFit, fit_sine, periodic_hann
 from adcsim.stages._chain import as_block
@@ -99,13 +100,7 @@ def _check_channel(x: ArrayLike, name: str) -> NDArray[np.float64]:
 
 
 def _check_rate(rate: float) -> float:
-    if isinstance(rate, bool) or not (
-        isinstance(rate, (int, float, np.integer, np.floating))
-        and math.isfinite(rate)
-        and rate > 0
-    ):
-        raise AdcsimError(f"tone metrics: rate={rate!r} must be a number > 0")
-    return float(rate)
+    return check_rate(rate, low=0, whole=False, prefix="tone metrics: ")
 
 
 def _peak_fraction(x: NDArray[np.float64]) -> float:

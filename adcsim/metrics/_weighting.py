@@ -18,6 +18,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
 
 # IEC 61672-1:2013 Annex E: the A-weighting's pole frequencies, Hz (E.3-E.5 give
@@ -75,14 +76,6 @@ def a_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
     """
     f = np.abs(np.asarray(freqs_hz, dtype=np.float64))
     return _a_weighting_raw_db(f) - _A1000_DB
-
-
-def _check_rate(rate: object, *, low: int = 1) -> int:
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)):
-        raise AdcsimError(f"rate={rate!r} must be an integer >= {low}")
-    if rate < low:
-        raise AdcsimError(f"rate={rate} must be an integer >= {low}")
-    return int(rate)
 
 
 def _check_channels(channels: object) -> int:
@@ -180,7 +173,7 @@ def a_weighting_sos(rate: int) -> NDArray[np.float64]:
     >>> (20 * np.log10(np.abs(h))).round(1)
     array([-19.1,   0. ,  -2.5])
     """
-    rate = _check_rate(rate, low=MIN_RATE)
+    rate = check_rate(rate, low=MIN_RATE)
     return np.array(_a_weighting_sos_cached(rate))
 
 
@@ -211,7 +204,7 @@ class AWeightedPowerMeter:
     """
 
     def __init__(self, rate: int, channels: int) -> None:
-        self.rate = _check_rate(rate, low=MIN_RATE)
+        self.rate = check_rate(rate, low=MIN_RATE)
         self.channels = _check_channels(channels)
         self._sos = a_weighting_sos(self.rate)
         self.reset()
@@ -310,7 +303,7 @@ class BandPowerMeter:
         low_hz: float = 0.0,
         high_hz: float = 4000.0,
     ) -> None:
-        self.rate = _check_rate(rate)
+        self.rate = check_rate(rate, low=1)
         self.channels = _check_channels(channels)
         nyquist = self.rate / 2
         high = min(float(high_hz), nyquist)

@@ -85,9 +85,9 @@ subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
         AdcsimError
             The first value out of range, named ``name=value``.
         """
+        from adcsim._rate import check_rate
         from adcsim.quantizers._registry import make_quantizer
         from adcsim.stages._dither import check_dither, check_seed
-        from adcsim.stages._resample import check_rate
 
         if self.scheme == LLOYDMAX:
             from adcsim.quantizers._base import check_bits

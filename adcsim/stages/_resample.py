@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from adcsim.errors import AdcsimError
+from adcsim._rate import check_rate
 from adcsim.stages._chain import StreamInfo
 
 if TYPE_CHECKING:  # imported when a worker starts: quantize starts faster
     import concurrent.futures
 
-MAX_RATE = 10_000_000
 #: soxr's very-high-quality preset: 28-bit precision, stop-band attenuation
 #: about 170 dB and a pass band to 91% of Nyquist (libsoxr's soxr.h), well past
 #: the 120 dB out-of-band figure adcsim promises. "HQ" (20-bit, what sox's
@@ -38,15 +37,6 @@ OVERLAP_MIN_FRAMES = 8192
 #: first); the head of a longer block is resampled in the call, so that a
 #: whole file passed as one block is not held twice in memory.
 OVERLAP_MAX_FRAMES = 1 << 18
-
-
-def check_rate(rate: object, name: str = "rate") -> int:
-    """Return ``rate`` if it is an integer number of Hz in [1, 10 MHz], else raise."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)):
-        raise AdcsimError(f"{name}={rate!r} must be an integer number of Hz")
-    if not 1 <= rate <= MAX_RATE:
-        raise AdcsimError(f"{name}={rate} must be in [1, {MAX_RATE}] Hz")
-    return int(rate)
 
 
 class Resampler:
@@ -91,7 +81,7 @@ class Resampler:
     """
 
     def __init__(self, *, out_rate: int) -> None:
-        self.out_rate = check_rate(out_rate)
+        self.out_rate = check_rate(out_rate, name="out_rate")
         self.active = True
         self.counters: dict[str, int] = {}
         self._stream: Any = None
@@ -233,7 +223,7 @@ def resample(x: ArrayLike, *, in_rate: int, out_rate: int) -> NDArray[np.float64
     block = samples.reshape(samples.shape[0], -1)
     stage = Resampler(out_rate=out_rate)
     stage.start(
-        StreamInfo(rate=check_rate(in_rate, "in_rate"), channels=block.shape[1])
+        StreamInfo(rate=check_rate(in_rate, name="in_rate"), channels=block.shape[1])
     )
     if not stage.active:
         same: NDArray[np.float64] = samples.copy()

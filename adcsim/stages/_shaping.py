@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
 from adcsim.quantizers._base import Quantizer
 from adcsim.quantizers._registry import make_quantizer
@@ -445,9 +446,7 @@ def _designed(
 
 
 def _check_rate(rate: object) -> int:
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or rate < 1000:
-        raise AdcsimError(f"noise-shaping: rate={rate!r} must be an integer >= 1000")
-    return int(rate)
+    return check_rate(rate, low=1000, prefix="noise-shaping: ")
 
 
 def get_filter(name: str, rate: int | None = None) -> ShapingFilter:
