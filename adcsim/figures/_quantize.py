@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from adcsim.errors import AdcsimError
 from adcsim.figures._chart import Chart, Fill, Line, Panel
 from adcsim.metrics._meters import SPECTRUM_NFFT, BlockPair
+from adcsim.metrics._windows import window
 
 #: Frames per spectrum segment: `adcsim.run._taps.Taps` analyses the plot's
 #: spectra in the same pass as the error spectrum (`SpectrumMeter`).
@@ -301,7 +302,7 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
                 Line(np.array([bound]), np.zeros(1), "k", 0.8, style="--")
             )
     freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
-    norm = max(tap.segments, 1) * np.sum(np.hanning(NFFT) ** 2) * rate / 2
+    norm = max(tap.segments, 1) * np.sum(window(NFFT) ** 2) * rate / 2
     # Log frequency, as audio people read spectra; DC has no place on it.
     spectra = Panel(
         _box(3),

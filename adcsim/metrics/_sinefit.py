@@ -15,7 +15,6 @@ costs a handful of passes over the data and no per-sample Python.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
+from adcsim.metrics._windows import window
 
 #: Fewest samples accepted by the four-parameter fit.
 MIN_FRAMES = 8
@@ -140,7 +140,7 @@ def _initial_omega(x: NDArray[np.float64]) -> float:
     remain for tones of a few cycles; the Gauss-Newton steps remove them.
     """
     frames = x.size
-    spectrum = np.abs(np.fft.rfft((x - x.mean()) * periodic_hann(frames)))
+    spectrum = np.abs(np.fft.rfft((x - x.mean()) * window(frames, "periodic-hann")))
     last = spectrum.size - 2
     k = 1 + int(np.argmax(spectrum[1 : last + 1]))
     peak = spectrum[k]
@@ -329,20 +329,3 @@ def _four_param(
 
 
 __all__ = ["MIN_FRAMES", "SineFit", "fit_sine"]
-
-
-@functools.lru_cache(maxsize=8)
-def periodic_hann(n: int) -> NDArray[np.float64]:
-    """The periodic Hann window of ``n`` points, computed once per length.
-
-    Batches of equally long files use one length; computing the window took
-    as long as the FFT it weights.
-
-    Examples
-    --------
-    >>> periodic_hann(4).tolist()
-    [0.0, 0.5, 1.0, 0.5]
-    """
-    window = np.hanning(n + 1)[:-1]
-    window.flags.writeable = False
-    return window

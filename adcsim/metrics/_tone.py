@@ -20,7 +20,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
-from adcsim.metrics._sinefit import SineFit, fit_sine, periodic_hann
+from adcsim.metrics._sinefit import SineFit, fit_sine
+from adcsim.metrics._windows import window
 from adcsim.stages._chain import as_block
 
 #: Keys of the tone metrics, in report order.
@@ -54,20 +55,6 @@ HARMONICS = range(2, 11)
 #: A folded harmonic closer than this many bins to DC, to the fundamental or to
 #: a lower harmonic cannot be told apart from it over the record.
 _HARMONIC_GUARD_BINS = 2.0
-
-#: 7-term Blackman-Harris window (O. M. Solomon Jr., "The use of DFT windows in
-#: signal-to-noise ratio and harmonic distortion computations", IEEE Trans.
-#: Instrum. Meas. 43(2), 1994): sidelobes below -180 dB outside +-7 bins, so a
-#: spur 140 dB below the fundamental is not hidden by, or mistaken for, leakage.
-_BH7 = (
-    0.27105140069342,
-    0.43329793923448,
-    0.21812299954311,
-    0.06592544638803,
-    0.01081174209837,
-    0.00077658482522,
-    0.00001388721735,
-)
 
 #: Bins on each side of the fundamental (and above DC) covered by the window's
 #: main lobe (+-7 bins) plus one of margin: not searched for spurs.
@@ -111,7 +98,7 @@ def _peak_fraction(x: NDArray[np.float64]) -> float:
     share is about the sine's share of the AC power: a cheap screen that
     spares the iterative fit on speech, music and noise.
     """
-    windowed = (x - x.mean()) * periodic_hann(x.size)
+    windowed = (x - x.mean()) * window(x.size, "periodic-hann")
     power = np.abs(np.fft.rfft(windowed)) ** 2
     total = float(power.sum())
     if not total > 0.0:
@@ -254,7 +241,7 @@ def _harmonic_fit(
     w = 2.0 * math.pi * fit.freq_hz / rate
     k = 3 + 2 * len(orders)
     centre = (frames - 1) / 2.0
-    weights = _bh7_window(frames)
+    weights = window(frames, "blackman-harris-7")
     gram = np.zeros((k, k))
     weighted_gram = np.zeros((k, k))
     rhs = np.zeros(k)
@@ -293,15 +280,6 @@ def _harmonic_fit(
     return fundamental, harmonic, noise / frames
 
 
-def _bh7_window(frames: int) -> NDArray[np.float64]:
-    """Build the periodic (DFT-even) 7-term Blackman-Harris window."""
-    phase = 2.0 * math.pi * np.arange(frames) / frames
-    window = np.full(frames, _BH7[0])
-    for k, coefficient in enumerate(_BH7[1:], start=1):
-        window += (-1) ** k * coefficient * np.cos(k * phase)
-    return window
-
-
 def _spur_power(x: NDArray[np.float64], rate: float, fit: SineFit) -> float | None:
     """Power of the largest spectral component other than DC and the fundamental.
 
@@ -313,7 +291,7 @@ def _spur_power(x: NDArray[np.float64], rate: float, fit: SineFit) -> float | No
     scalloping loss (up to 0.5 dB). None when no bin is left to search.
     """
     frames = x.size
-    spectrum = np.abs(np.fft.rfft(x * _bh7_window(frames)))
+    spectrum = np.abs(np.fft.rfft(x * window(frames, "blackman-harris-7")))
     bins = np.arange(spectrum.size, dtype=np.float64)
     centre_bin = fit.freq_hz * frames / rate
     allowed = (bins >= _MAIN_LOBE_BINS) & (np.abs(bins - centre_bin) >= _MAIN_LOBE_BINS)
