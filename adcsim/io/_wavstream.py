@@ -3,9 +3,15 @@
 libsndfile needs a seekable file to parse and to finish a WAV, but ``sox`` and
 ``ffmpeg`` write WAVs to pipes with unknown sizes (0 or 0xFFFFFFFF in the RIFF
 and data headers). This module reads such streams block by block until end of
-input and writes WAV to a pipe the same way sox does. It handles PCM (8 to 32
-bits) and IEEE float (32 and 64 bits), plain or WAVE_FORMAT_EXTENSIBLE. It does
-not do files (``adcsim.io._reader`` and ``_writer`` use libsndfile there).
+input and writes WAV to a pipe the same way sox does. It reads PCM (8 to 32 bits)
+and IEEE float (32 and 64 bits), plain or WAVE_FORMAT_EXTENSIBLE, and writes
+those and G.711 u-law and A-law (`WavWriter`), with the headers the WAV
+specification asks for: an 18-byte ``fmt `` chunk (``cbSize`` = 0) and a
+``fact`` chunk for every non-PCM format, true sizes when the length is known
+up front and 0xFFFFFFFF ("until end of stream") when not. A header is read in
+bounded pieces whatever sizes it declares, and absurd values in it (rate,
+channels, bits) are one-line errors. It does not do files that libsndfile
+writes (``adcsim.io._reader`` and ``_writer`` use it there).
 """
 
 from __future__ import annotations
@@ -13,15 +19,37 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
 
-_PCM, _FLOAT, _EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
+#: WAVE_FORMAT_* tags (Microsoft's mmreg.h, RFC 2361).
+_PCM, _FLOAT, _ALAW, _MULAW, _EXTENSIBLE = 0x0001, 0x0003, 0x0006, 0x0007, 0xFFFE
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
+#: libsndfile subtype -> (format tag, bits per sample) of what `WavWriter` writes.
+WRITE_SUBTYPES = {
+    "PCM_U8": (_PCM, 8),
+    "PCM_16": (_PCM, 16),
+    "PCM_24": (_PCM, 24),
+    "PCM_32": (_PCM, 32),
+    "FLOAT": (_FLOAT, 32),
+    "DOUBLE": (_FLOAT, 64),
+    "ULAW": (_MULAW, 8),
+    "ALAW": (_ALAW, 8),
+}
+#: Bounds on what a header may declare. The rate is a C ``int`` in libsndfile
+#: (and in soundfile's ``SF_INFO``), and libsndfile opens at most 1024
+#: channels (``SF_MAX_CHANNELS``); a stream beyond either could not be written.
+MAX_RATE = 2**31 - 1
+MAX_CHANNELS = 1024
+#: The ``fmt `` chunk holds at most this much that matters (WAVE_FORMAT_EXTENSIBLE
+#: is 40 bytes); the rest of a larger one is skipped, never held in memory.
+_FMT_BYTES = 40
+#: Chunks that are not needed are read and dropped in pieces of this size.
+_SKIP_PIECE = 1 << 16
 #: The "magic length" SoX writes when it cannot seek back to fix the header
 #: (``MS_UNSPEC`` in SoX's ``src/wav.c``), rounded down to whole frames there.
 SOX_UNSPECIFIED = 0x7FFFF000
@@ -79,8 +107,30 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
+def _skip(stream: BinaryIO, size: int) -> int:
+    """Read and drop ``size`` bytes in bounded pieces; return how many there were."""
+    skipped = 0
+    while skipped < size:
+        piece = stream.read(min(_SKIP_PIECE, size - skipped))
+        if not piece:
+            break
+        skipped += len(piece)
+    return skipped
+
+
 def read_header(stream: BinaryIO, name: str = "<stdin>") -> WavFormat:
-    """Parse RIFF/WAVE headers up to the start of the sample data."""
+    """Parse RIFF/WAVE headers up to the start of the sample data.
+
+    Memory stays bounded whatever the header declares: the ``fmt `` chunk is
+    read up to what it can hold, other chunks are read and dropped in pieces.
+
+    Raises
+    ------
+    AdcsimError
+        Not a WAV stream, no ``fmt `` chunk before ``data``, an encoding other
+        than PCM (8 to 32 bits) or IEEE float (32, 64 bits), a rate outside
+        [1, `MAX_RATE`] or channels outside [1, `MAX_CHANNELS`].
+    """
     head = _read_exact(stream, 12)
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise AdcsimError(f"cannot read {name!r}: not a WAV stream (RIFF/WAVE header)")
@@ -94,7 +144,11 @@ def read_header(stream: BinaryIO, name: str = "<stdin>") -> WavFormat:
             break
         if size == 0xFFFFFFFF:
             raise AdcsimError(f"cannot read {name!r}: chunk {chunk_id!r} has no size")
-        body = _read_exact(stream, size + (size & 1))
+        body = b""
+        if chunk_id == b"fmt ":
+            body = _read_exact(stream, min(size, _FMT_BYTES))
+        if _skip(stream, size + (size & 1) - len(body)) < size - len(body):
+            raise AdcsimError(f"cannot read {name!r}: WAV stream ends before its data")
         if chunk_id == b"fmt ":
             if len(body) < 16:
                 raise AdcsimError(f"cannot read {name!r}: short fmt chunk")
@@ -109,7 +163,17 @@ def read_header(stream: BinaryIO, name: str = "<stdin>") -> WavFormat:
     supported = (tag == _PCM and bits in (8, 16, 24, 32)) or (
         tag == _FLOAT and bits in (32, 64)
     )
-    if not supported or channels < 1 or rate < 1:
+    if not 1 <= rate <= MAX_RATE:
+        raise AdcsimError(
+            f"cannot read {name!r}: sample rate={rate} in the WAV header is "
+            f"outside [1, {MAX_RATE}]"
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AdcsimError(
+            f"cannot read {name!r}: channels={channels} in the WAV header is "
+            f"outside [1, {MAX_CHANNELS}]"
+        )
+    if not supported:
         raise AdcsimError(
             f"cannot read {name!r}: unsupported WAV encoding "
             f"(format tag {tag:#06x}, {bits} bits, {channels} channels)"
@@ -173,19 +237,180 @@ def read_blocks(
 
 
 def header_bytes(rate: int, channels: int, bits: int, is_float: bool) -> bytes:
-    """A 44-byte WAV header with unknown sizes (0xFFFFFFFF), as sox writes to pipes."""
-    block_align = channels * bits // 8
-    tag = _FLOAT if is_float else _PCM
+    """A WAV header with unknown sizes (0xFFFFFFFF), as sox writes to pipes.
+
+    `wav_header` of the PCM or float subtype of ``bits``.
+    """
+    if is_float:
+        subtype = "FLOAT" if bits == 32 else "DOUBLE"
+    else:
+        subtype = "PCM_U8" if bits == 8 else f"PCM_{bits}"
+    return wav_header(rate, channels, subtype)
+
+
+def wav_header(
+    rate: int, channels: int, subtype: str, frames: int | None = None
+) -> bytes:
+    """The bytes of a WAV file up to its sample data.
+
+    Parameters
+    ----------
+    rate, channels : int
+    subtype : str
+        A key of `WRITE_SUBTYPES`.
+    frames : int, optional
+        The length, when known before the first sample is written. Without it,
+        or when the sizes would not fit the 32-bit fields, the RIFF, ``data``
+        and ``fact`` sizes are 0xFFFFFFFF: "until end of stream".
+
+    Notes
+    -----
+    PCM has a 16-byte ``fmt `` chunk (WAVEFORMAT plus wBitsPerSample). Every
+    other format tag (IEEE float, A-law, u-law) has the 18-byte WAVEFORMATEX
+    with ``cbSize`` = 0 and a ``fact`` chunk holding the frames per channel,
+    as the WAV specification requires of non-PCM data (Microsoft, "Multimedia
+    Standards Update", 1994, "New WAVE Types": *fact* chunk; RFC 2361). sox
+    warns "wave header missing extended part of fmt chunk" without ``cbSize``.
+    The byte rate, a 32-bit field, is clamped for rates too high for it.
+
+    Examples
+    --------
+    >>> head = wav_header(8000, 1, "ULAW", frames=3)
+    >>> len(head), head[38:42], head[-8:-4]
+    (58, b'fact', b'data')
+    >>> import struct; struct.unpack("<I", head[4:8])[0]  # 4 + 26 + 12 + 8 + 3 + pad
+    54
+    """
+    tag, bits = WRITE_SUBTYPES[subtype]
+    align = channels * bits // 8
+    data_bytes = None if frames is None else frames * align
+    fmt = struct.pack(
+        "<HHIIHH",
+        tag,
+        channels,
+        rate,
+        min(rate * align, 0xFFFFFFFF),
+        align,
+        bits,
+    )
+    fact = b""
+    if tag != _PCM:
+        fmt += struct.pack("<H", 0)  # cbSize: no extra format bytes
+        fact = b"fact" + struct.pack("<I", 4) + struct.pack("<I", frames or 0)
+    riff = None
+    if data_bytes is not None:
+        riff = 4 + 8 + len(fmt) + len(fact) + 8 + data_bytes + (data_bytes & 1)
+    if riff is None or riff > 0xFFFFFFFF or data_bytes is None:
+        riff = data_bytes = 0xFFFFFFFF
+        if fact:
+            fact = fact[:8] + struct.pack("<I", 0xFFFFFFFF)
     return (
         b"RIFF"
-        + struct.pack("<I", 0xFFFFFFFF)
+        + struct.pack("<I", riff)
         + b"WAVEfmt "
-        + struct.pack(
-            "<IHHIIHH", 16, tag, channels, rate, rate * block_align, block_align, bits
-        )
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + fact
         + b"data"
-        + struct.pack("<I", 0xFFFFFFFF)
+        + struct.pack("<I", data_bytes)
     )
+
+
+class WavWriter:
+    """Write a WAV to a binary stream that need not seek (a pipe, a device).
+
+    The header goes out first: with true sizes when ``frames`` is given (then
+    exactly that many frames must be written), else with unknown sizes, which
+    `finish` rewrites if asked to and the stream can seek.
+
+    Parameters
+    ----------
+    stream : binary stream
+        Anything with ``write``; ``seek`` only for ``rewrite=True``.
+    rate, channels : int
+    subtype : str
+        A key of `WRITE_SUBTYPES`.
+    frames : int, optional
+        The length, when known before writing.
+    name : str
+        The output's name in messages.
+
+    Raises
+    ------
+    AdcsimError
+        A subtype WAV cannot stream.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.BytesIO()
+    >>> w = WavWriter(out, rate=8000, channels=1, subtype="PCM_16", frames=2)
+    >>> w.write(encode_samples(np.array([1, -1]), 16)); w.finish()
+    >>> import soundfile; soundfile.info(io.BytesIO(out.getvalue())).frames
+    2
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        rate: int,
+        channels: int,
+        subtype: str,
+        frames: int | None = None,
+        name: str = "-",
+    ) -> None:
+        if subtype not in WRITE_SUBTYPES:
+            allowed = ", ".join(WRITE_SUBTYPES)
+            raise AdcsimError(
+                f"cannot write {name!r}: subtype={subtype!r} cannot be streamed "
+                f"(use {allowed})"
+            )
+        self.stream, self.name = stream, name
+        self.rate, self.channels, self.subtype = rate, channels, subtype
+        self.frame_bytes = channels * WRITE_SUBTYPES[subtype][1] // 8
+        head = wav_header(rate, channels, subtype, frames)
+        #: The frames the header declares, None for "until end of stream".
+        self.frames_declared = frames if head[4:8] != b"\xff" * 4 else None
+        self.data_bytes = 0
+        self._head_bytes = len(head)
+        stream.write(head)
+
+    def write(self, data: bytes | memoryview | NDArray[Any]) -> None:
+        """Append sample bytes (whole frames, little-endian, as WAV stores them)."""
+        view = memoryview(data).cast("B")
+        self.stream.write(view)
+        self.data_bytes += view.nbytes
+
+    def finish(self, *, rewrite: bool = False) -> None:
+        """End the data: its pad byte, and true sizes if ``rewrite`` and unknown.
+
+        Raises
+        ------
+        AdcsimError
+            Fewer or more frames were written than the header declares (the
+            stream is then invalid: its reader gets a warning or extra data).
+        """
+        frames = self.data_bytes // self.frame_bytes
+        if self.frames_declared is not None:
+            if frames != self.frames_declared:
+                raise AdcsimError(
+                    f"cannot write {self.name!r}: {frames} frames written, "
+                    f"the WAV header declares {self.frames_declared}"
+                )
+            if self.data_bytes & 1:
+                self.stream.write(b"\0")  # RIFF chunks are padded to even sizes
+            return
+        if not rewrite:
+            return  # a reader of an unknown size reads to the end: no pad byte
+        if self.data_bytes & 1:
+            self.stream.write(b"\0")
+        head = wav_header(self.rate, self.channels, self.subtype, frames)
+        if len(head) != self._head_bytes:  # pragma: no cover - same layout
+            raise AssertionError("WAV header changed size")
+        self.stream.seek(0)
+        self.stream.write(head)
+        self.stream.seek(0, 2)
 
 
 def sample_bytes(ints: NDArray[np.int32], bits: int) -> NDArray[np.uint8]:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
+import shutil
 import struct
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -192,3 +196,216 @@ def test_a_declared_size_that_is_not_whole_frames_reads_the_whole_frames() -> No
     )  # fmt: skip
     _, got = read_all(data)
     np.testing.assert_array_equal(got.ravel(), np.array([100, -100, 200]) / 32768)
+
+
+# --- hostile headers (issue 19): bounded reads, one-line errors -----------------
+
+
+class BoundedReads(OneByteAtATime):
+    """A pipe that fails like a real one would on a huge read.
+
+    ``sys.stdin.buffer.read(n)`` allocates ``n`` bytes before reading: a chunk
+    size of 4 GB in a header ended in ``MemoryError``. Any read asking for
+    more than ``limit`` bytes fails here the same way.
+    """
+
+    def __init__(self, data: bytes, limit: int = 1 << 20) -> None:
+        super().__init__(data, chunk=1 << 30)
+        self.limit = limit
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > self.limit:
+            raise MemoryError(f"read({size})")
+        return super().read(size)
+
+
+def riff(*chunks: bytes) -> bytes:
+    return b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE" + b"".join(chunks)
+
+
+def chunk(name: bytes, body: bytes, size: int | None = None) -> bytes:
+    declared = len(body) if size is None else size
+    return name + struct.pack("<I", declared) + body + b"\x00" * (len(body) & 1)
+
+
+def fmt_chunk(
+    tag: int = 1, channels: int = 1, rate: int = 8000, bits: int = 16
+) -> bytes:
+    align = channels * bits // 8
+    body = struct.pack(
+        "<HHIIHH",
+        tag,
+        channels,
+        rate,
+        (rate * align) & 0xFFFFFFFF,
+        align & 0xFFFF,
+        bits,
+    )
+    return chunk(b"fmt ", body)
+
+
+SAMPLES = np.array([0, 16384, -32768], dtype="<i2").tobytes()
+
+
+def test_a_huge_unknown_chunk_is_skipped_in_bounded_reads() -> None:
+    junk = b"j" * 200_000  # more than one skip piece, fewer than declared would be
+    data = riff(fmt_chunk(), chunk(b"LIST", junk), chunk(b"data", SAMPLES))
+    stream = BoundedReads(data, limit=1 << 16)
+    fmt = wavstream.read_header(stream)  # type: ignore[arg-type]
+    got = np.concatenate(list(wavstream.read_blocks(stream, fmt, 10)))  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got.ravel(), [0, 0.5, -1])
+
+
+@pytest.mark.parametrize("name", [b"LIST", b"fmt "])
+def test_a_chunk_declaring_gigabytes_is_an_error_not_a_memory_error(
+    name: bytes,
+) -> None:
+    body = fmt_chunk()[8:] if name == b"fmt " else b"abcd"
+    head = fmt_chunk() if name != b"fmt " else b""
+    data = riff(head, name + struct.pack("<I", 0xFFFFFFF0) + body)
+    with pytest.raises(AdcsimError, match="ends before its data") as info:
+        wavstream.read_header(BoundedReads(data))  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
+
+
+def test_a_large_fmt_chunk_is_read_only_as_far_as_it_matters() -> None:
+    body = fmt_chunk(channels=2)[8:] + b"\x00" * 100_000  # extra bytes, ignored
+    data = riff(chunk(b"fmt ", body), chunk(b"data", SAMPLES + SAMPLES[:2]))
+    stream = BoundedReads(data, limit=1 << 16)
+    fmt = wavstream.read_header(stream)  # type: ignore[arg-type]
+    assert (fmt.rate, fmt.channels, fmt.bits) == (8000, 2, 16)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "match"),
+    [
+        (
+            fmt_chunk(rate=2**31),
+            "sample rate=2147483648 .* outside \\[1, 2147483647\\]",
+        ),
+        (fmt_chunk(rate=2**32 - 1), "sample rate=4294967295"),
+        (fmt_chunk(rate=0), "sample rate=0 "),
+        (fmt_chunk(channels=0), "channels=0 .* outside \\[1, 1024\\]"),
+        (fmt_chunk(channels=1025), "channels=1025 "),
+        (fmt_chunk(channels=65535), "channels=65535 "),
+        (fmt_chunk(bits=12), "unsupported WAV encoding .*12 bits"),
+        (fmt_chunk(bits=0), "unsupported WAV encoding .*0 bits"),
+        (fmt_chunk(tag=3, bits=16), "unsupported WAV encoding"),
+    ],
+)
+def test_absurd_header_values_are_one_line_errors(fmt: bytes, match: str) -> None:
+    data = riff(fmt, chunk(b"data", SAMPLES))
+    with pytest.raises(AdcsimError, match=match) as info:
+        read_all(data)
+    assert "\n" not in str(info.value)
+
+
+# --- the headers WavWriter writes (issue 18) ------------------------------------
+
+
+def parse_chunks(wav: bytes) -> dict[bytes, bytes]:
+    """Chunk id -> body of a RIFF/WAVE file with true sizes (the spec's layout)."""
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
+    assert struct.unpack("<I", wav[4:8])[0] == len(wav) - 8
+    chunks, pos = {}, 12
+    while pos < len(wav):
+        name, size = wav[pos : pos + 4], struct.unpack("<I", wav[pos + 4 : pos + 8])[0]
+        chunks[name] = wav[pos + 8 : pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    assert pos == len(wav)
+    return chunks
+
+
+def write_wav(
+    subtype: str, frames: int, *, declare: bool, rewrite: bool = False
+) -> bytes:
+    tag, bits = wavstream.WRITE_SUBTYPES[subtype]
+    out = io.BytesIO()
+    w = wavstream.WavWriter(
+        out, rate=8000, channels=1, subtype=subtype, frames=frames if declare else None
+    )
+    w.write(b"\x10" * (frames * bits // 8))
+    w.finish(rewrite=rewrite)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("subtype", "tag", "bits"),
+    [("FLOAT", 3, 32), ("DOUBLE", 3, 64), ("ULAW", 7, 8), ("ALAW", 6, 8)],
+)
+@pytest.mark.parametrize("how", ["declared", "rewritten"])
+def test_non_pcm_headers_have_cbsize_and_a_fact_chunk(
+    subtype: str, tag: int, bits: int, how: str
+) -> None:
+    frames = 7  # odd: the 8-bit data chunks need their pad byte
+    wav = write_wav(subtype, frames, declare=how == "declared", rewrite=True)
+    chunks = parse_chunks(wav)
+    fmt = chunks[b"fmt "]
+    assert len(fmt) == 18  # WAVEFORMATEX
+    got_tag, channels, rate, byte_rate, align, got_bits, cb_size = struct.unpack(
+        "<HHIIHHH", fmt
+    )
+    assert (got_tag, channels, rate, got_bits, cb_size) == (tag, 1, 8000, bits, 0)
+    assert (align, byte_rate) == (bits // 8, 8000 * bits // 8)
+    assert struct.unpack("<I", chunks[b"fact"])[0] == frames
+    assert len(chunks[b"data"]) == frames * bits // 8
+    assert sf.info(io.BytesIO(wav)).frames == frames
+
+
+def test_pcm_headers_stay_16_byte_fmt_without_fact() -> None:
+    chunks = parse_chunks(write_wav("PCM_16", 5, declare=True))
+    assert len(chunks[b"fmt "]) == 16 and b"fact" not in chunks
+
+
+def test_an_unknown_length_keeps_the_streaming_sizes_and_no_pad_byte() -> None:
+    wav = write_wav("ULAW", 7, declare=False)
+    assert wav[4:8] == b"\xff" * 4
+    pos = wav.index(b"data")
+    assert wav[pos + 4 : pos + 8] == b"\xff" * 4
+    assert len(wav) == pos + 8 + 7  # a pad byte would read as an eighth sample
+    assert wav[wav.index(b"fact") + 8 :][:4] == b"\xff" * 4
+
+
+def test_a_writer_that_falls_short_of_its_declared_frames_raises() -> None:
+    w = wavstream.WavWriter(
+        io.BytesIO(), rate=8000, channels=2, subtype="PCM_16", frames=10, name="x.wav"
+    )
+    w.write(b"\x00" * 4 * 9)
+    with pytest.raises(AdcsimError, match="'x.wav': 9 frames written, .* declares 10"):
+        w.finish()
+
+
+def test_sizes_too_large_for_riff_fall_back_to_the_streaming_header() -> None:
+    head = wavstream.wav_header(48000, 2, "PCM_16", frames=2**30)  # 4 GiB of data
+    assert head[4:8] == b"\xff" * 4 and head[-4:] == b"\xff" * 4
+
+
+def test_a_subtype_wav_cannot_stream_is_refused_naming_it() -> None:
+    with pytest.raises(AdcsimError, match="subtype='PCM_S8' cannot be streamed"):
+        wavstream.WavWriter(io.BytesIO(), rate=8000, channels=1, subtype="PCM_S8")
+
+
+def _sox(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sox", str(path), "-n", "stat"], capture_output=True, text=True, check=False
+    )
+
+
+needs_sox = pytest.mark.skipif(
+    shutil.which("sox") is None,
+    reason="sox is not installed (used as a reference reader)",
+)
+
+
+@needs_sox
+@pytest.mark.parametrize("subtype", ["FLOAT", "DOUBLE", "ULAW", "ALAW", "PCM_U8"])
+@pytest.mark.parametrize("declare", [True, False])
+def test_sox_reads_written_headers_without_a_warning(
+    tmp_path: Path, subtype: str, declare: bool
+) -> None:
+    path = tmp_path / "x.wav"
+    path.write_bytes(write_wav(subtype, 101, declare=declare, rewrite=True))
+    done = _sox(path)
+    assert done.returncode == 0, done.stderr
+    assert "WARN" not in done.stderr, done.stderr
+    assert re.search(r"Samples read: +101\n", done.stderr), done.stderr
