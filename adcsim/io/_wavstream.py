@@ -378,6 +378,8 @@ class WavWriter:
 
     def write(self, data: bytes | memoryview | NDArray[Any]) -> None:
         """Append sample bytes (whole frames, little-endian, as WAV stores them)."""
+        if isinstance(data, np.ndarray):
+            data = np.ascontiguousarray(data).data
         view = memoryview(data).cast("B")
         self.stream.write(view)
         self.data_bytes += view.nbytes
