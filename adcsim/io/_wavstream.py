@@ -10,8 +10,8 @@ specification asks for: an 18-byte ``fmt `` chunk (``cbSize`` = 0) and a
 ``fact`` chunk for every non-PCM format, true sizes when the length is known
 up front and 0xFFFFFFFF ("until end of stream") when not. A header is read in
 bounded pieces whatever sizes it declares, and absurd values in it (rate,
-channels, bits) are one-line errors. It does not do files that libsndfile
-writes (``adcsim.io._reader`` and ``_writer`` use it there).
+channels, bits) are one-line errors. It does not open files or decide what is
+a stream (``adcsim.io._reader`` and ``_writer`` do, with libsndfile for files).
 """
 
 from __future__ import annotations
