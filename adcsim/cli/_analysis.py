@@ -24,6 +24,7 @@ ANALYZE_EPILOG = """\b
 Examples:
   adcsim analyze tone.wav
   adcsim analyze out.flac --report - | jq .metrics.enob_bits
+  adcsim analyze adc12.wav --histogram --bits 12 --csv codes.csv --plot dnl.png
 """
 
 COMPARE_EPILOG = """\b
@@ -49,6 +50,7 @@ Examples:
   adcsim generate chirp -o chirp.flac --f0 20 --f1 20000 --method log
   adcsim generate noise -o pink.wav --color pink --level-dbfs -20 --channels 2
   adcsim generate ramp -o ramp.wav --bits 12 --subtype PCM_16
+  adcsim generate histogram-sine -o hist12.wav --bits 12
 """
 
 
@@ -132,16 +134,98 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
     metavar="PATH|-",
     help="Also write the figures as JSON (- for stdout).",
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing report.")
-def analyze(file: str, report_path: str | None, force: bool) -> None:
+@click.option(
+    "--histogram",
+    is_flag=True,
+    help="Run the IEEE 1241 sine-wave histogram test instead (DNL, INL, "
+    "missing codes).",
+)
+@click.option(
+    "--bits",
+    type=click.IntRange(2, 16),
+    default=None,
+    help="--histogram: resolution N of the record [the file's PCM depth].",
+)
+@click.option(
+    "--channel",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="--histogram: the channel to test.",
+)
+@click.option(
+    "--dnl-resolution",
+    type=click.FloatRange(0, min_open=True),
+    default=0.1,
+    show_default=True,
+    metavar="LSB",
+    help="--histogram: refuse records too short for this DNL resolution (95%).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    default=None,
+    metavar="PATH|-",
+    help="--histogram: one row per code (- for stdout).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    default=None,
+    metavar="PATH",
+    help="--histogram: DNL and INL against code (.png, .svg, .pdf).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+def analyze(
+    file: str,
+    report_path: str | None,
+    histogram: bool,
+    bits: int | None,
+    channel: int,
+    dnl_resolution: float,
+    csv_path: str | None,
+    plot_path: str | None,
+    force: bool,
+) -> None:
     """Measure the level and the tone figures of an audio file.
 
     Prints, per channel and for all channels, the RMS and peak level and, when
     one sine dominates the channel, the IEEE 1241 tone figures (frequency,
     amplitude, SINAD, ENOB, THD, SFDR, noise floor); '-' where not tonal.
+
+    With --histogram, runs the IEEE 1241 sine-wave histogram test on one
+    channel of a record of a slightly overdriven coherent sine (adcsim
+    generate histogram-sine): code density, transition levels, DNL and INL
+    per code, missing codes. The file's values are reduced to --bits N by
+    keeping their top N bits (an arithmetic shift of the stored integer).
     """
+    ctx = click.get_current_context()
+    if not histogram:
+        for name in ("bits", "channel", "dnl_resolution", "csv_path", "plot_path"):
+            if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
+                option = "--" + name.removesuffix("_path").replace("_", "-")
+                raise click.UsageError(f"{option} needs --histogram")
+    if "-" == report_path == csv_path:
+        raise click.UsageError("--csv - and --report - would both write to stdout")
     with _errors():
-        _check_outputs([report_path], force, (file,))
+        _check_outputs([report_path, csv_path, plot_path], force, (file,))
+        if histogram:
+            if plot_path is not None:
+                from adcsim.figures._quantize import check_plot_path
+
+                check_plot_path(plot_path)
+            from adcsim.cli._histogram import run_histogram
+
+            run_histogram(
+                file,
+                bits=bits,
+                channel=channel,
+                dnl_resolution=dnl_resolution,
+                report_path=report_path,
+                csv_path=csv_path,
+                plot_path=plot_path,
+            )
+            return
         from adcsim.analysis._compare import analyze_file
 
         result = analyze_file(file)
@@ -421,6 +505,11 @@ _KIND_OPTIONS = {
     },
     "ramp": {"bits": "bits"},
     "silence": {},
+    "histogram-sine": {
+        "bits": "bits",
+        "freq": "freq_hz",
+        "overdrive_db": "overdrive_db",
+    },
 }
 
 _OPTION_NAMES = {
@@ -434,6 +523,7 @@ _OPTION_NAMES = {
     "color": "--color",
     "distribution": "--distribution",
     "bits": "--bits",
+    "overdrive_db": "--overdrive-db",
 }
 
 
@@ -458,7 +548,12 @@ def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     metavar="PATH",
     help="Output audio; the extension picks the format; - for stdout (WAV).",
 )
-@click.option("--freq", type=float, default=None, help="sine: frequency, Hz [1000].")
+@click.option(
+    "--freq",
+    type=float,
+    default=None,
+    help="sine, histogram-sine: frequency, Hz [1000].",
+)
 @click.option(
     "--level-dbfs",
     type=float,
@@ -508,7 +603,14 @@ def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     "--bits",
     type=click.IntRange(1, 24),
     default=None,
-    help="ramp: every code of this depth once [16].",
+    help="ramp: every code of this depth once [16]; histogram-sine: the "
+    "resolution N to test (2-16, required).",
+)
+@click.option(
+    "--overdrive-db",
+    type=click.FloatRange(0, 20, min_open=True),
+    default=None,
+    help="histogram-sine: peak beyond full scale, dB [0.2].",
 )
 @click.option(
     "--rate",
@@ -556,8 +658,11 @@ def generate(
     force: bool,
     **given: Any,
 ) -> None:
-    """Write a test signal: sine, multitone, chirp, noise, ramp or silence.
+    """Write a test signal: sine, multitone, chirp, noise, ramp, silence, ...
 
+    KIND histogram-sine is the stimulus of `analyze --histogram`: a coherent
+    sine overdriven by --overdrive-db, as long as the test needs for --bits N
+    (0.1 LSB DNL resolution at 95 %, plus 10 %; --duration is ignored).
     Options that do not belong to KIND are usage errors. Samples beyond full
     scale are clipped by the file's format (PCM), never here.
     """

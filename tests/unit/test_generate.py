@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from adcsim.analysis._generate import KINDS, coherent_cycles, generate
+from adcsim.analysis._histogram import histogram_sine
 from adcsim.errors import AdcsimError
 
 
@@ -22,12 +23,11 @@ def _primes_below(limit):
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_gives_a_float64_frames_by_channels_block(kind):
-    x = (
-        generate(kind, rate=8000, duration_s=0.25, channels=3, bits=8)
-        if kind == "ramp"
-        else (generate(kind, rate=8000, duration_s=0.25, channels=3))
-    )
-    frames = 256 if kind == "ramp" else 2000
+    # ramp and histogram-sine take their length from bits, not duration_s
+    bits = {"ramp": {"bits": 8}, "histogram-sine": {"bits": 4}}.get(kind, {})
+    x = generate(kind, rate=8000, duration_s=0.25, channels=3, **bits)
+    lengths = {"ramp": 256, "histogram-sine": histogram_sine(bits=4, rate=8000).size}
+    frames = lengths.get(kind, 2000)
     assert x.shape == (frames, 3)
     assert x.dtype == np.float64
     assert np.all(np.isfinite(x))
