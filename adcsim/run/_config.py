@@ -105,7 +105,7 @@ subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
                 self.scheme, bits=self.bits, **self.params
             ).step
         if self.noise_shaping != "none":
-            from adcsim.stages._shaping import SHAPING_NAMES
+            from adcsim.stages._shaping_filters import SHAPING_NAMES
 
             if self.noise_shaping not in SHAPING_NAMES:
                 allowed = ", ".join(SHAPING_NAMES)

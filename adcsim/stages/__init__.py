@@ -20,8 +20,8 @@ __getattr__, __dir__, __all__ = attach(
         "DitherStage": "_dither",
         "dither": "_dither",
         "NoiseShapingStage": "_shaping",
-        "get_filter": "_shaping",
-        "design_weighted": "_shaping",
+        "get_filter": "_shaping_filters",
+        "design_weighted": "_shaping_filters",
         "noise_shape": "_shaping",
     },
 )

@@ -9,7 +9,8 @@ from hypothesis.extra.numpy import arrays
 
 from adcsim.quantizers._uniform import UniformQuantizer
 from adcsim.stages._chain import StreamInfo
-from adcsim.stages._shaping import FIRST_ORDER, NoiseShapingStage, get_filter
+from adcsim.stages._shaping import NoiseShapingStage
+from adcsim.stages._shaping_filters import FIRST_ORDER, get_filter
 
 CI = settings(derandomize=True, deadline=None, max_examples=60)
 SAMPLES = arrays(
