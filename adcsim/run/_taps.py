@@ -26,8 +26,8 @@ from adcsim.metrics._meters import (
     SpectrumMeter,
     channel_means,
     db10,
-    sqnr_theory_db,
 )
+from adcsim.metrics._theory import sqnr_theory_db
 from adcsim.quantizers._base import Quantizer
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ class Taps:
         used, used_per_channel = self.levels.result()
         q = self.quantizer
         common = {
-            "sqnr_theory_db": sqnr_theory_db(q.bits),
+            "sqnr_theory_db": sqnr_theory_db(q.name, q.bits, q.params),
             "step": q.step,
             "levels_available": q.levels,
         }

@@ -1382,3 +1382,29 @@ def test_same_input_settings_and_seed_give_the_same_audio_and_json(
     assert run(runner, *args).exit_code == 0
     second = ((tmp_path / "x.wav").read_bytes(), (tmp_path / "x.json").read_bytes())
     assert first == second
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # 10 log10(3 * 4**N / c**2): c = ln(1 + mu), or 1 + ln A (large signals).
+        (["-s", "mulaw"], 10 * math.log10(3 * 4**8 / math.log(256) ** 2)),
+        (["-s", "mulaw", "--mu", "100"], 10 * math.log10(3 * 4**8 / math.log(101) ** 2)),
+        (["-s", "alaw"], 10 * math.log10(3 * 4**8 / (1 + math.log(87.6)) ** 2)),
+        (["-s", "g711-mulaw"], 10 * math.log10(3 * 4**8 / math.log(256) ** 2)),
+        (["-s", "floor"], 10 * math.log10(0.5 / ((2 / 256) ** 2 / 3))),
+        (["-s", "lloydmax"], None),
+    ],
+)
+def test_sqnr_theory_is_the_scheme_s_own_large_signal_value(
+    tmp_path: Path, runner: CliRunner, tone_wav: Path, args: list[str], expected: Any
+) -> None:
+    result = run_quiet(
+        runner, "quantize", tone_wav, "-b", "8", *args, "-o", tmp_path / "q.wav", "-q"
+    )
+    assert result.exit_code == 0, result.stderr
+    m = load_report(tmp_path / "q.json")["metrics"]
+    if expected is None:
+        assert m["sqnr_theory_db"] is None
+    else:
+        assert m["sqnr_theory_db"] == pytest.approx(expected, rel=1e-12)
