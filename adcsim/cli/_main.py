@@ -188,7 +188,7 @@ Examples:
     "--out-dir",
     default=".",
     show_default=True,
-    help="Directory of default-named outputs.",
+    help="Directory of default-named outputs (created if missing, as mkdir -p).",
 )
 @click.option(
     "--mirror",
@@ -388,7 +388,9 @@ def quantize(
     except AdcsimError as exc:
         raise _usage(str(exc)) from None
     if summary_path is not None:
-        files.check_output_path(summary_path, force=force, inputs=inputs)
+        # A rerun with --skip-existing rewrites its summary (atomically).
+        replace = force or skip_existing
+        files.check_output_path(summary_path, force=replace, inputs=inputs)
 
     def plan(path: str) -> OutputPaths:
         directory = out_dir
@@ -467,7 +469,8 @@ def quantize(
             measure=measure,
             jobs=jobs,
             skip_existing=skip_existing,
-            make_dirs=mirror_root is not None,
+            # --out-dir and --mirror trees are created as needed (mkdir -p).
+            make_dirs=mirror_root is not None or out_dir != ".",
             plot_child=plot_child,
             reports=not quiet or report_path == "-" or summary_path is not None,
         )

@@ -467,6 +467,30 @@ def up_to_date(
         return None
 
 
+def made_from(input_path: str, paths: OutputPaths) -> bool:
+    """Whether the report at ``paths.report`` says adcsim made it from this input.
+
+    True when that report is an adcsim report (it has a ``schema_version``)
+    whose ``input.path`` names ``input_path`` and whose ``output.path`` names
+    ``paths.audio``: then its outputs are an earlier run's of this input,
+    which ``--skip-existing`` may replace when they are out of date. Files of
+    any other origin stay protected (they need ``--force``).
+    """
+    if paths.report is None or paths.report == STDIO or paths.audio == STDIO:
+        return False
+    try:
+        with open(paths.report, encoding="utf-8") as f:
+            data = json.load(f)
+        made_input, made_audio = data["input"]["path"], data["output"]["path"]
+        if "schema_version" not in data:
+            return False
+        return files.same_file(str(made_input), input_path) and files.same_file(
+            str(made_audio), paths.audio
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def _report_from_dict(data: dict[str, Any]) -> Report:
     known = ("input", "output", "settings", "metrics", "channels")
     optional = ("stages", "notes", "provenance")
@@ -543,10 +567,14 @@ class _Job:
         return item
 
     def _run(self, path: str, paths: OutputPaths) -> BatchItem:
+        force = self.force
         if self.skip_existing:
             report = up_to_date(path, paths, self.config)
             if report is not None:
                 return BatchItem(input=path, report=report, skipped=True)
+            # Not up to date (the input or the settings changed): redo it,
+            # replacing the outputs an earlier run made from this input.
+            force = force or made_from(path, paths)
         before = _snapshot(paths)
         command_line = None if self.command is None else self.command.for_input(path)
         try:
@@ -556,7 +584,7 @@ class _Job:
                 path,
                 self.config,
                 paths,
-                force=self.force,
+                force=force,
                 command_line=command_line,
                 measure=self.measure,
                 plot_child=self.plot_child,

@@ -323,3 +323,61 @@ def test_a_temp_file_never_remains_in_the_output_directory(
     )
     assert result.exit_code == 1
     assert [n for n in os.listdir(out) if n.endswith(".part")] == []
+
+
+def test_out_dir_is_created_as_mkdir_p_would(
+    tmp_path: Path, runner: CliRunner, noise: Any
+) -> None:
+    (a,) = make(tmp_path, noise, "a.wav")
+    deep = tmp_path / "new" / "deeper"
+    result = run(runner, a, "--out-dir", deep, "--no-plot", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert names(deep) == {"a.uniform-8bit.wav", "a.uniform-8bit.json"}
+
+
+def test_out_dir_that_is_a_file_is_one_error_line(
+    tmp_path: Path, runner: CliRunner, noise: Any
+) -> None:
+    (a,) = make(tmp_path, noise, "a.wav")
+    (tmp_path / "taken").write_text("x")
+    result = run(runner, a, "--out-dir", tmp_path / "taken", "--no-plot", "-q")
+    assert result.exit_code == 1
+    assert len(errors(result)) == 1 and "cannot create directory" in result.stderr
+
+
+def test_incremental_batch_reruns_rewrite_the_summary_and_redo_changed_inputs(
+    tmp_path: Path, runner: CliRunner, noise: Any
+) -> None:
+    a, b = make(tmp_path, noise, "corpus/a.wav", "corpus/sub/b.wav")
+    table = tmp_path / "phone.csv"
+    args = [a, b, "--out-dir", tmp_path / "phone", "--mirror", tmp_path / "corpus"]
+    args += ["-s", "mulaw", "-b", "8", "--no-plot", "--summary", table]
+    args += ["--skip-existing"]
+    assert run(runner, *args).exit_code == 0
+
+    def statuses() -> list[str]:
+        return [r["status"] for r in csv.DictReader(io.StringIO(table.read_text()))]
+
+    again = run(runner, *args)
+    assert again.exit_code == 0, again.stderr
+    assert again.stderr.splitlines()[-1] == "0 files quantized, 2 skipped, 0 failed"
+    assert statuses() == ["skipped", "skipped"]
+    # b changes: it is redone (its old outputs replaced, no --force), a skipped.
+    sf.write(str(b), noise(frames=900, seed=42), 8000, subtype="PCM_16")
+    changed = run(runner, *args)
+    assert changed.exit_code == 0, changed.stderr
+    assert changed.stderr.splitlines()[-1] == "1 file quantized, 1 skipped, 0 failed"
+    assert statuses() == ["skipped", "ok"]
+    report = json.loads((tmp_path / "phone/sub/b.mulaw-8bit.json").read_text())
+    assert report["input"]["frames"] == 900
+    assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name or "part" in p.name]
+
+
+def test_skip_existing_never_replaces_files_it_did_not_make(
+    tmp_path: Path, runner: CliRunner, noise: Any, out: Path
+) -> None:
+    (a,) = make(tmp_path, noise, "a.wav")
+    (out / "a.uniform-8bit.wav").write_bytes(b"someone else's")
+    result = run(runner, a, "--out-dir", out, "--no-plot", "--skip-existing", "-q")
+    assert result.exit_code == 1 and "exists" in result.stderr
+    assert (out / "a.uniform-8bit.wav").read_bytes() == b"someone else's"
