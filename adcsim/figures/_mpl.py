@@ -85,5 +85,7 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
     ax.set_title(panel.title, fontsize=panel.title_size)
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)
-    if panel.legend:
+    # A legend of a panel without labelled lines (an empty window) is not
+    # drawn: matplotlib would warn that it has nothing to show.
+    if panel.legend and any(line.label for line in panel.lines):
         ax.legend(loc=panel.legend, fontsize=8)

@@ -580,6 +580,8 @@ class _Job:
         try:
             if self.make_dirs:
                 _make_parents(paths)
+            if self.config.plot_window is not None and paths.plot is not None:
+                _check_plot_window(path, self.config)
             report = process_file(
                 path,
                 self.config,
@@ -597,6 +599,21 @@ class _Job:
                 _remove_traces(paths, before)
             raise
         return BatchItem(input=path, report=report)
+
+
+def _check_plot_window(path: str, config: QuantizeConfig) -> None:
+    """A ``--plot-window`` past the end of a file input is its error, before work.
+
+    A stream's length is known only at its end: there the report notes it.
+    """
+    if path == STDIO:
+        return
+    from adcsim.io._reader import AudioReader
+
+    with AudioReader(path) as reader:
+        info = reader.info
+    if info.frames is not None:
+        config.check_plot_window(info.frames / info.rate, path)
 
 
 def _make_parents(paths: OutputPaths) -> None:

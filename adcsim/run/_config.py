@@ -138,9 +138,65 @@ subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
         return self
 
     def settings(self) -> dict[str, Any]:
-        """The report's ``settings``: bits, scheme, rate, dither, seed, params."""
+        """The report's ``settings``: bits, scheme, rate, dither, seed, params.
+
+        ``dither_domain`` says where the dither is added: ``linear`` (to the
+        signal itself, before any compressor, sized for the uniform N-bit
+        LSB), or None without dither.
+        """
         d = asdict(self)
         keys = ("bits", "scheme", "rate", "dither", "seed", "noise_shaping")
         out = {k: d[k] for k in keys}
+        out["dither_domain"] = None if self.dither == "none" else "linear"
         out.update(self.params)
         return out
+
+    def check_plot_window(self, duration_s: float, path: str) -> None:
+        """Refuse a ``--plot-window`` that starts at or after ``duration_s``.
+
+        Raises
+        ------
+        AdcsimError
+            The window starts after the end of the input ``path``.
+
+        Examples
+        --------
+        >>> QuantizeConfig(plot_window=(2.0, 0.01)).check_plot_window(1.5, "a.wav")
+        Traceback (most recent call last):
+        ...
+        adcsim.errors.AdcsimError: --plot-window starts at 2 s, after the end of \
+'a.wav' (1.5 s long)
+        """
+        if self.plot_window is not None and self.plot_window[0] >= duration_s:
+            raise AdcsimError(
+                f"--plot-window starts at {self.plot_window[0]:g} s, after the end "
+                f"of {path!r} ({duration_s:.4g} s long)"
+            )
+
+    def notes(self, *, uniform: bool, rate: int, frames: int) -> list[str]:
+        """The report's notes about these settings for a stream of ``frames``.
+
+        ``uniform``: the quantizer's levels are evenly spaced (it has a step).
+
+        Examples
+        --------
+        >>> QuantizeConfig(scheme="mulaw", dither="tpdf").notes(
+        ...     uniform=False, rate=8000, frames=8000)[0][:40]
+        'dither: tpdf of the uniform 8-bit LSB wa'
+        """
+        notes = []
+        if self.dither != "none" and not uniform:
+            notes.append(
+                f"dither: {self.dither} of the uniform {self.bits}-bit LSB was "
+                f"added to the linear signal, not in {self.scheme}'s own domain: "
+                "it is much larger than the local step near zero and much "
+                "smaller near full scale, so it lowers the SNR instead of only "
+                "decorrelating the error (settings.dither_domain)"
+            )
+        if self.plot_window is not None and self.plot_window[0] * rate >= frames:
+            notes.append(
+                f"--plot-window starts at {self.plot_window[0]:g} s, after the "
+                f"end of the stream ({frames / rate:.4g} s): the figure's "
+                "waveform panels are empty"
+            )
+        return notes

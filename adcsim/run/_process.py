@@ -585,6 +585,9 @@ class _Run:
             )
         if metrics["clipped_samples"]:
             notes.append(f"{metrics['clipped_samples']} samples clipped at full scale")
+        notes += config.notes(
+            uniform=q.step is not None, rate=self.info.rate, frames=self.frames
+        )
         if not is_exact_subtype(self.writer.subtype):
             if self.lossy_remeasured:
                 notes.append(

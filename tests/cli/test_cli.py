@@ -1013,7 +1013,7 @@ def test_a_plot_window_draws_the_figure(
 ) -> None:
     out = tmp_path / "x.wav"
     result = run_quiet(
-        runner, "quantize", tone_wav, "-o", out, "--plot-window", "0.1:0.01"
+        runner, "quantize", tone_wav, "-o", out, "--plot-window", "0.05:0.01"
     )
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "x.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -1088,11 +1088,10 @@ def test_bad_input_fails_with_one_error_line_and_leaves_nothing(
     assert after == before
 
 
-def test_missing_output_directory_is_an_error(
+def test_missing_directory_of_an_output_path_is_an_error(
     tmp_path: Path, runner: CliRunner, tone_wav: Path
 ) -> None:
-    result = run_quiet(runner, "quantize", tone_wav, "--out-dir", tmp_path / "no")
-    assert_one_error_line(result, "no")
+    # (a missing --out-dir is created: test_batch_cli)
     result = run_quiet(runner, "quantize", tone_wav, "-o", tmp_path / "no" / "x.wav")
     assert_one_error_line(result, "x.wav")
     assert files_in(tmp_path) == {"tone.wav"}
@@ -1389,7 +1388,10 @@ def test_same_input_settings_and_seed_give_the_same_audio_and_json(
     [
         # 10 log10(3 * 4**N / c**2): c = ln(1 + mu), or 1 + ln A (large signals).
         (["-s", "mulaw"], 10 * math.log10(3 * 4**8 / math.log(256) ** 2)),
-        (["-s", "mulaw", "--mu", "100"], 10 * math.log10(3 * 4**8 / math.log(101) ** 2)),
+        (
+            ["-s", "mulaw", "--mu", "100"],
+            10 * math.log10(3 * 4**8 / math.log(101) ** 2),
+        ),
         (["-s", "alaw"], 10 * math.log10(3 * 4**8 / (1 + math.log(87.6)) ** 2)),
         (["-s", "g711-mulaw"], 10 * math.log10(3 * 4**8 / math.log(256) ** 2)),
         (["-s", "floor"], 10 * math.log10(0.5 / ((2 / 256) ** 2 / 3))),
@@ -1408,3 +1410,68 @@ def test_sqnr_theory_is_the_scheme_s_own_large_signal_value(
         assert m["sqnr_theory_db"] is None
     else:
         assert m["sqnr_theory_db"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_plot_window_past_the_end_of_a_file_is_an_error_before_any_output(
+    tmp_path: Path, runner: CliRunner, tone_wav: Path
+) -> None:
+    result = run_quiet(
+        runner, "quantize", tone_wav, "--plot-window", "12.5:0.02", "--out-dir",
+        tmp_path,
+    )  # fmt: skip
+    assert_one_error_line(result, "tone.wav")
+    assert "--plot-window starts at 12.5 s, after the end of" in result.stderr
+    assert "(0.1 s long)" in result.stderr
+    assert files_in(tmp_path) == {"tone.wav"}
+
+
+def test_plot_window_past_the_end_of_a_stream_is_noted_and_svg_stays_quiet(
+    tmp_path: Path, runner: CliRunner, tone_wav: Path
+) -> None:
+    out, plot = tmp_path / "s.wav", tmp_path / "s.svg"
+    result = runner.invoke(
+        main,
+        ["quantize", "-", "-o", str(out), "--plot", str(plot)]
+        + ["--plot-window", "5:0.01"],
+        input=tone_wav.read_bytes(),
+    )
+    assert result.exit_code == 0, result.stderr
+    # No matplotlib "No artists with labels" UserWarning (the suite turns
+    # warnings into errors, and the stderr of a run must hold only notices).
+    assert "Warning" not in result.stderr
+    note = "--plot-window starts at 5 s, after the end of the stream (0.1 s)"
+    assert f"notice: {note}" in result.stderr
+    notes = load_report(tmp_path / "s.json")["notes"]
+    assert any(n.startswith(note) for n in notes)
+    assert plot.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("scheme", "dither", "domain", "noted"),
+    [
+        ("mulaw", "tpdf", "linear", True),
+        ("g711-alaw", "rpdf", "linear", True),
+        ("uniform", "tpdf", "linear", False),
+        ("mulaw", "none", None, False),
+    ],
+)
+def test_the_report_says_where_dither_was_added_and_notes_it_for_companders(
+    tmp_path: Path,
+    runner: CliRunner,
+    tone_wav: Path,
+    scheme: str,
+    dither: str,
+    domain: str | None,
+    noted: bool,
+) -> None:
+    result = run_quiet(
+        runner, "quantize", tone_wav, "-b", "8", "-s", scheme, "--dither", dither,
+        "-o", tmp_path / "d.wav", "--no-plot", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    report = load_report(tmp_path / "d.json")
+    assert report["settings"]["dither_domain"] == domain
+    dither_notes = [n for n in report["notes"] if n.startswith("dither: ")]
+    assert bool(dither_notes) == noted
+    if noted:
+        assert "uniform 8-bit LSB was added to the linear signal" in dither_notes[0]
