@@ -131,9 +131,16 @@ class HistogramResult:
     counts : ndarray of int64, 2**N
         Code density: samples per code index.
     transitions_fs : ndarray of float64, 2**N - 1
-        ``T[1] .. T[2**N - 1]``, full scale (the endpoints at their ideal levels).
+        ``T[1] .. T[2**N - 1]``, full scale: the endpoints at their ideal
+        levels, or absolute when the stimulus was known.
     offset_fs, amplitude_fs : float
-        C and A of the sine, full scale, as the end bins imply.
+        C and A of the sine, full scale: as the end bins imply, or the known
+        stimulus (C = 0).
+    offset_error_lsb, gain_error_lsb : float or None
+        With a known stimulus: ``(T[1] - Ti[1]) / D`` and the full-scale gain
+        error ``((T[2**N-1] - Ti[2**N-1]) - (T[1] - Ti[1])) / D`` (ideal levels
+        Ti, ideal step D = 2 / 2**N); None otherwise (they are zero by
+        construction when C and A come from the end bins).
     required_samples : int
         The record-size bound for the resolution asked for.
     dnl_resolution_lsb, confidence : float
@@ -151,6 +158,8 @@ class HistogramResult:
     dnl_resolution_lsb: float
     confidence: float
     linearity: Linearity
+    offset_error_lsb: float | None = None
+    gain_error_lsb: float | None = None
 
     @property
     def samples(self) -> int:
@@ -162,7 +171,8 @@ class HistogramResult:
 
         Keys: ``bits``, ``samples``, ``required_samples``,
         ``dnl_resolution_lsb``, ``confidence``, ``stimulus_offset_fs``,
-        ``stimulus_amplitude_fs``, ``lsb_fs``, ``max_abs_dnl_lsb``,
+        ``stimulus_amplitude_fs``, ``offset_error_lsb``, ``gain_error_lsb``
+        (None unless the stimulus was known), ``lsb_fs``, ``max_abs_dnl_lsb``,
         ``max_abs_inl_lsb``, ``max_abs_inl_best_fit_lsb``, ``rms_dnl_lsb``,
         ``missing_codes`` (code indices), then the per-code lists ``counts``,
         ``transitions_fs`` (2**N - 1), ``dnl_lsb``, ``inl_lsb`` (endpoint) and
@@ -177,6 +187,8 @@ class HistogramResult:
             "confidence": self.confidence,
             "stimulus_offset_fs": self.offset_fs,
             "stimulus_amplitude_fs": self.amplitude_fs,
+            "offset_error_lsb": self.offset_error_lsb,
+            "gain_error_lsb": self.gain_error_lsb,
             "lsb_fs": lin.lsb_fs,
             "max_abs_dnl_lsb": lin.max_abs_dnl_lsb,
             "max_abs_inl_lsb": lin.max_abs_inl_lsb,
@@ -219,6 +231,7 @@ def histogram_test(
     bits: int,
     dnl_resolution_lsb: float = DNL_RESOLUTION_LSB,
     confidence: float = CONFIDENCE,
+    stimulus_amplitude_fs: float | None = None,
 ) -> HistogramResult:
     """The sine-wave histogram test of a record of N-bit code indices.
 
@@ -232,6 +245,11 @@ def histogram_test(
         DNL resolution the record must support (`required_samples`).
     confidence : float in (0, 1), default 0.95
         Confidence of that resolution.
+    stimulus_amplitude_fs : float > 0, optional
+        The peak of the sine, full scale, when it is known (a generated
+        stimulus, centred on zero): the transition levels are then absolute
+        and the offset and gain errors are measured. Without it, C and A come
+        from the end bins.
 
     Returns
     -------
@@ -259,7 +277,10 @@ def histogram_test(
     definitions allow, they are taken from the two outermost bins: the ones
     the overdriven peaks fill, which set ``CH[0]`` and ``CH[2**N - 2]``, and
     so ``T[1]`` and ``T[2**N - 1]``, which are placed at their ideal levels.
-    Gain and offset errors therefore do not show; DNL and INL follow from the
+    Gain and offset errors therefore do not show, unless the stimulus is known
+    (``stimulus_amplitude_fs``, C = 0): then the levels are the sine's own, in
+    full scale, and the end transitions give the offset and the full-scale gain
+    error (the endpoint convention of datasheets). DNL and INL follow from the
     levels (`adcsim.quantizers._transfer.linearity`). A code never hit between
     the end codes is missing (DNL exactly -1).
 
@@ -284,7 +305,10 @@ def histogram_test(
         )
     counts = np.bincount(c.astype(np.intp), minlength=levels)
     return histogram_counts(
-        counts, dnl_resolution_lsb=dnl_resolution_lsb, confidence=confidence
+        counts,
+        dnl_resolution_lsb=dnl_resolution_lsb,
+        confidence=confidence,
+        stimulus_amplitude_fs=stimulus_amplitude_fs,
     )
 
 
@@ -293,6 +317,7 @@ def histogram_counts(
     *,
     dnl_resolution_lsb: float = DNL_RESOLUTION_LSB,
     confidence: float = CONFIDENCE,
+    stimulus_amplitude_fs: float | None = None,
 ) -> HistogramResult:
     """`histogram_test` from a code density ``counts`` (2**N non-negative integers).
 
@@ -325,8 +350,12 @@ resolution**2, Doernberg et al. 1984, Blair 1994)
     # CH[k-1] for k = 1 .. 2**N - 1; the raw levels of a unit sine about 0.
     raw = -np.cos(np.pi * np.cumsum(h)[:-1] / total)
     ideal = ideal_transitions(bits)
-    amplitude = float((ideal[-1] - ideal[0]) / (raw[-1] - raw[0]))
-    offset = float(ideal[0] - amplitude * raw[0])
+    if stimulus_amplitude_fs is None:
+        amplitude = float((ideal[-1] - ideal[0]) / (raw[-1] - raw[0]))
+        offset = float(ideal[0] - amplitude * raw[0])
+    else:
+        amplitude = _check_amplitude(stimulus_amplitude_fs)
+        offset = 0.0
     need = required_samples(
         bits,
         amplitude=amplitude,
@@ -342,6 +371,11 @@ resolution**2, Doernberg et al. 1984, Blair 1994)
         )
     # An empty bin repeats CH, so its two transitions are equal: zero width.
     transitions = offset + amplitude * raw
+    errors: tuple[float | None, float | None] = (None, None)
+    if stimulus_amplitude_fs is not None:
+        step = 2.0 / levels
+        low, high = transitions[0] - ideal[0], transitions[-1] - ideal[-1]
+        errors = (float(low / step), float((high - low) / step))
     return HistogramResult(
         bits,
         h,
@@ -352,7 +386,19 @@ resolution**2, Doernberg et al. 1984, Blair 1994)
         float(dnl_resolution_lsb),
         float(confidence),
         linearity(transitions),
+        *errors,
     )
+
+
+def _check_amplitude(value: object) -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not (
+        isinstance(value, bool)
+    )
+    if not ok or not 0 < float(value) < math.inf:  # type: ignore[arg-type]
+        raise AdcsimError(
+            f"histogram: stimulus_amplitude_fs={value!r} must be a number > 0"
+        )
+    return float(value)  # type: ignore[arg-type]
 
 
 def histogram_sine(

@@ -162,6 +162,15 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
     help="--histogram: refuse records too short for this DNL resolution (95%).",
 )
 @click.option(
+    "--stimulus-dbfs",
+    type=click.FloatRange(-20, 20),
+    default=None,
+    metavar="DB",
+    help="--histogram: the known peak of the centred stimulus sine, dBFS "
+    "(generate histogram-sine: its --overdrive-db); measures offset and gain "
+    "errors.",
+)
+@click.option(
     "--csv",
     "csv_path",
     default=None,
@@ -183,6 +192,7 @@ def analyze(
     bits: int | None,
     channel: int,
     dnl_resolution: float,
+    stimulus_dbfs: float | None,
     csv_path: str | None,
     plot_path: str | None,
     force: bool,
@@ -198,10 +208,19 @@ def analyze(
     generate histogram-sine): code density, transition levels, DNL and INL
     per code, missing codes. The file's values are reduced to --bits N by
     keeping their top N bits (an arithmetic shift of the stored integer).
+    C and A of the sine come from the two end bins (gain and offset errors do
+    not show) unless --stimulus-dbfs names the known stimulus.
     """
     ctx = click.get_current_context()
     if not histogram:
-        for name in ("bits", "channel", "dnl_resolution", "csv_path", "plot_path"):
+        for name in (
+            "bits",
+            "channel",
+            "dnl_resolution",
+            "stimulus_dbfs",
+            "csv_path",
+            "plot_path",
+        ):
             if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
                 option = "--" + name.removesuffix("_path").replace("_", "-")
                 raise click.UsageError(f"{option} needs --histogram")
@@ -221,6 +240,7 @@ def analyze(
                 bits=bits,
                 channel=channel,
                 dnl_resolution=dnl_resolution,
+                stimulus_dbfs=stimulus_dbfs,
                 report_path=report_path,
                 csv_path=csv_path,
                 plot_path=plot_path,

@@ -82,6 +82,10 @@ def _summary(result: Any, path: str, channel: int, channels: int) -> str:
         ("stimulus amplitude", f"{result.amplitude_fs:.5f} FS ({od_db:+.2f} dB)"),
         ("stimulus offset", f"{result.offset_fs / lin.lsb_fs:+.3f} LSB"),
     ]
+    if result.offset_error_lsb is not None:
+        rows[-2] = ("stimulus amplitude", f"{result.amplitude_fs:.5f} FS (known)")
+        rows[-1] = ("offset error", f"{result.offset_error_lsb:+.3f} LSB")
+        rows.append(("gain error", f"{result.gain_error_lsb:+.3f} LSB"))
     head = (
         f"histogram test of {path!r}, channel {channel} of {channels}: "
         f"{result.bits} bits, {result.samples} samples (at least "
@@ -132,6 +136,7 @@ def run_histogram(
     bits: int | None,
     channel: int,
     dnl_resolution: float,
+    stimulus_dbfs: float | None,
     report_path: str | None,
     csv_path: str | None,
     plot_path: str | None,
@@ -144,7 +149,10 @@ def run_histogram(
     from adcsim.run._report import SCHEMA_VERSION
 
     counts, bits, info = _read_counts(path, bits, channel)
-    result = histogram_counts(counts, dnl_resolution_lsb=dnl_resolution)
+    known = None if stimulus_dbfs is None else 10.0 ** (stimulus_dbfs / 20.0)
+    result = histogram_counts(
+        counts, dnl_resolution_lsb=dnl_resolution, stimulus_amplitude_fs=known
+    )
     to_stderr = "-" in (report_path, csv_path)
     click.echo(_summary(result, path, channel, info.channels), nl=False, err=to_stderr)
     if report_path is not None:
@@ -158,6 +166,7 @@ def run_histogram(
                     "channel": channel,
                     "dnl_resolution_lsb": dnl_resolution,
                     "confidence": CONFIDENCE,
+                    "stimulus_dbfs": stimulus_dbfs,
                 },
                 "histogram": result.to_dict(),
             },

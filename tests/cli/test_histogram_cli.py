@@ -90,6 +90,22 @@ def test_histogram_report_to_stdout_puts_the_table_on_stderr(cli, tmp_path):
     assert "max |DNL|" in result.stderr
 
 
+def test_the_channel_asked_for_is_tested_and_svg_plots_are_written(cli, tmp_path):
+    one = sf.read(_record(tmp_path), dtype="int16")[0]
+    two = sf.read(_record(tmp_path, missing=(77,)), dtype="int16")[0]
+    path = tmp_path / "stereo.wav"
+    sf.write(str(path), np.stack([one, two], axis=1), 48000, subtype="PCM_16")
+    plot = str(tmp_path / "p.svg")
+    args = ["analyze", str(path), "--histogram", "--bits", "8", "--report", "-"]
+    result = CliRunner().invoke(cli, [*args, "--channel", "2", "--plot", plot])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["histogram"]["missing_codes"] == [77]
+    assert "channel 2 of 2" in result.stderr
+    assert Path(plot).read_text().lstrip().startswith("<?xml")
+    result = CliRunner().invoke(cli, args)
+    assert json.loads(result.stdout)["histogram"]["missing_codes"] == []
+
+
 def test_bits_default_to_the_container_depth(cli, tmp_path):
     k = np.arange(1, M)
     t = (k - M / 2 - 0.5) * D
@@ -117,6 +133,15 @@ def test_generate_then_analyze_the_float_stimulus_end_to_end(cli, tmp_path):
     h = json.loads(result.stdout)["histogram"]
     # the float file's top 8 bits: a floor quantizer, linear to 0.05 LSB
     assert h["max_abs_dnl_lsb"] < 0.05 and h["missing_codes"] == []
+    assert h["offset_error_lsb"] is None
+    # told the stimulus, the test sees floor's transitions at k D, half an LSB
+    # above the mid-tread ones: offset +0.5 LSB, no gain error
+    result = CliRunner().invoke(cli, [*args, "--stimulus-dbfs", "0.2"])
+    assert result.exit_code == 0, result.output
+    h = json.loads(result.stdout)["histogram"]
+    assert h["offset_error_lsb"] == pytest.approx(0.5, abs=0.01)
+    assert h["gain_error_lsb"] == pytest.approx(0.0, abs=0.01)
+    assert "offset error        +0.500 LSB" in result.stderr
 
 
 def test_a_too_short_record_exits_1_with_one_line(cli, tmp_path):
@@ -159,7 +184,13 @@ def test_bad_histogram_values_exit_2_with_one_line(cli, tmp_path, extra, match):
 
 @pytest.mark.parametrize(
     "extra",
-    [["--bits", "8"], ["--csv", "x.csv"], ["--plot", "x.png"], ["--channel", "2"]],
+    [
+        ["--bits", "8"],
+        ["--csv", "x.csv"],
+        ["--plot", "x.png"],
+        ["--channel", "2"],
+        ["--stimulus-dbfs", "0.2"],
+    ],
 )
 def test_histogram_options_without_histogram_exit_2(cli, tmp_path, extra):
     record = _record(tmp_path, frames=1000)

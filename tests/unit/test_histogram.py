@@ -94,6 +94,29 @@ def test_the_sine_amplitude_and_offset_come_from_the_end_bins():
     assert result.offset_fs == pytest.approx(3 * D, abs=0.2 * D)
 
 
+def test_a_known_stimulus_gives_absolute_levels_and_the_offset_and_gain_errors():
+    # A converter with a 0.8 % gain error and a 2.5 LSB offset, the sine known.
+    t = 1.008 * _ideal() + 2.5 * D
+    frames = 2 * required_samples(BITS, amplitude=1.03)
+    x = _coherent_sine(frames, 1.03, 10007)
+    codes = np.searchsorted(t, x, side="right")
+    result = histogram_test(codes, bits=BITS, stimulus_amplitude_fs=1.03)
+    ideal = _ideal()
+    offset = (t[0] - ideal[0]) / D
+    gain = ((t[-1] - ideal[-1]) - (t[0] - ideal[0])) / D  # 0.008 * (2 - 2 D) / D
+    assert gain == pytest.approx(0.008 * (M - 2))
+    assert result.offset_error_lsb == pytest.approx(offset, abs=0.05)
+    assert result.gain_error_lsb == pytest.approx(gain, abs=0.05)
+    assert np.max(np.abs(result.transitions_fs - t)) < 0.05 * D
+    assert result.linearity.max_abs_dnl_lsb < 0.05
+    # without the stimulus, C and A absorb both errors
+    plain = histogram_test(codes, bits=BITS)
+    assert plain.offset_error_lsb is None and plain.gain_error_lsb is None
+    assert plain.linearity.max_abs_inl_lsb < 0.05
+    with pytest.raises(AdcsimError, match="stimulus_amplitude_fs=0"):
+        histogram_test(codes, bits=BITS, stimulus_amplitude_fs=0)
+
+
 def test_an_ideal_quantizer_at_the_stated_record_size_has_dnl_below_the_resolution():
     frames = required_samples(BITS, amplitude=1.02)
     x = _coherent_sine(frames, 1.02, 4999)
