@@ -146,7 +146,11 @@ def _comma_list(
     show_default=True,
     help="WAV sample format of the stimuli.",
 )
-@click.option("--force", is_flag=True, help="Replace an earlier session in DIR.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an earlier adcsim session in DIR (only the files it wrote).",
+)
 def listen(
     references: Sequence[str],
     out_dir: str,

@@ -18,6 +18,9 @@ A session directory holds::
     key.json          names -> conditions, gains, seed: keep it from listeners
     README.txt        how to run the session and collect results
     webmushra/, beaqlejs/   optional configurations for those tools
+    adcsim-manifest.json    every file above: what ``--force`` may replace
+
+The directory is built aside and swapped in (`adcsim.listening._sessiondir`).
 
 Notes
 -----
@@ -37,8 +40,8 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +52,7 @@ from numpy.typing import NDArray
 
 from adcsim._version import __version__
 from adcsim.errors import AdcsimError
+from adcsim.listening._sessiondir import SessionDirectory
 
 Design = Literal["mushra", "abx", "both"]
 DESIGNS: tuple[str, ...] = ("mushra", "abx", "both")
@@ -397,10 +401,6 @@ def export_listening_test(
     item keeps all of its stimuli (reference included) below -0.1 dBFS. Both
     gains are recorded per stimulus in the key.
     """
-    from adcsim.io._reader import read as read_audio
-    from adcsim.io._writer import write as write_audio
-    from adcsim.listening._exports import readme_text, write_export
-    from adcsim.listening._page import render_page
     from adcsim.stages._dither import check_dither, check_seed
 
     seed = check_seed(seed)
@@ -409,7 +409,51 @@ def export_listening_test(
         if condition.path is None:
             check_dither(condition.dither)
     out = Path(out_dir)
-    _prepare_dir(out, force=force)
+    inputs = [*references, *(c.path for c in conditions if c.path is not None)]
+    with SessionDirectory(out, force=force, inputs=inputs) as stage:
+        try:
+            session = _build(
+                references,
+                out,
+                stage.path,
+                conditions=conditions,
+                plan=plan,
+                design=design,
+                trials=trials,
+                excerpt=excerpt,
+                mid_anchor=mid_anchor,
+                seed=seed,
+                subtype=subtype,
+            )
+        except OSError as exc:
+            raise AdcsimError(
+                f"cannot write the session in {os.fsdecode(out)!r}: "
+                f"{(exc.strerror or type(exc).__name__).lower()}"
+            ) from exc
+        stage.commit(session.session_id)
+    return session
+
+
+def _build(
+    references: Sequence[str],
+    out: Path,
+    stage: Path,
+    *,
+    conditions: Sequence[Condition],
+    plan: dict[str, Any],
+    design: str,
+    trials: int,
+    excerpt: tuple[float, float] | None,
+    mid_anchor: bool,
+    seed: int,
+    subtype: str,
+) -> ListeningSession:
+    """Write a whole session into ``stage``; its paths name ``out``."""
+    from adcsim.io._reader import read as read_audio
+    from adcsim.io._writer import write as write_audio
+    from adcsim.listening._exports import readme_text, write_export
+    from adcsim.listening._page import render_page
+
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
     dither_seeds = (
         np.random.SeedSequence(seed).spawn(2)[1].generate_state(len(conditions))
@@ -571,13 +615,13 @@ def export_listening_test(
 
     session_id = digest.hexdigest()[:16]
     _number_trials(key_trials, page_trials, rng)
-    audio_dir, js_dir = out / "audio", out / "stimuli"
-    audio_dir.mkdir(parents=True, exist_ok=True)
-    js_dir.mkdir(parents=True, exist_ok=True)
+    audio_dir, js_dir = stage / "audio", stage / "stimuli"
+    audio_dir.mkdir()
+    js_dir.mkdir()
     gains_db = {}
     for name, y, rate in audio_jobs:
         wav = audio_dir / f"{name}.wav"
-        write_audio(str(wav), y, rate, subtype=subtype, force=force)
+        write_audio(str(wav), y, rate, subtype=subtype)
         data = base64.b64encode(wav.read_bytes()).decode("ascii")
         (js_dir / f"{name}.js").write_text(
             f'adcsimStimulus("{name}", "data:audio/wav;base64,{data}");\n',
@@ -594,12 +638,11 @@ def export_listening_test(
         "adcsim_version": __version__,
         "trials": page_trials,
     }
-    (out / "session.js").write_text(
+    (stage / "session.js").write_text(
         "window.ADCSIM_SESSION = " + json.dumps(public, indent=1) + ";\n",
         encoding="utf-8",
     )
-    page = out / "index.html"
-    page.write_text(render_page(), encoding="utf-8")
+    (stage / "index.html").write_text(render_page(), encoding="utf-8")
     key = {
         "format": KEY_FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -618,22 +661,21 @@ def export_listening_test(
         "stimuli": stimuli,
         "trials": key_trials,
     }
-    key_path = out / "key.json"
-    key_path.write_text(dumps_json(key), encoding="utf-8")
-    exports = tuple(write_export(kind, out, key_trials) for kind in plan["export"])
-    (out / "README.txt").write_text(
+    (stage / "key.json").write_text(dumps_json(key), encoding="utf-8")
+    exports = tuple(write_export(kind, stage, key_trials) for kind in plan["export"])
+    (stage / "README.txt").write_text(
         readme_text(session_id, key, exports), encoding="utf-8"
     )
     return ListeningSession(
         out_dir=out,
         session_id=session_id,
-        page=page,
-        key=key_path,
+        page=out / "index.html",
+        key=out / "key.json",
         stimuli=len(audio_jobs),
         mushra_trials=sum(t["design"] == "mushra" for t in key_trials),
         abx_trials=sum(t["design"] == "abx" for t in key_trials),
         gains_db=gains_db,
-        exports=exports,
+        exports=tuple(out / p.relative_to(stage) for p in exports),
     )
 
 
@@ -716,30 +758,6 @@ def _check_plan(
         "abx": design in ("abx", "both"),
         "export": kinds,
     }
-
-
-def _prepare_dir(out: Path, *, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise AdcsimError(f"out-dir {str(out)!r} is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        if not (out / "key.json").exists():
-            raise AdcsimError(
-                f"out-dir {str(out)!r} is not empty and holds no adcsim session"
-            )
-        if not force:
-            raise AdcsimError(
-                f"out-dir {str(out)!r} holds a session; use --force to replace it"
-            )
-        # Only what an earlier session wrote (key.json marks it as ours).
-        for sub in ("audio", "stimuli", "webmushra", "beaqlejs"):
-            if (out / sub).is_dir():
-                shutil.rmtree(out / sub)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AdcsimError(
-            f"cannot create out-dir {str(out)!r}: {exc.strerror}"
-        ) from exc
 
 
 def _cut(
