@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
 from adcsim.metrics._meters import measure
+from adcsim.metrics._samples import check_samples
 from adcsim.metrics._tone import tone_metrics_channels
 from adcsim.stages._chain import as_block
 
@@ -26,8 +27,7 @@ def _as_block(x: ArrayLike, name: str) -> NDArray[np.float64]:
     arr = as_block(x, name=name, owner="compare")
     if arr.shape[0] == 0:
         raise AdcsimError(f"compare: {name} has no frames")
-    if not np.all(np.isfinite(arr)):
-        raise AdcsimError(f"compare: {name} has non-finite samples")
+    check_samples(arr, f"compare: {name}")
     return arr
 
 
@@ -283,7 +283,9 @@ def load_pair(
     from adcsim.io._reader import read as read_audio
 
     ref, ref_info = read_audio(ref_path)
+    check_samples(ref, repr(ref_path))
     test, test_info = read_audio(test_path)
+    check_samples(test, repr(test_path))
     if ref_info.rate != test_info.rate:
         raise AdcsimError(
             f"sample rates differ: {ref_path!r} is {ref_info.rate} Hz, "
@@ -428,6 +430,7 @@ def analyze_file(path: str) -> dict[str, Any]:
     from adcsim.run._report import SCHEMA_VERSION, plain
 
     data, info = read_audio(path)
+    check_samples(data, repr(path))
     result = analyze(data, info.rate)
     channels = result.pop("channels")
     report: dict[str, Any] = plain(

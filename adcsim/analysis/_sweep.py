@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
+from adcsim.metrics._samples import check_samples
 from adcsim.metrics._theory import theory_snr_db
 from adcsim.quantizers._base import MAX_BITS, Quantizer, check_bits
 from adcsim.quantizers._companders import _CompandedBase
@@ -397,8 +398,7 @@ def sweep(
         raise AdcsimError(
             f"sweep: x has shape {block.shape}, must be (frames, channels)"
         )
-    if not np.all(np.isfinite(block)):
-        raise AdcsimError("sweep: x has non-finite samples")
+    check_samples(block, "sweep: x")
     rms = math.sqrt(float(np.mean(block**2)))
     if not rms > 0:
         raise AdcsimError("sweep: the input is silent; there is no level to scale")
@@ -517,6 +517,7 @@ def sweep_file(
     from adcsim.stages._resample import resample
 
     data, info = read_audio(path)
+    check_samples(data, repr(path))
     out_rate = info.rate
     if rate is not None:
         out_rate = check_rate(rate)

@@ -3,7 +3,7 @@
 Thin: parses options into calls of `adcsim.analysis` (compare, sweep and
 `adcsim.analysis._generate`, prints tables and writes outputs. Imports nothing heavy at
 start-up; commands import the library in their bodies. `AdcsimError` becomes
-``Error: <message>`` (exit 1) here too, so the commands also work outside the
+``Error: <message>`` (exit 1) in `adcsim.cli._boundary`, also outside the
 ``adcsim`` group; bad option values and unparsable ranges are usage errors
 (exit 2).
 """
@@ -11,12 +11,13 @@ start-up; commands import the library in their bodies. `AdcsimError` becomes
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
 
+from adcsim.cli._boundary import AdcsimCommand
+from adcsim.cli._boundary import user_errors as _errors
 from adcsim.cli._options import RATE, chain_options
 from adcsim.errors import AdcsimError
 
@@ -52,19 +53,6 @@ Examples:
   adcsim generate ramp -o ramp.wav --bits 12 --subtype PCM_16
   adcsim generate histogram-sine -o hist12.wav --bits 12
 """
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """`AdcsimError` -> one ``Error:`` line and exit 1 (also outside the group)."""
-    try:
-        yield
-    except AdcsimError as exc:
-        ctx = click.get_current_context(silent=True)
-        root = ctx.find_root() if ctx is not None else None
-        if root is not None and root.meta.get("adcsim.debug"):
-            raise
-        raise click.ClickException(str(exc)) from None
 
 
 def _usage(parse: Callable[[str], Any], text: str, hint: str) -> Any:
@@ -125,7 +113,7 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@click.command("analyze", epilog=ANALYZE_EPILOG)
+@click.command("analyze", cls=AdcsimCommand, epilog=ANALYZE_EPILOG)
 @click.argument("file", metavar="FILE")
 @click.option(
     "--report",
@@ -256,7 +244,7 @@ def analyze(
             _emit_json(report_path, result)
 
 
-@click.command("compare", epilog=COMPARE_EPILOG)
+@click.command("compare", cls=AdcsimCommand, epilog=COMPARE_EPILOG)
 @click.argument("ref", metavar="REF")
 @click.argument("test", metavar="TEST")
 @click.option(
@@ -364,7 +352,7 @@ def compare(
             save_figure(plot_compare(ra, ta, rate=ref_info.rate), plot_path)
 
 
-@click.command("sweep", epilog=SWEEP_EPILOG)
+@click.command("sweep", cls=AdcsimCommand, epilog=SWEEP_EPILOG)
 @click.argument("input_path", metavar="INPUT")
 @click.option(
     "-b",
@@ -559,7 +547,7 @@ def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return tuple(items)
 
 
-@click.command("generate", epilog=GENERATE_EPILOG)
+@click.command("generate", cls=AdcsimCommand, epilog=GENERATE_EPILOG)
 @click.argument("kind", type=click.Choice(list(_KIND_OPTIONS)), metavar="KIND")
 @click.option(
     "-o",

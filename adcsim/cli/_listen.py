@@ -3,7 +3,7 @@
 Thin: parses options into `adcsim.listening._session` and `adcsim.listening._scoring`
 calls and prints a summary to stderr. Imports nothing heavy at start-up;
 commands import the library in their bodies. `AdcsimError` becomes
-``Error: <message>`` (exit 1) here too, so the commands also work outside the
+``Error: <message>`` (exit 1) in `adcsim.cli._boundary`, also outside the
 ``adcsim`` group; bad option values are usage errors (exit 2).
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from adcsim.cli._boundary import AdcsimCommand
 from adcsim.cli._options import DITHER_KINDS, RATE
 from adcsim.errors import AdcsimError
 
@@ -56,7 +57,7 @@ def _comma_list(
     return parse
 
 
-@click.command("listen", epilog=LISTEN_EPILOG)
+@click.command("listen", cls=AdcsimCommand, epilog=LISTEN_EPILOG)
 @click.argument("references", nargs=-1, required=True, metavar="REFERENCE...")
 @click.option(
     "-o",
@@ -180,55 +181,52 @@ def listen(
     from adcsim.listening import _session as listening
     from adcsim.quantizers._registry import SCHEMES
 
-    try:
-        conditions = []
-        if any(v is not None for v in (scheme, bits, rate, dither)):
-            for name in scheme or []:
-                if name not in SCHEMES:
-                    raise click.BadParameter(
-                        f"{name!r} is not one of: {', '.join(SCHEMES)}",
-                        param_hint="--scheme",
-                    )
-            for kind in dither or []:
-                if kind not in DITHER_KINDS:
-                    raise click.BadParameter(
-                        f"{kind!r} is not one of: {', '.join(DITHER_KINDS)}",
-                        param_hint="--dither",
-                    )
-            if bits is None and (scheme is not None or dither is not None):
+    conditions = []
+    if any(v is not None for v in (scheme, bits, rate, dither)):
+        for name in scheme or []:
+            if name not in SCHEMES:
                 raise click.BadParameter(
-                    "--scheme and --dither need --bits", param_hint="--bits"
+                    f"{name!r} is not one of: {', '.join(SCHEMES)}",
+                    param_hint="--scheme",
                 )
-            conditions += listening.cross_conditions(
-                schemes=scheme or ["uniform"],
-                bits=bits or [None],
-                rates=rate or [None],
-                dithers=dither or ["none"],
+        for kind in dither or []:
+            if kind not in DITHER_KINDS:
+                raise click.BadParameter(
+                    f"{kind!r} is not one of: {', '.join(DITHER_KINDS)}",
+                    param_hint="--dither",
+                )
+        if bits is None and (scheme is not None or dither is not None):
+            raise click.BadParameter(
+                "--scheme and --dither need --bits", param_hint="--bits"
             )
-        for spec in condition_specs:
-            conditions.append(_usage(listening.parse_condition, spec, "--condition"))
-        for spec in file_specs:
-            conditions.append(_usage(listening.parse_file_condition, spec, "--file"))
-        cut = (
-            None
-            if excerpt is None
-            else _usage(listening.parse_excerpt, excerpt, "--excerpt")
+        conditions += listening.cross_conditions(
+            schemes=scheme or ["uniform"],
+            bits=bits or [None],
+            rates=rate or [None],
+            dithers=dither or ["none"],
         )
-        session = listening.export_listening_test(
-            references,
-            out_dir,
-            conditions=conditions,
-            design=design,
-            trials=trials,
-            excerpt=cut,
-            mid_anchor=mid_anchor,
-            seed=seed,
-            export=exports,
-            subtype=subtype,
-            force=force,
-        )
-    except AdcsimError as exc:
-        raise click.ClickException(str(exc)) from None
+    for spec in condition_specs:
+        conditions.append(_usage(listening.parse_condition, spec, "--condition"))
+    for spec in file_specs:
+        conditions.append(_usage(listening.parse_file_condition, spec, "--file"))
+    cut = (
+        None
+        if excerpt is None
+        else _usage(listening.parse_excerpt, excerpt, "--excerpt")
+    )
+    session = listening.export_listening_test(
+        references,
+        out_dir,
+        conditions=conditions,
+        design=design,
+        trials=trials,
+        excerpt=cut,
+        mid_anchor=mid_anchor,
+        seed=seed,
+        export=exports,
+        subtype=subtype,
+        force=force,
+    )
     click.echo(
         f"session {session.session_id}: {session.mushra_trials} MUSHRA and "
         f"{session.abx_trials} ABX trials, {session.stimuli} stimuli in {out_dir}",
@@ -239,7 +237,7 @@ def listen(
     )
 
 
-@click.command("listen-results", epilog=RESULTS_EPILOG)
+@click.command("listen-results", cls=AdcsimCommand, epilog=RESULTS_EPILOG)
 @click.argument("results", nargs=-1, required=True, metavar="RESULTS.json...")
 @click.option(
     "--key",
@@ -277,24 +275,21 @@ def listen_results(
     from adcsim.io import _files as files
     from adcsim.listening import _scoring as listen_scoring
 
-    try:
-        scores = listen_scoring.score_results(results, key_path)
-        for path in (csv_path, plot_path, report_path):
-            if path is not None:
-                files.check_output_path(path, force=force, inputs=(*results, key_path))
-        if report_path is not None:
-            files.write_text(report_path, scores.to_json())
-        if csv_path is not None:
-            files.write_text(csv_path, scores.csv())
-        if plot_path is not None:
-            from adcsim.figures._listening import plot_scores
+    scores = listen_scoring.score_results(results, key_path)
+    for path in (csv_path, plot_path, report_path):
+        if path is not None:
+            files.check_output_path(path, force=force, inputs=(*results, key_path))
+    if report_path is not None:
+        files.write_text(report_path, scores.to_json())
+    if csv_path is not None:
+        files.write_text(csv_path, scores.csv())
+    if plot_path is not None:
+        from adcsim.figures._listening import plot_scores
 
-            try:
-                plot_scores(scores).savefig(plot_path)
-            except (OSError, ValueError) as exc:
-                raise AdcsimError(f"cannot write {plot_path!r}: {exc}") from exc
-    except AdcsimError as exc:
-        raise click.ClickException(str(exc)) from None
+        try:
+            plot_scores(scores).savefig(plot_path)
+        except (OSError, ValueError) as exc:
+            raise AdcsimError(f"cannot write {plot_path!r}: {exc}") from exc
     click.echo(scores.table(), nl=False, err=report_path == "-")
 
 

@@ -27,6 +27,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import click  # noqa: E402
 
 from adcsim._version import __version__
+from adcsim.cli import _signals
+from adcsim.cli._boundary import DEBUG, AdcsimCommand
 from adcsim.cli._options import chain_options
 from adcsim.errors import AdcsimError
 from adcsim.run._config import QuantizeConfig
@@ -40,7 +42,14 @@ _DEFAULTS = QuantizeConfig()
 
 
 class AdcsimGroup(click.Group):
-    """A group that turns `AdcsimError` into a one-line ``Error:`` (exit 1)."""
+    """The ``adcsim`` group: its commands run in the one error boundary.
+
+    `AdcsimCommand` (`adcsim.cli._boundary`) is every command's class, so an
+    `AdcsimError` becomes one ``Error:`` line, or a traceback with ``--debug``,
+    alike for every command.
+    """
+
+    command_class = AdcsimCommand
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -49,15 +58,6 @@ class AdcsimGroup(click.Group):
         name, command, rest = super().resolve_command(ctx, args)
         ctx.meta["adcsim.args"] = tuple(rest)
         return name, command, rest
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a user error becomes one ``Error:`` line."""
-        try:
-            return super().invoke(ctx)
-        except AdcsimError as exc:
-            if ctx.meta.get("adcsim.debug"):
-                raise
-            raise click.ClickException(str(exc)) from None
 
 
 @click.group(
@@ -80,7 +80,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
     Each command has its own --help with examples.
     """
-    ctx.meta["adcsim.debug"] = debug
+    ctx.meta[DEBUG] = debug
 
 
 def _usage(message: str) -> click.UsageError:
@@ -473,6 +473,7 @@ def quantize(
             make_dirs=mirror_root is not None or out_dir != ".",
             plot_child=plot_child,
             reports=not quiet or report_path == "-" or summary_path is not None,
+            debug=bool(click.get_current_context().meta.get(DEBUG)),
         )
     except batch.BatchInterrupted as exc:
         if bar is not None:
@@ -560,6 +561,9 @@ def run() -> None:
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+    except KeyboardInterrupt:  # between Click's own handling and here
+        sys.stderr.write("Aborted!\n")
+        code = 1
     if (code is not None and not isinstance(code, int)) or sys.getprofile():
         raise SystemExit(code)  # a message, or a profiler's report to print
     for stream in (sys.stdout, sys.stderr):
@@ -650,15 +654,11 @@ def _is_stdin(stream: TextIO) -> bool:
     return getattr(stream, "name", None) in ("<stdin>", "-")
 
 
-def _sigterm(signum: int, frame: Any) -> None:
-    """SIGTERM stops a run like Ctrl-C: clean-up runs, then exit code 1."""
-    raise KeyboardInterrupt("SIGTERM")
-
-
 def _catch_sigterm() -> Any:
+    """SIGTERM stops a batch like Ctrl-C, also when `main` runs without `run`."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _sigterm)
+    return signal.signal(signal.SIGTERM, _signals.raise_interrupt)
 
 
 def _restore_sigterm(previous: Any) -> None:

@@ -53,6 +53,7 @@ from numpy.typing import NDArray
 from adcsim._version import __version__
 from adcsim.errors import AdcsimError
 from adcsim.listening._sessiondir import SessionDirectory
+from adcsim.metrics._samples import check_samples
 
 Design = Literal["mushra", "abx", "both"]
 DESIGNS: tuple[str, ...] = ("mushra", "abx", "both")
@@ -480,6 +481,7 @@ def _build(
 
     for ref_path in references:
         x, info = read_audio(ref_path)
+        check_samples(x, repr(ref_path))
         digest.update(x.tobytes())
         item = Path(ref_path).stem
         x = _cut(x, info.rate, excerpt, ref_path)
@@ -781,6 +783,7 @@ def _read_file_condition(
     from adcsim.stages._resample import resample
 
     y, other = read_audio(path)
+    check_samples(y, repr(path))
     if other.channels != info.channels:
         raise AdcsimError(
             f"{path!r} has channels={other.channels}, the reference has {info.channels}"

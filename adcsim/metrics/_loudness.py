@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
+from adcsim.metrics._samples import check_samples
 from adcsim.stages._chain import as_block
 
 #: Analog prototype of the shelving stage: centre (Hz), gain (dB), Q.
@@ -136,6 +137,7 @@ def block_powers(x: ArrayLike, *, rate: int) -> NDArray[np.float64]:
     from scipy.signal import sosfilt
 
     block = as_block(x, name="samples", owner="loudness")
+    check_samples(block, "loudness: samples")
     weighted = sosfilt(k_weighting(rate), block, axis=0)
     step = round(STEP_S * rate)
     steps = block.shape[0] // step

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
+from adcsim.metrics._samples import check_samples
 from adcsim.metrics._windows import window
 
 #: Fewest samples accepted by the four-parameter fit.
@@ -88,8 +89,7 @@ def _check_record(x: ArrayLike, rate: float) -> tuple[NDArray[np.float64], float
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 1:
         raise AdcsimError(f"sine fit: x has shape {arr.shape}, must be 1-D")
-    if not np.all(np.isfinite(arr)):
-        raise AdcsimError("sine fit: x contains non-finite samples")
+    check_samples(arr, "sine fit: x")
     return arr, check_rate(rate, low=0, whole=False, prefix="sine fit: ")
 
 
@@ -192,7 +192,8 @@ def fit_sine(
     Raises
     ------
     AdcsimError
-        ``x`` not 1-D, non-finite samples, fewer than 3 samples (8 for the
+        ``x`` not 1-D, non-finite samples or samples beyond 1e6
+        (`adcsim.metrics._samples.MAX_ABS_SAMPLE`), fewer than 3 samples (8 for the
         four-parameter fit), a bad ``rate`` or a frequency outside (0, rate/2).
 
     See Also

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
+from adcsim.metrics._samples import check_samples
 from adcsim.metrics._sinefit import SineFit, fit_sine
 from adcsim.metrics._windows import window
 from adcsim.stages._chain import as_block
@@ -81,8 +82,7 @@ def _check_channel(x: ArrayLike, name: str) -> NDArray[np.float64]:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 1:
         raise AdcsimError(f"tone metrics: {name} has shape {arr.shape}, must be 1-D")
-    if not np.all(np.isfinite(arr)):
-        raise AdcsimError(f"tone metrics: {name} contains non-finite samples")
+    check_samples(arr, f"tone metrics: {name}")
     return arr
 
 

@@ -214,6 +214,7 @@ def run_batch(
     make_dirs: bool = False,
     plot_child: PlotChild | None = None,
     reports: bool = True,
+    debug: bool = False,
 ) -> BatchResult:
     """Process every input; a failing input is recorded and the others go on.
 
@@ -254,6 +255,10 @@ def run_batch(
         files are written, for callers that read none: over a corpus they
         cost memory and, from worker processes, pickling (a twentieth of a
         batch of short files).
+    debug : bool
+        Raise an input's `AdcsimError` (once its traces are removed) instead
+        of recording it and going on: the CLI's ``--debug``, for a traceback.
+        Inputs run in worker processes still send their errors as messages.
 
     Returns
     -------
@@ -288,6 +293,7 @@ def run_batch(
         make_dirs,
         plot_child=plot_child if len(inputs) == 1 else None,
         keep_reports=reports,
+        debug=debug,
     )
     out = _Ordered(len(inputs), on_item, on_done)
     workers = min(available_cores() if jobs == 0 else jobs, len(inputs))
@@ -558,6 +564,8 @@ class _Job:
     plot_child: PlotChild | None = None
     #: Keep the reports in the items (see `run_batch`).
     keep_reports: bool = True
+    #: Raise an input's AdcsimError instead of recording it (see `run_batch`).
+    debug: bool = False
 
     def run(self, path: str, paths: OutputPaths) -> BatchItem:
         """One input; an `AdcsimError` becomes a failed item and leaves nothing."""
@@ -593,6 +601,8 @@ class _Job:
             )
         except AdcsimError as exc:
             _remove_traces(paths, before)
+            if self.debug:
+                raise
             return BatchItem(input=path, error=str(exc))
         except BaseException:
             with _signals_held():
