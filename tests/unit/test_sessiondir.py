@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
-from adcsim.io import _audio as audio_io
+from adcsim.io._writer import write as write_audio
 from adcsim.listening import _sessiondir
 from adcsim.listening._session import Condition, export_listening_test
 from adcsim.listening._sessiondir import MANIFEST
@@ -24,7 +24,7 @@ RATE = 8000
 def reference(tmp_path: Path) -> str:
     t = np.arange(RATE) / RATE
     path = str(tmp_path / "ref.wav")
-    audio_io.write(path, 0.3 * np.sin(2 * np.pi * 440 * t), RATE)
+    write_audio(path, 0.3 * np.sin(2 * np.pi * 440 * t), RATE)
     return path
 
 
@@ -144,7 +144,7 @@ def test_a_failing_rerun_leaves_the_old_session_byte_identical(reference, tmp_pa
     build(reference, out)
     before = tree(tmp_path)
     other = tmp_path / "stereo.wav"
-    audio_io.write(str(other), np.zeros((RATE, 2)), RATE)
+    write_audio(str(other), np.zeros((RATE, 2)), RATE)
     before[other.name] = other.read_bytes()
     with pytest.raises(AdcsimError, match="channels"):
         build(
