@@ -33,6 +33,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -701,11 +702,12 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _worker_main(conn: Connection, job: _Job) -> None:
+def _worker_main(conn: Connection, job: _Job, parent: int) -> None:
     """Take (index, path, paths) tasks until None or EOF; send (index, item)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        _end_with(parent)
         while True:
             try:
                 task = conn.recv()
@@ -719,6 +721,36 @@ def _worker_main(conn: Connection, job: _Job) -> None:
         # Stopped by the main process: job.run has removed this input's traces.
         return
 
+
+def _end_with(parent: int) -> None:
+    """Get SIGTERM when the main process ``parent`` dies, however it dies.
+
+    A SIGKILLed main process (the OOM killer) closes its pipe ends, but the
+    workers forked after a worker hold copies of that worker's end, so
+    end-of-file never came and the workers lived on. Linux sends the
+    parent-death signal (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread
+    checks the parent every half second. SIGTERM then stops the worker as the
+    main process would: the input it runs leaves nothing.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+        if prctl is not None and prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) == 0:
+            if os.getppid() != parent:  # it died before the call
+                raise KeyboardInterrupt("parent died")
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="adcsim-parent-watch", daemon=True).start()
+
+
+#: linux/prctl.h
+_PR_SET_PDEATHSIG = 1
 
 #: Tasks a worker holds at once: the one it runs and the next, already in
 #: its pipe, so that it never waits for the main process between two inputs.
@@ -736,7 +768,10 @@ class _Worker:
                 stream.flush()
         parent, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_worker_main, args=(child, job), name="adcsim-worker", daemon=True
+            target=_worker_main,
+            args=(child, job, os.getpid()),
+            name="adcsim-worker",
+            daemon=True,
         )
         self.process.start()
         child.close()
