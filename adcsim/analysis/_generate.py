@@ -45,6 +45,10 @@ KINDS: dict[str, dict[str, Any]] = {
 COLORS = ("white", "pink")
 DISTRIBUTIONS = ("gaussian", "uniform", "laplacian")
 CHIRP_METHODS = ("linear", "log")
+#: Most samples (frames x channels) one signal may have: it is built in memory
+#: as float64, 512 MiB a copy (12 min of 44.1 kHz stereo); --duration 1e9
+#: asked for 349 TiB.
+MAX_SAMPLES = 1 << 26
 
 
 def _number(value: object) -> float | None:
@@ -437,6 +441,19 @@ def generate(
         allowed = ", ".join(defaults) or "none"
         raise AdcsimError(f"{kind}: unknown option {unknown[0]!r} (allowed: {allowed})")
     options = {**defaults, **kind_options}
+    # frames x channels, before round() meets an infinite duration x rate
+    wanted = 1 << check_bits(options["bits"]) if kind == "ramp" else duration * rate
+    if wanted * channels > MAX_SAMPLES:
+        size = (
+            f"bits={options['bits']}"
+            if kind == "ramp"
+            else f"duration_s={duration:g} at rate={rate}"
+        )
+        raise AdcsimError(
+            f"{kind} of {size} x channels={channels} has more than {MAX_SAMPLES} "
+            "samples (2**26, held in memory): generate shorter pieces or fewer "
+            "channels"
+        )
     if kind == "ramp":
         frames = 1 << check_bits(options["bits"])
     else:

@@ -40,6 +40,9 @@ ROW_KEYS = (
 
 #: Most points a level range may hold (guards against "-60:0:0.0001").
 MAX_LEVELS = 10_000
+#: Levels a sweep accepts, dBFS: 10**(1e308 / 20) overflowed; -400 dBFS is
+#: below any float32 signal, +100 dBFS clips every scheme.
+LEVEL_RANGE_DBFS = (-400.0, 100.0)
 
 _INT = re.compile(r"^\s*(\d+)\s*$")
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
@@ -97,8 +100,11 @@ def _float(text: str, whole: str) -> float:
         raise AdcsimError(
             f"levels={whole!r} is not START:STOP:STEP or a list of numbers (dBFS)"
         ) from None
-    if not math.isfinite(value):
-        raise AdcsimError(f"levels={whole!r} has a non-finite number")
+    if not LEVEL_RANGE_DBFS[0] <= value <= LEVEL_RANGE_DBFS[1]:
+        low, high = LEVEL_RANGE_DBFS
+        raise AdcsimError(
+            f"levels={whole!r}: {value:g} dBFS is not in [{low:g}, {high:g}]"
+        )
     return value
 
 

@@ -18,7 +18,7 @@ import click
 
 from adcsim.cli._boundary import AdcsimCommand
 from adcsim.cli._boundary import user_errors as _errors
-from adcsim.cli._options import RATE, chain_options
+from adcsim.cli._options import PATH, RATE, chain_options
 from adcsim.errors import AdcsimError
 
 ANALYZE_EPILOG = """\b
@@ -118,6 +118,7 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
 @click.option(
     "--report",
     "report_path",
+    type=PATH,
     default=None,
     metavar="PATH|-",
     help="Also write the figures as JSON (- for stdout).",
@@ -272,6 +273,7 @@ def analyze(
 @click.option(
     "--report",
     "report_path",
+    type=PATH,
     default=None,
     metavar="PATH|-",
     help="Write the JSON report (- for stdout).",
@@ -279,6 +281,7 @@ def analyze(
 @click.option(
     "--plot",
     "plot_path",
+    type=PATH,
     default=None,
     metavar="PATH",
     help="Figure of signals, error and spectra (.png, .svg, .pdf).",
@@ -383,6 +386,7 @@ def compare(
 @click.option(
     "--csv",
     "csv_path",
+    type=PATH,
     default=None,
     metavar="PATH",
     help="Write the rows as CSV (- for stdout).",
@@ -390,6 +394,7 @@ def compare(
 @click.option(
     "--report",
     "report_path",
+    type=PATH,
     default=None,
     metavar="PATH|-",
     help="Write the rows as JSON (- for stdout).",
@@ -397,6 +402,7 @@ def compare(
 @click.option(
     "--plot",
     "plot_path",
+    type=PATH,
     default=None,
     metavar="PATH",
     help="SNR against bits and level, with theory (.png, .svg, .pdf).",
@@ -552,6 +558,7 @@ def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option(
     "-o",
     "--output",
+    type=PATH,
     required=True,
     metavar="PATH",
     help="Output audio; the extension picks the format; - for stdout (WAV).",

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from adcsim.cli._boundary import AdcsimCommand
-from adcsim.cli._options import DITHER_KINDS, RATE
+from adcsim.cli._options import DITHER_KINDS, PATH, RATE
 from adcsim.errors import AdcsimError
 
 DESIGNS = ("mushra", "abx", "both")
@@ -62,6 +62,7 @@ def _comma_list(
 @click.option(
     "-o",
     "--out-dir",
+    type=PATH,
     required=True,
     metavar="DIR",
     help="Session directory (created; must not hold another session).",
@@ -242,17 +243,25 @@ def listen(
 @click.option(
     "--key",
     "key_path",
+    type=PATH,
     required=True,
     metavar="DIR/key.json",
     help="The session's key file.",
 )
 @click.option(
-    "--report", "report_path", metavar="PATH|-", help="Write a JSON report (- stdout)."
+    "--report",
+    "report_path",
+    type=PATH,
+    metavar="PATH|-",
+    help="Write a JSON report (- stdout).",
 )
-@click.option("--csv", "csv_path", metavar="PATH", help="Write the scores as CSV.")
+@click.option(
+    "--csv", "csv_path", type=PATH, metavar="PATH", help="Write the scores as CSV."
+)
 @click.option(
     "--plot",
     "plot_path",
+    type=PATH,
     metavar="PATH",
     help="Draw MUSHRA scores with 95% intervals (PNG, SVG, PDF).",
 )

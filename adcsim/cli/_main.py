@@ -29,7 +29,7 @@ import click  # noqa: E402
 from adcsim._version import __version__
 from adcsim.cli import _signals
 from adcsim.cli._boundary import DEBUG, AdcsimCommand
-from adcsim.cli._options import chain_options
+from adcsim.cli._options import PATH, chain_options
 from adcsim.errors import AdcsimError
 from adcsim.run._config import QuantizeConfig
 
@@ -181,11 +181,13 @@ Examples:
 @click.option(
     "-o",
     "--output",
+    type=PATH,
     default=None,
     help="Output audio; the extension picks the format; - for stdout (WAV).",
 )
 @click.option(
     "--out-dir",
+    type=PATH,
     default=".",
     show_default=True,
     help="Directory of default-named outputs (created if missing, as mkdir -p).",
@@ -193,6 +195,7 @@ Examples:
 @click.option(
     "--mirror",
     "mirror_root",
+    type=PATH,
     default=None,
     metavar="ROOT",
     help="Reproduce the input tree below ROOT under --out-dir (created as "
@@ -201,7 +204,9 @@ Examples:
 @click.option(
     "--from-list",
     "from_list",
-    type=click.File("r", encoding="utf-8"),
+    # surrogateescape: a path is bytes on POSIX; names that are not UTF-8 are
+    # still names, and come back as the same bytes when opened.
+    type=click.File("r", encoding="utf-8", errors="surrogateescape"),
     default=None,
     metavar="FILE",
     help="Read more inputs from FILE, one path per line (- for stdin); blank "
@@ -224,6 +229,7 @@ Examples:
 @click.option(
     "--report",
     "report_path",
+    type=PATH,
     default=None,
     help="JSON report path; - for JSON Lines on stdout, one object per input "
     "(failures as {input, error}) [default: beside the audio].",
@@ -232,6 +238,7 @@ Examples:
 @click.option(
     "--summary",
     "summary_path",
+    type=PATH,
     default=None,
     metavar="PATH.csv",
     help="Also write a CSV table, one row per input with its main metrics.",
@@ -245,6 +252,7 @@ Examples:
 @click.option(
     "--plot",
     "plot_path",
+    type=PATH,
     default=None,
     help="Figure path (.png, .svg, .pdf) [default: beside the audio].",
 )
@@ -260,16 +268,19 @@ Examples:
 )
 @click.option(
     "--train",
+    type=PATH,
     default=None,
     help="lloydmax: design the codebook on this file, not on the input.",
 )
 @click.option(
     "--codebook",
+    type=PATH,
     default=None,
     help="lloydmax: load this JSON codebook if it exists, else save the design there.",
 )
 @click.option(
     "--error-out",
+    type=PATH,
     default=None,
     help="Also write the error signal (output - input) as audio.",
 )
@@ -641,10 +652,18 @@ def _command_without_inputs(ctx: click.Context) -> CommandLine:
 
 
 def _read_list(stream: TextIO) -> list[str]:
-    """Paths of a --from-list file: one per line, stripped; blanks and # skipped."""
+    """Paths of a --from-list file: one per line, stripped; blanks and # skipped.
+
+    A NUL byte names no file: the file is binary, not a list (usage error).
+    """
     paths = []
-    for line in stream:
+    for number, line in enumerate(stream, 1):
         text = line.strip()
+        if "\0" in text:
+            raise click.BadParameter(
+                f"line {number} holds a NUL byte: not a list of paths",
+                param_hint="--from-list",
+            )
         if text and not text.startswith("#"):
             paths.append(text)
     return paths

@@ -30,8 +30,9 @@ _DEFAULTS = QuantizeConfig()
 
 if TYPE_CHECKING:  # generic from click 8.2; the project supports 8.1
     _ParamType = click.ParamType[int, Any]
+    _TextParamType = click.ParamType[str, Any]
 else:
-    _ParamType = click.ParamType
+    _ParamType = _TextParamType = click.ParamType
 
 
 class RateType(_ParamType):
@@ -65,6 +66,41 @@ class RateType(_ParamType):
 
 #: The parser of every ``--rate`` option.
 RATE = RateType()
+
+
+class PathType(_TextParamType):
+    """A file or directory path: not empty and without NUL bytes (exit 2).
+
+    An empty ``--report ''`` used to reach the atomic rename and fail with a
+    ``FileNotFoundError`` traceback after the audio was written; a NUL byte
+    can name no file. Other checks (exists, writable) stay with the outputs.
+
+    Examples
+    --------
+    >>> PATH.convert("out/a.wav", None, None)
+    'out/a.wav'
+    >>> PATH.convert("", None, None)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: '' is not a path: it is empty
+    """
+
+    name = "PATH"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        """Check that ``value`` can name a file."""
+        text = str(value)
+        if not text:
+            self.fail(f"{text!r} is not a path: it is empty", param, ctx)
+        if "\0" in text:
+            self.fail(f"{text!r} is not a path: it holds a NUL byte", param, ctx)
+        return text
+
+
+#: The parser of every path option.
+PATH = PathType()
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:

@@ -187,8 +187,7 @@ def score_results(results_paths: Sequence[str], key_path: str) -> ListeningScore
     condition and pooled, one-sided exact binomial p-values.
     """
     key = _load_json(key_path)
-    if key.get("format") != KEY_FORMAT:
-        raise AdcsimError(f"{key_path!r} is not an adcsim listening key")
+    _check_key(key, key_path)
     trials = {t["id"]: t for t in key["trials"]}
     listeners: list[str] = []
     parsed = []
@@ -280,20 +279,81 @@ def score_results(results_paths: Sequence[str], key_path: str) -> ListeningScore
 # ---------------------------------------------------------------- helpers
 
 
+#: Largest key or results file read (a session of 1000 trials is about 1 MB).
+MAX_JSON_BYTES = 64 << 20
+
+
 def _load_json(path: str) -> dict[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise AdcsimError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_JSON_BYTES:
+        raise AdcsimError(
+            f"{path!r} is larger than {MAX_JSON_BYTES >> 20} MB: not a key or results"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AdcsimError(
+            f"{path!r} is not UTF-8 text (byte {exc.start}): not a JSON file"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AdcsimError(
             f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno}"
         ) from exc
+    except RecursionError:
+        raise AdcsimError(
+            f"{path!r} is nested too deeply to be a key or results"
+        ) from None
     if not isinstance(data, dict):
         raise AdcsimError(f"{path!r} does not hold a JSON object")
     return data
+
+
+def _check_key(key: dict[str, Any], path: str) -> None:
+    """Every field of a key that scoring reads has the type the session wrote.
+
+    A key is a user file: edited by hand, truncated, or another program's.
+    """
+
+    def refuse(why: str) -> AdcsimError:
+        return AdcsimError(f"{path!r} is not a valid adcsim listening key: {why}")
+
+    if key.get("format") != KEY_FORMAT:
+        raise AdcsimError(f"{path!r} is not an adcsim listening key")
+    if not isinstance(key.get("session_id"), str):
+        raise refuse("session_id is not a string")
+    conditions = key.get("conditions")
+    if not isinstance(conditions, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) for c in conditions
+    ):
+        raise refuse("conditions is not a list of objects with a name")
+    trials = key.get("trials")
+    if not isinstance(trials, list):
+        raise refuse("trials is not a list")
+    for t in trials:
+        if not isinstance(t, dict) or not isinstance(t.get("id"), str):
+            raise refuse("a trial is not an object with a string id")
+        tid = t["id"]
+        if t.get("design") == "mushra":
+            stimuli = t.get("stimuli")
+            if not isinstance(stimuli, dict) or not all(
+                isinstance(v, str) for v in stimuli.values()
+            ):
+                raise refuse(f"trial {tid!r}: stimuli is not names -> labels")
+        elif t.get("design") == "abx":
+            fields = (t.get("condition"), t.get("x"))
+            if not all(isinstance(f, str) for f in fields) or t.get("x_is") not in (
+                "A",
+                "B",
+            ):
+                raise refuse(f"trial {tid!r}: condition, x or x_is is missing")
+        else:
+            raise refuse(f"trial {tid!r}: design={t.get('design')!r}")
 
 
 def _check_results(
@@ -315,10 +375,11 @@ def _check_results(
         if not isinstance(entries, list):
             raise refuse(f"{design!r} is not a list")
         for r in entries:
-            tid = str(r.get("trial")) if isinstance(r, dict) else ""
+            given = r.get("trial") if isinstance(r, dict) else None
+            tid = given if isinstance(given, str) else ""
             t = trials.get(tid)
             if t is None or t["design"] != design or tid in seen:
-                raise refuse(f"trial={tid!r} is unknown or repeated")
+                raise refuse(f"trial={given!r} is unknown or repeated")
             seen.add(tid)
             if design == "mushra":
                 got = r.get("ratings")

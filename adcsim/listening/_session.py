@@ -71,6 +71,9 @@ RESERVED = (HIDDEN_REFERENCE, ANCHOR_LOW, ANCHOR_MID, "reference")
 ANCHOR_CUTOFF_HZ = {ANCHOR_LOW: 3500.0, ANCHOR_MID: 7000.0}
 
 FADE_S = 0.02
+#: Longest start and duration of ``--excerpt`` (116 days): 1e308 overflowed
+#: the conversion to frames.
+EXCERPT_MAX_S = 1e7
 #: Stimuli are scaled (all by one gain per item) so no peak exceeds this.
 PEAK_LIMIT = 10 ** (-0.1 / 20)
 MUSHRA_SCREEN_SCORE = 90.0
@@ -229,8 +232,11 @@ def parse_excerpt(text: str) -> tuple[float, float]:
         values = (float(start), float(duration))
     except ValueError:
         values = (math.nan, math.nan)
-    if not sep or not all(math.isfinite(v) for v in values) or values[0] < 0:
-        raise AdcsimError(f"excerpt={text!r} must be START:DUR in seconds, START >= 0")
+    if not sep or not all(0 <= v <= EXCERPT_MAX_S for v in values):
+        raise AdcsimError(
+            f"excerpt={text!r} must be START:DUR in seconds, each in "
+            f"[0, {EXCERPT_MAX_S:g}]"
+        )
     if values[1] < 0.5:
         raise AdcsimError(f"excerpt duration={values[1]:g} s must be at least 0.5 s")
     return values
@@ -242,7 +248,8 @@ def render_condition(
     """Process ``x`` (frames, channels) at ``rate`` as ``condition`` says.
 
     Resample to the condition's rate, dither, quantize, resample back; the
-    output has the input's shape. File conditions are not rendered here.
+    output has the input's shape. ``lloydmax`` designs its codebook on the
+    signal it quantizes. File conditions are not rendered here.
 
     Examples
     --------
@@ -263,9 +270,14 @@ def render_condition(
     if condition.bits is not None:
         if condition.dither != "none":
             y = dither(y, bits=condition.bits, kind=condition.dither, seed=seed)
-        y = quantize(
-            y, bits=condition.bits, scheme=condition.scheme, **condition.params
-        )
+        params: dict[str, Any] = dict(condition.params)
+        if condition.scheme == "lloydmax":
+            # Lloyd-Max levels follow the signal: designed on this stimulus
+            # (after resampling and dither), as quantize does by default.
+            from adcsim.quantizers._lloydmax import design_lloyd_max
+
+            params["codebook"] = design_lloyd_max(y, bits=condition.bits)
+        y = quantize(y, bits=condition.bits, scheme=condition.scheme, **params)
     if resampled:
         y = resample(y, in_rate=work_rate, out_rate=rate)
     return _fit_length(np.asarray(y, dtype=np.float64), x.shape[0])
@@ -431,6 +443,10 @@ def export_listening_test(
                 f"cannot write the session in {os.fsdecode(out)!r}: "
                 f"{(exc.strerror or type(exc).__name__).lower()}"
             ) from exc
+        except AdcsimError as exc:
+            # A file of the stage names the place it was going to have.
+            message = str(exc).replace(os.fsdecode(stage.path), os.fsdecode(out))
+            raise AdcsimError(message) from exc
         stage.commit(session.session_id)
     return session
 

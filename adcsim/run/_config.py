@@ -7,7 +7,6 @@ raises `AdcsimError`; nothing here touches files or signals.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,6 +15,10 @@ from adcsim.errors import AdcsimError
 LLOYDMAX = "lloydmax"
 #: Longest span the figure's waveform panels show (seconds).
 PLOT_WINDOW_MAX_S = 1.0
+#: Latest start of a time span an option names (--plot-window, listen
+#: --excerpt): 1e7 s, 116 days; at 10 MHz still far from the int64 frame range
+#: (1e308 overflowed the conversion to a frame number).
+MAX_START_S = 1e7
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,10 @@ subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
             raise AdcsimError(f"blocksize={self.blocksize} must be >= 1")
         if self.plot_window is not None:
             start, duration = self.plot_window
-            if not (math.isfinite(start) and start >= 0):
-                raise AdcsimError(f"plot window start={start} must be >= 0 s")
+            if not 0 <= start <= MAX_START_S:
+                raise AdcsimError(
+                    f"plot window start={start:g} must be in [0, {MAX_START_S:g}] s"
+                )
             if not 0 < duration <= PLOT_WINDOW_MAX_S:
                 raise AdcsimError(
                     f"plot window duration={duration} must be > 0 and at most "

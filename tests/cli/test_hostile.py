@@ -133,3 +133,289 @@ def test_sigterm_as_soon_as_the_handler_exists_is_a_clean_abort(tmp_path):
     assert proc.returncode == 1, err
     assert err.splitlines()[-1] == "Aborted!" and "Traceback" not in err
     assert sorted(os.listdir(tmp_path)) == ["in.wav"]
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_workers_end_when_the_main_process_is_killed(tmp_path):
+    # SIGKILL of the main process (the OOM killer, say) left both --jobs 2
+    # workers running for ever, blocked on their pipes.
+    for i in range(4):
+        sf.write(
+            str(tmp_path / f"in{i}.wav"),
+            0.5 * np.sin(0.01 * np.arange(100_000)),
+            8000,
+            subtype="PCM_16",
+        )
+    out = tmp_path / "out"
+    out.mkdir()
+    inputs = [f"in{i}.wav" for i in range(4)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "adcsim", "quantize", *inputs, "-j", "2"]
+        + ["--blocksize", "4", "--no-plot", "--out-dir", "out"],
+        cwd=tmp_path,
+        env=ENV,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not any(n.endswith(".part") for n in os.listdir(out)):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    try:
+        while any(_running(w) for w in workers):
+            assert time.monotonic() < deadline, "workers outlived the main process"
+            time.sleep(0.05)
+    finally:
+        for w in workers:
+            if _running(w):
+                os.kill(w, signal.SIGKILL)
+    assert [n for n in os.listdir(out) if n.endswith(".part")] == []
+
+
+def tone_wav(path: Path, seconds: float = 1.0, rate: int = 8000) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    sf.write(str(path), 0.4 * np.sin(2 * np.pi * 440 * t), rate, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "bound"),
+    [
+        (["quantize", "in.wav", "--report", ""], "it is empty"),
+        (["quantize", "in.wav", "--summary", "", "--no-plot"], "it is empty"),
+        (["quantize", "in.wav", "-o", ""], "it is empty"),
+        (["analyze", "in.wav", "--report", ""], "it is empty"),
+        (["listen", "in.wav", "-o", "", "--bits", "8"], "it is empty"),
+        (["quantize", "in.wav", "--plot-window", "1e308:1"], "[0, 1e+07] s"),
+        (["quantize", "in.wav", "--plot-window", "nan:0.1"], "[0, 1e+07] s"),
+        (
+            ["listen", "in.wav", "-o", "s", "--bits", "8", "--excerpt", "1e308:1"],
+            "1e+07",
+        ),
+        (
+            ["listen", "in.wav", "-o", "s", "--bits", "8", "--excerpt", "0:1e308"],
+            "1e+07",
+        ),
+        (["sweep", "in.wav", "--bits", "8", "--levels", "1e308"], "[-400, 100]"),
+        (["sweep", "in.wav", "--bits", "8", "--levels", "-1e308:0:1"], "[-400, 100]"),
+        (["generate", "sine", "-o", "g.wav", "--duration", "1e9"], "67108864 samples"),
+        (["generate", "sine", "-o", "g.wav", "--duration", "1e308"], "67108864"),
+        (
+            [
+                "generate",
+                "noise",
+                "-o",
+                "g.wav",
+                "--rate",
+                "10000000",
+                "--channels",
+                "1000",
+                "--duration",
+                "10",
+            ],
+            "67108864",
+        ),
+        (
+            ["generate", "ramp", "-o", "g.wav", "--bits", "24", "--channels", "8"],
+            "2**26",
+        ),
+    ],
+)
+def test_sizes_and_paths_out_of_bounds_are_usage_errors_stating_the_bound(
+    tmp_path, monkeypatch, args, bound
+):
+    monkeypatch.chdir(tmp_path)
+    tone_wav(tmp_path / "in.wav")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    )
+    message = one_error(result.stderr)
+    assert bound in message, message
+    assert sorted(os.listdir(tmp_path)) == ["in.wav"]
+
+
+def test_a_binary_from_list_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tone_wav(tmp_path / "in.wav")
+    (tmp_path / "list.bin").write_bytes(b"\x7fELF\x02\x01\x00\xff\xfe" * 50)
+    result = CliRunner().invoke(main, ["quantize", "--from-list", "list.bin"])
+    assert result.exit_code == 2
+    assert "NUL byte" in one_error(result.stderr)
+
+
+def test_a_from_list_naming_non_utf8_files_reads_them_as_bytes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.txt").write_bytes(b"in.wav\n\xff\xfe-missing.wav\n")
+    tone_wav(tmp_path / "in.wav")
+    result = CliRunner().invoke(main, ["quantize", "--from-list", "list.txt"])
+    assert result.exit_code == 1
+    # the undecodable name is shown with its escapes, never a UnicodeError
+    assert "'\\udcff\\udcfe-missing.wav'" in one_error(result.stderr)
+    assert (tmp_path / "in.uniform-8bit.wav").exists()
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--scheme", "lloydmax", "--bits", "3"],
+        ["--condition", "lm=scheme=lloydmax,bits=3"],
+    ],
+)
+def test_listen_designs_a_lloydmax_codebook_per_stimulus(tmp_path, option):
+    import json
+
+    tone_wav(tmp_path / "ref.wav")
+    out = tmp_path / "s"
+    args = [
+        str(tmp_path / "ref.wav"),
+        "-o",
+        str(out),
+        "--design",
+        "abx",
+        "--trials",
+        "1",
+    ]
+    result = CliRunner().invoke(main, ["listen", *args, *option])
+    assert result.exit_code == 0, result.output
+    key = json.loads((out / "key.json").read_text())
+    (condition,) = key["conditions"]
+    assert condition["scheme"] == "lloydmax" and condition["bits"] == 3
+    names = [n for n, s in key["stimuli"].items() if s["label"] == condition["name"]]
+    for name in names:
+        # 2**3 levels, then one gain for the loudness match: at most 8 values
+        data = sf.read(str(out / "audio" / f"{name}.wav"), dtype="int16")[0]
+        assert 2 <= len(np.unique(data)) <= 8
+
+
+def _session(tmp_path: Path) -> tuple[Path, dict]:
+    import json
+
+    tone_wav(tmp_path / "ref.wav")
+    out = tmp_path / "s"
+    args = [str(tmp_path / "ref.wav"), "-o", str(out), "--bits", "4", "--trials", "1"]
+    assert CliRunner().invoke(main, ["listen", *args]).exit_code == 0
+    return out / "key.json", json.loads((out / "key.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda key: b"\x89PNG\r\n\x1a\n\x00\xff" * 20, "not UTF-8"),
+        (lambda key: b'{"format": "adcsim-listening-key", "x": "\xff"}', "not UTF-8"),
+        (lambda key: b"[" * 100_000, "nested too deeply"),
+        (lambda key: {**key, "trials": 5}, "trials is not a list"),
+        (lambda key: {**key, "trials": [5]}, "string id"),
+        (lambda key: {**key, "trials": [{"id": 3}]}, "string id"),
+        (lambda key: {**key, "session_id": ["x"]}, "session_id"),
+        (lambda key: {**key, "conditions": {"a": 1}}, "conditions"),
+        (lambda key: {**key, "conditions": [{"name": 3}]}, "conditions"),
+        (
+            lambda key: {
+                **key,
+                "trials": [
+                    {k: v for k, v in t.items() if k != "x"} for t in key["trials"]
+                ],
+            },
+            "condition, x or x_is",
+        ),
+        (
+            lambda key: {
+                **key,
+                "trials": [
+                    {**t, "stimuli": [1]} if t["design"] == "mushra" else t
+                    for t in key["trials"]
+                ],
+            },
+            "stimuli",
+        ),
+        (lambda key: {**key, "trials": [{"id": "m01", "design": "other"}]}, "design="),
+    ],
+)
+def test_listen_results_refuses_a_damaged_key_in_one_line(tmp_path, edit, match):
+    import json
+
+    key_path, key = _session(tmp_path)
+    new = edit(key)
+    key_path.write_bytes(new if isinstance(new, bytes) else json.dumps(new).encode())
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps({"format": "adcsim-listening-results"}))
+    args = [str(results), "--key", str(key_path)]
+    result = CliRunner().invoke(main, ["listen-results", *args])
+    assert result.exit_code == 1, result.output
+    assert match in one_error(result.stderr)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe{\x00}\x00",
+        b'{"format": "adcsim-listening-results", "mushra": [{"trial": ["m01"]}]}',
+        b'{"format": "adcsim-listening-results", "abx": [7]}',
+    ],
+)
+def test_listen_results_refuses_damaged_results_in_one_line(tmp_path, content):
+    import json
+
+    key_path, key = _session(tmp_path)
+    if b"adcsim-listening-results" in content:
+        data = json.loads(content)
+        data["session_id"] = key["session_id"]
+        content = json.dumps(data).encode()
+    results = tmp_path / "r.json"
+    results.write_bytes(content)
+    args = [str(results), "--key", str(key_path)]
+    result = CliRunner().invoke(main, ["listen-results", *args])
+    assert result.exit_code == 1, result.output
+    one_error(result.stderr)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs RLIMIT_FSIZE")
+def test_listen_on_a_full_disk_is_one_error_and_leaves_nothing(tmp_path):
+    import resource
+
+    tone_wav(tmp_path / "ref.wav", seconds=4)
+    limit = 40_000  # the reference's stimuli are 64 kB each
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "adcsim", "listen", "ref.wav", "-o", "new/s"]
+        + ["--bits", "8", "--trials", "2"],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        timeout=120,
+        preexec_fn=limit_file_size,
+    )
+    assert done.returncode == 1
+    assert "cannot write 'new/s/audio/" in one_error(done.stderr.decode())
+    assert sorted(os.listdir(tmp_path)) == ["ref.wav"]
