@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := samples/music-stereo-44k.wav
 
-.PHONY: demo test test-fast lint typecheck format golden bench clean
+.PHONY: demo test test-fast lint typecheck format golden bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP) lint typecheck
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# Thousands of seeded header mutations (tests/fuzz; make test runs a few hundred).
+fuzz: $(STAMP)
+	ADCSIM_FUZZ=$${ADCSIM_FUZZ:-4000} $(BIN)/python -m pytest tests/fuzz -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check adcsim tests
