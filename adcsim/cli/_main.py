@@ -484,6 +484,8 @@ def quantize(
             make_dirs=mirror_root is not None or out_dir != ".",
             plot_child=plot_child,
             reports=not quiet or report_path == "-" or summary_path is not None,
+            # Seen by show() and forgotten, unless the summary needs them.
+            keep_reports=summary_path is not None,
             debug=bool(click.get_current_context().meta.get(DEBUG)),
         )
     except batch.BatchInterrupted as exc:

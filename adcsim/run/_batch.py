@@ -215,6 +215,7 @@ def run_batch(
     make_dirs: bool = False,
     plot_child: PlotChild | None = None,
     reports: bool = True,
+    keep_reports: bool = True,
     debug: bool = False,
 ) -> BatchResult:
     """Process every input; a failing input is recorded and the others go on.
@@ -256,6 +257,11 @@ def run_batch(
         files are written, for callers that read none: over a corpus they
         cost memory and, from worker processes, pickling (a twentieth of a
         batch of short files).
+    keep_reports : bool
+        Keep the reports in the returned items once ``on_item`` has seen them.
+        False keeps the caller's memory flat over a corpus: a process that
+        prints each report and forgets it grew from 36 to 59 MB over 3000
+        files (221 MB over 20000) holding them all.
     debug : bool
         Raise an input's `AdcsimError` (once its traces are removed) instead
         of recording it and going on: the CLI's ``--debug``, for a traceback.
@@ -296,7 +302,7 @@ def run_batch(
         keep_reports=reports,
         debug=debug,
     )
-    out = _Ordered(len(inputs), on_item, on_done)
+    out = _Ordered(len(inputs), on_item, on_done, keep_reports=keep_reports)
     workers = min(available_cores() if jobs == 0 else jobs, len(inputs))
     tasks = list(enumerate(zip(inputs, plans)))
     try:
@@ -665,10 +671,13 @@ class _Ordered:
         total: int,
         on_item: Callable[[BatchItem], None] | None,
         on_done: Callable[[BatchItem], None] | None,
+        *,
+        keep_reports: bool = True,
     ) -> None:
         self.result = BatchResult()
         self.total = total
         self.on_item, self.on_done = on_item, on_done
+        self.keep_reports = keep_reports
         self.waiting: dict[int, BatchItem] = {}
 
     def put(self, index: int, item: BatchItem) -> None:
@@ -680,6 +689,8 @@ class _Ordered:
             self.result.items.append(ready)
             if self.on_item is not None:
                 self.on_item(ready)
+            if not self.keep_reports:
+                ready.report = None
 
     def finished(self) -> BatchResult:
         """Every finished item (also those after a gap), in input order."""

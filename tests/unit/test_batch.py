@@ -387,3 +387,26 @@ def test_progress_redraws_in_place_and_erases_itself() -> None:
     assert text.count("files") == 2
     assert "3/3 files  4.0 s audio  4.0x real time  ETA 0:00" in text
     assert text.endswith("\r\x1b[K") and "\n" not in text
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_reports_seen_by_on_item_are_not_kept_when_asked(
+    tmp_path, noise, wav_file, jobs
+):
+    # A batch's main process kept every report (90 -> 221 MB over 20000
+    # files with progress on), though the CLI only prints them.
+    inputs = _inputs(tmp_path, noise, wav_file, ["a.wav", "b.wav", "c.wav"])
+    out = tmp_path / "out"
+    out.mkdir()
+    seen: list[Any] = []
+    result = batch.run_batch(
+        inputs,
+        CFG,
+        _planner(out),
+        on_item=lambda item: seen.append(item.report),
+        jobs=jobs,
+        keep_reports=False,
+    )
+    assert [r.input["path"] for r in seen] == inputs
+    assert [item.report for item in result.items] == [None, None, None]
+    assert result.summary() == "3 files quantized, 0 failed"
