@@ -519,11 +519,12 @@ def sweep_file(
         The file cannot be read, a bad rate, or as `sweep`.
     """
     from adcsim._rate import check_rate
-    from adcsim.io._reader import read as read_audio
+    from adcsim.analysis._records import read_record
     from adcsim.stages._resample import resample
 
-    data, info = read_audio(path)
-    check_samples(data, repr(path))
+    data, info = read_record(
+        path, command="sweep", advice="sweep an excerpt (sox in.wav part.wav trim 0 60)"
+    )
     out_rate = info.rate
     if rate is not None:
         out_rate = check_rate(rate)

@@ -53,7 +53,6 @@ from numpy.typing import NDArray
 from adcsim._version import __version__
 from adcsim.errors import AdcsimError
 from adcsim.listening._sessiondir import SessionDirectory
-from adcsim.metrics._samples import check_samples
 
 Design = Literal["mushra", "abx", "both"]
 DESIGNS: tuple[str, ...] = ("mushra", "abx", "both")
@@ -71,6 +70,8 @@ RESERVED = (HIDDEN_REFERENCE, ANCHOR_LOW, ANCHOR_MID, "reference")
 ANCHOR_CUTOFF_HZ = {ANCHOR_LOW: 3500.0, ANCHOR_MID: 7000.0}
 
 FADE_S = 0.02
+#: What to do with a reference too long to hold (`read_record`).
+_TOO_LONG = "cut an excerpt of a few seconds (sox in.wav part.wav trim 60 10)"
 #: Longest start and duration of ``--excerpt`` (116 days): 1e308 overflowed
 #: the conversion to frames.
 EXCERPT_MAX_S = 1e7
@@ -466,6 +467,7 @@ def _build(
     subtype: str,
 ) -> ListeningSession:
     """Write a whole session into ``stage``; its paths name ``out``."""
+    from adcsim.analysis._records import read_record
     from adcsim.io._reader import read as read_audio
     from adcsim.io._writer import write as write_audio
     from adcsim.listening._exports import readme_text, write_export
@@ -496,8 +498,7 @@ def _build(
     page_trials: list[dict[str, Any]] = []
 
     for ref_path in references:
-        x, info = read_audio(ref_path)
-        check_samples(x, repr(ref_path))
+        x, info = read_record(ref_path, command="listen", advice=_TOO_LONG)
         digest.update(x.tobytes())
         item = Path(ref_path).stem
         x = _cut(x, info.rate, excerpt, ref_path)
@@ -795,11 +796,10 @@ def _cut(
 def _read_file_condition(
     path: str, info: Any, excerpt: tuple[float, float] | None
 ) -> NDArray[np.float64]:
-    from adcsim.io._reader import read as read_audio
+    from adcsim.analysis._records import read_record
     from adcsim.stages._resample import resample
 
-    y, other = read_audio(path)
-    check_samples(y, repr(path))
+    y, other = read_record(path, command="listen", advice=_TOO_LONG)
     if other.channels != info.channels:
         raise AdcsimError(
             f"{path!r} has channels={other.channels}, the reference has {info.channels}"

@@ -419,3 +419,56 @@ def test_listen_on_a_full_disk_is_one_error_and_leaves_nothing(tmp_path):
     assert done.returncode == 1
     assert "cannot write 'new/s/audio/" in one_error(done.stderr.decode())
     assert sorted(os.listdir(tmp_path)) == ["ref.wav"]
+
+
+def test_analyze_streams_levels_over_the_file_and_tone_over_its_start(tmp_path):
+    import json
+
+    from adcsim.analysis._compare import TONE_FRAMES
+
+    rate = 8000
+    n = np.arange(3 * TONE_FRAMES + 123)
+    # a 997 Hz tone at -6 dBFS peak for the first 2**18 frames, then louder
+    x = np.where(n < TONE_FRAMES, 0.5, 0.9) * np.sin(2 * np.pi * 997 * n / rate)
+    sf.write(str(tmp_path / "long.wav"), x, rate, subtype="FLOAT")
+    x = sf.read(str(tmp_path / "long.wav"))[0]
+    result = CliRunner().invoke(
+        main, ["analyze", str(tmp_path / "long.wav"), "--report", "-"]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["metrics"]
+    assert metrics["signal_rms_dbfs"] == pytest.approx(
+        10 * np.log10(np.mean(x**2)), abs=1e-9
+    )
+    assert metrics["peak_dbfs"] == pytest.approx(20 * np.log10(np.abs(x).max()))
+    assert metrics["tone_amplitude_dbfs"] == pytest.approx(20 * np.log10(0.5), abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "in.wav", "in.wav"],
+        ["sweep", "in.wav", "--bits", "8"],
+        ["listen", "in.wav", "-o", "s", "--bits", "8"],
+    ],
+)
+def test_whole_file_commands_refuse_a_long_file_before_reading_it(
+    tmp_path, monkeypatch, args
+):
+    from adcsim.analysis import _records
+    from adcsim.io import _reader
+
+    monkeypatch.chdir(tmp_path)
+    tone_wav(tmp_path / "in.wav", seconds=2)  # 16000 samples
+    monkeypatch.setattr(_records, "MAX_RECORD_SAMPLES", 15999)
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read a sample")
+
+    monkeypatch.setattr(_reader.AudioReader, "blocks", never)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    message = one_error(result.stderr)
+    assert "has 16000 frames x 1 channels, more than the 15999 samples" in message
+    assert "trim" in message
+    assert sorted(os.listdir(tmp_path)) == ["in.wav"]
