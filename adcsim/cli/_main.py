@@ -15,8 +15,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 # Before numpy is imported: one BLAS thread. adcsim's vector sums are short
 # and run block by block, where waking BLAS threads cost more than they give
@@ -204,9 +204,7 @@ Examples:
 @click.option(
     "--from-list",
     "from_list",
-    # surrogateescape: a path is bytes on POSIX; names that are not UTF-8 are
-    # still names, and come back as the same bytes when opened.
-    type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+    type=PATH,
     default=None,
     metavar="FILE",
     help="Read more inputs from FILE, one path per line (- for stdin); blank "
@@ -309,7 +307,7 @@ def quantize(
     output: str | None,
     out_dir: str,
     mirror_root: str | None,
-    from_list: TextIO | None,
+    from_list: str | None,
     jobs: int,
     subtype: str | None,
     report_path: str | None,
@@ -344,7 +342,7 @@ def quantize(
         _one_blas_thread()
     _keep_freed_memory()
     if from_list is not None:
-        inputs = (*inputs, *_read_list(from_list))
+        inputs = (*inputs, *_list_paths(from_list))
     if not inputs:
         raise _usage("give at least one INPUT (or --from-list FILE)")
     if len(inputs) > 1 and output is not None:
@@ -362,7 +360,7 @@ def quantize(
     ]
     if len(stdout_users) > 1:
         raise _usage(f"{' and '.join(stdout_users)} would both write to stdout")
-    if inputs.count("-") + (from_list is not None and _is_stdin(from_list)) > 1:
+    if inputs.count("-") + (from_list == "-") > 1:
         raise _usage("stdin (-) can be read only once")
     if mirror_root is not None and output is not None:
         raise _usage("--mirror places default-named outputs: not with -o/--output")
@@ -653,7 +651,7 @@ def _command_without_inputs(ctx: click.Context) -> CommandLine:
     return CommandLine(tuple(ctx.command_path.split(" ")), tuple(options))
 
 
-def _read_list(stream: TextIO) -> list[str]:
+def _read_list(stream: Iterable[str]) -> list[str]:
     """Paths of a --from-list file: one per line, stripped; blanks and # skipped.
 
     A NUL byte names no file: the file is binary, not a list (usage error).
@@ -671,8 +669,22 @@ def _read_list(stream: TextIO) -> list[str]:
     return paths
 
 
-def _is_stdin(stream: TextIO) -> bool:
-    return getattr(stream, "name", None) in ("<stdin>", "-")
+def _list_paths(path: str) -> list[str]:
+    """The inputs of the --from-list file ``path`` (``-``: stdin).
+
+    Read with surrogateescape: a path is bytes on POSIX; a name that is not
+    UTF-8 is still a name, and comes back as the same bytes when opened.
+    """
+    from pathlib import Path
+
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {path!r}: {(exc.strerror or str(exc)).lower()}",
+            param_hint="--from-list",
+        ) from None
+    return _read_list(data.decode("utf-8", "surrogateescape").splitlines())
 
 
 def _catch_sigterm() -> Any:

@@ -82,13 +82,6 @@ CHUNK_IDS = [
     b"LIST", b"JUNK", b"FORM", b"AIFF", b"AIFC", b"COMM", b"SSND", b"caff",
     b"desc", b"fLaC", b"OggS", b".snd", b"\x00\x00\x00\x00",
 ]  # fmt: skip
-#: Findings in code this suite's author does not own (issue 19's stdin
-#: headers, helper io's item): (case, through stdin) -> what happens. Each runs
-#: as a strict xfail below, so a fix turns it into a failure to remove it here.
-KNOWN = {
-    (17, True): "stdin WAV rate 0x80000000: OverflowError in io._writer",
-    (109, True): "stdin WAV rate 0xffffff7f: OverflowError in io._writer",
-}
 SIZES = [0, 1, 2, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 
 
@@ -265,12 +258,7 @@ def _run_process(case: int, folder: Path, stdin: bool) -> str | None:
 
 
 def test_mutated_headers_through_files_and_stdin(tmp_path: Path) -> None:
-    jobs = [
-        (case, stdin)
-        for case in range(PROCESS_CASES)
-        for stdin in (False, True)
-        if (case, stdin) not in KNOWN
-    ]
+    jobs = [(case, stdin) for case in range(PROCESS_CASES) for stdin in (False, True)]
     with ThreadPoolExecutor(max_workers=3) as pool:
         found = list(
             pool.map(
@@ -282,12 +270,6 @@ def test_mutated_headers_through_files_and_stdin(tmp_path: Path) -> None:
         )
     problems = [p for p in found if p is not None]
     assert problems == [], "\n".join(problems)
-
-
-@pytest.mark.xfail(strict=True, reason="known findings, listed in KNOWN")
-@pytest.mark.parametrize(("case", "stdin"), sorted(KNOWN))
-def test_known_findings_still_fail(tmp_path: Path, case: int, stdin: bool) -> None:
-    assert _run_process(case, tmp_path / "c", stdin) is None
 
 
 def test_the_mutations_are_seeded_and_of_every_kind() -> None:
