@@ -1,4 +1,4 @@
-"""Analyses beyond one run: compare two signals, SNR sweeps, test signals."""
+"""Analyses beyond one run: compare, SNR sweeps, the histogram test, test signals."""
 
 from __future__ import annotations
 
@@ -12,5 +12,8 @@ __getattr__, __dir__, __all__ = attach(
         "sweep": "_sweep",
         "sweep_file": "_sweep",
         "generate": "_generate",
+        "histogram_test": "_histogram",
+        "histogram_counts": "_histogram",
+        "histogram_sine": "_histogram",
     },
 )
