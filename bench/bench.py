@@ -1,10 +1,11 @@
 """Time ``adcsim quantize`` against the equivalent sox command, side by side.
 
-This is what ``make bench`` runs (issues 2 and 5). It needs sox (Debian:
+This is what ``make bench`` runs (issues 2, 5 and 12). It needs sox (Debian:
 ``apt-get install sox``) and the Python that runs it with numpy and adcsim
-installed; it installs nothing. It makes a music-like 10-minute 44.1 kHz stereo
-16-bit WAV once (numpy, seeded; kept in ``bench/work/``, which git ignores),
-then runs each adcsim command and its sox equivalent alternately (A B A B ...)
+installed; it installs nothing. It makes music-like 10- and 30-minute 44.1 kHz
+stereo WAVs at 16 and 24 bits once (``music.py``: numpy, seeded; kept in
+``bench/work/``, which git ignores), then runs each adcsim command and its sox
+equivalent alternately (A B A B ...)
 after one warm-up pair, timing each whole process (``time.perf_counter``
 around it) and reading its peak resident memory from ``os.wait4``. It prints
 medians, min/max, the median of the pairwise ratios adcsim/sox and a verdict
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -27,227 +29,17 @@ import shutil
 import statistics
 import subprocess
 import sys
-import wave
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
+from music import HERE, WORK, make_batch_files, make_long_file
 
-HERE = Path(__file__).resolve().parent
-WORK = HERE / "work"
 RESULTS = HERE / "results.md"
-SEED = 5
-# Bump when the generated content changes, so stale files are not reused.
-CONTENT_VERSION = 1
-PEAK_DBFS = -1.0
-
-Float = NDArray[np.float64]
 Check = tuple[str, str, str, bool | None]
-
-
-# --------------------------------------------------------------------------
-# Music-like test content
-# --------------------------------------------------------------------------
-
-# Four-chord progressions in C (I-vi-IV-V, ii-V-I-I, vi-IV-I-V, I-IV-V-IV),
-# chords as (root, third, fifth) MIDI notes; one chord per 2 s bar at 120 bpm.
-_CHORDS = {
-    "C": (60, 64, 67),
-    "Dm": (62, 65, 69),
-    "Em": (64, 67, 71),
-    "F": (65, 69, 72),
-    "G": (67, 71, 74),
-    "Am": (69, 72, 76),
-}
-_PROGRESSIONS = (
-    ("C", "Am", "F", "G"),
-    ("Dm", "G", "C", "C"),
-    ("Am", "F", "C", "G"),
-    ("C", "F", "G", "F"),
-)
-_TRANSPOSE = (0, 2, -3, 5)
-_BEAT_S = 0.5
-_BAR_BEATS = 4
-_TAIL_S = 1.0
-
-
-class MusicSynth:
-    """Seeded, streaming music-like synthesis, one 2 s bar at a time.
-
-    Pads with harmonics, plucked bass, an eighth-note arpeggio, kick, snare and
-    hi-hat transients, constant-power panning and two echo taps, mixed by
-    overlap-add so that notes ring across bar lines. Note waveforms are
-    rendered once and cached, so ten minutes take a few seconds.
-
-    Parameters
-    ----------
-    rate : int
-        Sample rate in Hz.
-    channels : int in {1, 2}
-        Mono sums the stereo mix's pan positions to one channel.
-    seed : int
-        Seed of the generator that picks progressions, keys and velocities.
-    """
-
-    def __init__(self, *, rate: int, channels: int, seed: int = SEED) -> None:
-        self.rate = rate
-        self.channels = channels
-        self.seed = seed
-        self.bar = round(_BAR_BEATS * _BEAT_S * rate)
-        self._cache: dict[tuple[str, int], NDArray[np.float32]] = {}
-
-    def _note(self, kind: str, midi: int) -> NDArray[np.float32]:
-        key = (kind, midi)
-        if key not in self._cache:
-            hz = 440.0 * 2.0 ** ((midi - 69) / 12)
-            length_s, partials, tilt, decay_s = {
-                "pad": (2.2, 10, 1.4, 1.4),
-                "bass": (1.0, 6, 1.0, 0.5),
-                "arp": (0.6, 8, 1.8, 0.25),
-            }[kind]
-            t = np.arange(round(length_s * self.rate)) / self.rate
-            out = np.zeros_like(t)
-            for k in range(1, partials + 1):
-                if k * hz >= 0.45 * self.rate:
-                    break
-                out += (
-                    k**-tilt * np.exp(-t * k / decay_s) * np.sin(2 * np.pi * k * hz * t)
-                )
-            attack = np.minimum(t / 0.01, 1.0)
-            fade = np.minimum((t[-1] - t) / 0.05, 1.0)
-            self._cache[key] = (out * attack * fade).astype(np.float32)
-        return self._cache[key]
-
-    def _drum(self, kind: str, rng: np.random.Generator) -> Float:
-        t = np.arange(round(0.25 * self.rate)) / self.rate
-        if kind == "kick":
-            sweep = 45 * t + 75 * 0.03 * (1 - np.exp(-t / 0.03))
-            return np.sin(2 * np.pi * sweep) * np.exp(-t / 0.07)
-        noise = np.diff(rng.standard_normal(len(t) + 1))
-        decay_s = 0.04 if kind == "snare" else 0.01
-        return noise * np.exp(-t / decay_s)
-
-    def _pan(self, position: float) -> Float:
-        if self.channels == 1:
-            return np.array([np.sqrt(0.5)])
-        angle = (position + 1) * np.pi / 4
-        return np.array([np.cos(angle), np.sin(angle)])
-
-    def bars(self, count: int) -> Iterator[Float]:
-        """Yield ``count`` bars as float64 ``(frames, channels)``, not normalized."""
-        rng = np.random.default_rng(self.seed)
-        tail = round(_TAIL_S * self.rate)
-        acc = np.zeros((self.bar + tail, self.channels))
-        beat = self.bar // _BAR_BEATS
-        echo = (round(0.23 * self.rate), round(0.31 * self.rate))
-        progression: tuple[str, ...] = _PROGRESSIONS[0]
-        shift = 0
-        for index in range(count):
-            if index % 16 == 0:
-                progression = _PROGRESSIONS[int(rng.integers(len(_PROGRESSIONS)))]
-                shift = _TRANSPOSE[int(rng.integers(len(_TRANSPOSE)))]
-            triad = [n + shift for n in _CHORDS[progression[index % 4]]]
-            events: list[tuple[int, Float | NDArray[np.float32], float, float]] = []
-            for note in triad:
-                events.append((0, self._note("pad", note), 0.08, -0.4))
-            for b in (0, 2):
-                events.append((b * beat, self._note("bass", triad[0] - 24), 0.2, 0.0))
-                events.append((b * beat, self._drum("kick", rng), 0.4, 0.0))
-            for b in (1, 3):
-                events.append((b * beat, self._drum("snare", rng), 0.12, 0.1))
-            for eighth in range(2 * _BAR_BEATS):
-                start = eighth * beat // 2
-                velocity = float(rng.uniform(0.6, 1.0))
-                note = triad[int(rng.integers(3))] + 12
-                events.append((start, self._note("arp", note), 0.08 * velocity, 0.5))
-                if eighth % 2 == 1:
-                    events.append((start, self._drum("hat", rng), 0.05 * velocity, 0.3))
-            fresh = np.zeros_like(acc)
-            for start, sig, gain, position in events:
-                n = min(len(sig), fresh.shape[0] - start)
-                fresh[start : start + n] += gain * np.outer(
-                    sig[:n], self._pan(position)
-                )
-            # Two echo taps, one per side, for width and a sense of space.
-            for ch in range(self.channels):
-                delay = echo[ch % 2]
-                fresh[delay:, ch] += 0.25 * fresh[:-delay, (ch + 1) % self.channels]
-            acc += fresh
-            yield acc[: self.bar].copy()
-            acc = np.concatenate([acc[self.bar :], np.zeros((self.bar, self.channels))])
-            acc = acc[: self.bar + tail]
-
-
-def _pcm16(x: Float) -> bytes:
-    """Round to 16-bit codes (half to even), little-endian, interleaved."""
-    codes = np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2")
-    return codes.tobytes()
-
-
-def _write_wav(path: Path, blocks: Iterator[Float], rate: int, channels: int) -> None:
-    """Write 16-bit PCM blocks to ``path`` via a temporary file and a rename."""
-    tmp = path.with_name(path.name + ".part")
-    with wave.open(str(tmp), "wb") as out:
-        out.setnchannels(channels)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        for block in blocks:
-            out.writeframes(_pcm16(block))
-    tmp.replace(path)
-
-
-def _wav_frames(path: Path) -> int | None:
-    try:
-        with wave.open(str(path), "rb") as f:
-            return f.getnframes()
-    except (OSError, wave.Error, EOFError):
-        return None
-
-
-def _peak_gain(synth: MusicSynth, bars: int) -> float:
-    peak = max(float(np.max(np.abs(block))) for block in synth.bars(bars))
-    return float(10 ** (PEAK_DBFS / 20) / peak)
-
-
-def make_long_file(duration_s: int, *, rate: int = 44100) -> Path:
-    """Make (once) the music-like stereo 16-bit WAV of ``duration_s`` seconds."""
-    path = WORK / f"music-{duration_s}s-{rate}hz-stereo-v{CONTENT_VERSION}.wav"
-    frames = duration_s * rate
-    if _wav_frames(path) == frames:
-        return path
-    print(f"making {path.relative_to(HERE.parent)} ({duration_s} s) ...", flush=True)
-    synth = MusicSynth(rate=rate, channels=2)
-    bars = -(-frames // synth.bar)
-    gain = _peak_gain(synth, bars)
-
-    def blocks() -> Iterator[Float]:
-        left = frames
-        for block in synth.bars(bars):
-            yield gain * block[:left]
-            left -= min(left, len(block))
-
-    _write_wav(path, blocks(), rate, 2)
-    return path
-
-
-def make_batch_files(count: int, *, rate: int = 16000) -> list[Path]:
-    """Make (once) ``count`` two-second 16 kHz mono 16-bit WAVs (one bar each)."""
-    folder = WORK / f"batch-{count}x2s-{rate}hz-mono-v{CONTENT_VERSION}"
-    paths = [folder / f"clip{i:04d}.wav" for i in range(count)]
-    done = folder / "complete"
-    if done.exists():
-        return paths
-    print(f"making {count} two-second files in {folder.relative_to(HERE.parent)} ...")
-    folder.mkdir(parents=True, exist_ok=True)
-    synth = MusicSynth(rate=rate, channels=1, seed=SEED + 1)
-    gain = _peak_gain(synth, count)
-    for path, block in zip(paths, synth.bars(count), strict=True):
-        _write_wav(path, iter([gain * block]), rate, 1)
-    done.write_text(f"{count}\n")
-    return paths
 
 
 # --------------------------------------------------------------------------
@@ -505,8 +297,140 @@ def _soxi(path: Path) -> tuple[str, str, str]:
     return (out[0], out[1], out[2]) if len(out) == 3 else ("?", "?", "?")
 
 
+#: Length of the probe files (s): long enough that a probe's time, scaled to
+#: the long file, estimates a run's (start-up then weighs ~0.3 s in 20 s).
+PROBE_S = 20
+
+_QUIET = ["--no-plot", "--no-report", "--force", "-q"]
+_ISSUES = {"issue 5": 1.0, "issue 2": 2.0}
+
+
+@dataclass(frozen=True)
+class FileCase:
+    """adcsim on a long file against one sox command (the same job)."""
+
+    key: str
+    title: str
+    #: Depth of the source file: 16 or 24 bits.
+    bits: int
+    #: adcsim's arguments, each with a note; the first that adcsim accepts runs.
+    variants: list[tuple[list[str], str]]
+    #: The sox command, with IN and OUT for the files.
+    sox: list[str]
+    out_name: str
+    #: Issue -> largest allowed ratio adcsim/sox.
+    targets: dict[str, float]
+
+
+_MULAW_FALLBACK = (
+    "g711-mulaw not accepted: timed the continuous compander `-s mulaw -b 8`"
+)
+
+FILE_CASES: dict[str, FileCase] = {
+    c.key: c
+    for c in (
+        FileCase(
+            "1",
+            "requantize to 8 bits",
+            16,
+            [(["-b", "8", *_QUIET], "")],
+            ["sox", "-D", "IN", "-b", "8", "OUT"],
+            "requant8.wav",
+            _ISSUES,
+        ),
+        FileCase(
+            "2",
+            "mu-law 8 bits",
+            16,
+            [
+                (["-s", "g711-mulaw", "--subtype", "ULAW", *_QUIET], ""),
+                (
+                    ["-s", "mulaw", "-b", "8", "--subtype", "ULAW", *_QUIET],
+                    _MULAW_FALLBACK,
+                ),
+                (
+                    ["-s", "mulaw", "-b", "8", *_QUIET],
+                    _MULAW_FALLBACK + " (default container)",
+                ),
+            ],
+            ["sox", "-D", "IN", "-e", "u-law", "OUT"],
+            "mulaw8.wav",
+            _ISSUES,
+        ),
+        FileCase(
+            "3",
+            "resample to 16 kHz + 16 bits",
+            16,
+            [(["-r", "16000", "-b", "16", *_QUIET], "")],
+            ["sox", "-D", "IN", "-b", "16", "OUT", "rate", "-h", "16000"],
+            "rate16k.wav",
+            _ISSUES,
+        ),
+        FileCase(
+            "4",
+            "full default run (report + plot) vs sox requantize",
+            16,
+            [(["-b", "8", "--force", "-q"], "")],
+            ["sox", "-D", "IN", "-b", "8", "OUT"],
+            "full8.wav",
+            {"issue 5": 3.0, "issue 2": 4.0},
+        ),
+        FileCase(
+            "8",
+            "TPDF dither to 8 bits (sox dithers by default)",
+            16,
+            [(["-b", "8", "--dither", "tpdf", *_QUIET], "")],
+            ["sox", "IN", "-b", "8", "OUT"],
+            "tpdf8.wav",
+            {"issue 12": 1.0},
+        ),
+        FileCase(
+            "9",
+            "24-bit source to 16 bits, no dither",
+            24,
+            [(["-b", "16", *_QUIET], "")],
+            ["sox", "-D", "IN", "-b", "16", "OUT"],
+            "requant24to16.wav",
+            {"issue 12": 1.0},
+        ),
+        FileCase(
+            "10",
+            "noise-shaped 16 bits (shibata, TPDF) from 24 bits",
+            24,
+            [
+                (
+                    [
+                        "-b",
+                        "16",
+                        "--dither",
+                        "tpdf",
+                        "--noise-shaping",
+                        "shibata",
+                        *_QUIET,
+                    ],
+                    "",
+                )
+            ],
+            ["sox", "IN", "-b", "16", "OUT", "dither", "-s"],
+            "shaped16.wav",
+            {"issue 12": 1.0},
+        ),
+    )
+}
+
+#: Case 11: the companders at 24 bits against uniform at 24 bits.
+_COMPANDERS = (
+    ("uniform 24", ["-b", "24", *_QUIET]),
+    ("mulaw 24", ["-s", "mulaw", "-b", "24", *_QUIET]),
+    ("alaw 24", ["-s", "alaw", "-b", "24", *_QUIET]),
+)
+
+
+ALL_CASES = tuple(str(k) for k in range(1, 12))
+
+
 class Bench:
-    """The benchmark: inputs, options and the seven cases (issue 5 and memory)."""
+    """The benchmark: inputs, options and the cases (issues 2, 5 and 12)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -514,56 +438,76 @@ class Bench:
         self.out = WORK / "out"
         self.out.mkdir(parents=True, exist_ok=True)
         self.spawner = Spawner()
-        self.long = make_long_file(args.duration)
-        self.probe = WORK / "probe-44k-stereo.wav"
-        if _wav_frames(self.probe) is None:
-            synth = MusicSynth(rate=44100, channels=2)
-            _write_wav(self.probe, (0.5 * b for b in synth.bars(1)), 44100, 2)
 
-    def _file_case(
-        self,
-        key: str,
-        title: str,
-        adcsim_variants: list[tuple[list[str], str]],
-        sox_args: list[str],
-        sox_effects: list[str],
-        out_name: str,
-        targets: dict[str, float],
-    ) -> Outcome:
-        """Time adcsim (first variant it accepts) against sox on the long file.
+    def _source(self, minutes: float, bits: int) -> Path:
+        return make_long_file(round(minutes * 60), bits=bits)
 
-        ``targets`` maps an issue to its ratio limit (issue 5's are tighter).
+    def _probe(self, cmd: list[str], outcome: Outcome) -> float | None:
+        """Probe ``cmd`` (on a probe file); the estimated seconds of a long run.
+
+        None, with a note on ``outcome``, when adcsim rejects or fails on it.
         """
-        outcome = Outcome(key, title)
-        a_out = self.out / out_name
-        b_out = self.out / ("sox-" + out_name)
-        sox_cmd = ["sox", "-D", str(self.long), *sox_args, str(b_out), *sox_effects]
+        start = time.perf_counter()
+        code, line = _probe(cmd)
+        wall = time.perf_counter() - start
+        if code != 0:
+            outcome.notes.append(
+                f"adcsim {_failure(code)} `{shlex.join(cmd[3:])}` (exit {code}: {line})"
+            )
+            return None
+        return wall
+
+    def _over_budget(self, outcome: Outcome, estimate_s: float) -> bool:
+        """Record a FAIL instead of timing runs that would exceed the budget."""
+        if estimate_s <= self.args.max_run_s:
+            return False
+        outcome.checks.append(
+            (
+                "time (not timed)",
+                f"~{estimate_s:.0f} s a run, estimated from the {PROBE_S} s probe",
+                f"<= {self.args.max_run_s:.0f} s a run (--max-run-s)",
+                False,
+            )
+        )
+        return True
+
+    def file_case(self, case: FileCase, minutes: float) -> Outcome:
+        """Time adcsim (first variant it accepts) against sox on the long file."""
+        outcome = Outcome(case.key, f"{case.title}, {minutes:g} min")
+        source = self._source(minutes, case.bits)
+        probe_in = self._source(PROBE_S / 60, case.bits)
+        a_out = self.out / case.out_name
+        b_out = self.out / ("sox-" + case.out_name)
+
+        def sox(inp: Path, out: Path) -> list[str]:
+            names = {"IN": str(inp), "OUT": str(out)}
+            return [names.get(word, word) for word in case.sox]
+
         chosen: list[str] | None = None
-        for args, note in adcsim_variants:
-            probe_out = self.out / ("probe-" + out_name)
-            cmd = _adcsim("quantize", str(self.probe), *args, "-o", str(probe_out))
+        estimate = 0.0
+        for args, note in case.variants:
+            probe_out = self.out / ("probe-" + case.out_name)
+            cmd = _adcsim("quantize", str(probe_in), *args, "-o", str(probe_out))
             if self.args.sox_vs_sox:
-                cmd = [c.replace(str(self.long), str(self.probe)) for c in sox_cmd]
-                cmd[cmd.index(str(b_out))] = str(probe_out)
-            code, line = _probe(cmd)
+                cmd = sox(probe_in, probe_out)
+            wall = self._probe(cmd, outcome)
             _clear(probe_out)()
-            if code == 0:
-                chosen = args
+            if wall is not None:
+                chosen, estimate = args, wall * minutes * 60 / PROBE_S
                 if note:
                     outcome.notes.append(note)
                 break
-            outcome.notes.append(
-                f"adcsim {_failure(code)} `{shlex.join(args)}` (exit {code}: {line})"
-            )
         if chosen is None:
             outcome.skipped = "; ".join(outcome.notes)
             return outcome
-        a_cmd = _adcsim("quantize", str(self.long), *chosen, "-o", str(a_out))
+        if self._over_budget(outcome, estimate):
+            return outcome
+        a_cmd = _adcsim("quantize", str(source), *chosen, "-o", str(a_out))
         if self.args.sox_vs_sox:
-            a_cmd = [c if c != str(b_out) else str(a_out) for c in sox_cmd]
+            a_cmd = sox(source, a_out)
         outcome.series = [
             Series("adcsim", a_cmd, _clear(a_out)),
-            Series("sox", sox_cmd, _clear(b_out)),
+            Series("sox", sox(source, b_out), _clear(b_out)),
         ]
         alternate(self.spawner, outcome.series, runs=self.runs)
         a_fmt, b_fmt = _soxi(a_out), _soxi(b_out)
@@ -574,7 +518,7 @@ class Bench:
         a, b = outcome.series
         ratio = pairwise_median(a, b)
         spread = [x / y for x, y in zip(a.walls, b.walls, strict=True)]
-        for issue, target in targets.items():
+        for issue, target in case.targets.items():
             outcome.checks.append(
                 (
                     f"time ratio adcsim/sox ({issue})",
@@ -585,78 +529,53 @@ class Bench:
             )
         return outcome
 
-    def requantize(self) -> Outcome:
-        """Case 1: requantize to 8 bits, no dither on either side."""
-        return self._file_case(
-            "1",
-            "requantize to 8 bits",
-            [(["-b", "8", "--no-plot", "--no-report", "--force", "-q"], "")],
-            ["-b", "8"],
-            [],
-            "requant8.wav",
-            {"issue 5": 1.0, "issue 2": 2.0},
-        )
-
-    def mulaw(self) -> Outcome:
-        """Case 2: 8-bit mu-law (G.711 if adcsim has it, else the compander)."""
-        common = ["--no-plot", "--no-report", "--force", "-q"]
-        fallback = (
-            "g711-mulaw not accepted: timed the continuous compander `-s mulaw -b 8`"
-        )
-        return self._file_case(
-            "2",
-            "mu-law 8 bits",
-            [
-                (["-s", "g711-mulaw", "--subtype", "ULAW", *common], ""),
-                (["-s", "mulaw", "-b", "8", "--subtype", "ULAW", *common], fallback),
+    def companders(self, minutes: float) -> Outcome:
+        """Case 11: mu-law and A-law at 24 bits against uniform at 24 bits."""
+        outcome = Outcome("11", f"mu-law and A-law at 24 bits, {minutes:g} min")
+        if self.args.sox_vs_sox:
+            outcome.skipped = "not applicable with --sox-vs-sox (no sox side)"
+            return outcome
+        source = self._source(minutes, 24)
+        probe_in = self._source(PROBE_S / 60, 24)
+        estimate = 0.0
+        for _label, args in _COMPANDERS:
+            probe_out = self.out / "probe-compander.wav"
+            cmd = _adcsim("quantize", str(probe_in), *args, "-o", str(probe_out))
+            wall = self._probe(cmd, outcome)
+            _clear(probe_out)()
+            if wall is None:
+                outcome.skipped = "; ".join(outcome.notes)
+                return outcome
+            estimate = max(estimate, wall * minutes * 60 / PROBE_S)
+        if self._over_budget(outcome, estimate):
+            return outcome
+        for label, args in _COMPANDERS:
+            out = self.out / f"{label.replace(' ', '')}.wav"
+            cmd = _adcsim("quantize", str(source), *args, "-o", str(out))
+            outcome.series.append(Series(label, cmd, _clear(out)))
+        alternate(self.spawner, outcome.series, runs=self.runs)
+        uniform = outcome.series[0]
+        for s in outcome.series[1:]:
+            ratio = pairwise_median(s, uniform)
+            outcome.checks.append(
                 (
-                    ["-s", "mulaw", "-b", "8", *common],
-                    fallback + " (default container)",
-                ),
-            ],
-            ["-e", "u-law"],
-            [],
-            "mulaw8.wav",
-            {"issue 5": 1.0, "issue 2": 2.0},
-        )
-
-    def resample(self) -> Outcome:
-        """Case 3: resample to 16 kHz and quantize to 16 bits."""
-        return self._file_case(
-            "3",
-            "resample to 16 kHz + 16 bits",
-            [
-                (
-                    [
-                        "-r",
-                        "16000",
-                        "-b",
-                        "16",
-                        "--no-plot",
-                        "--no-report",
-                        "--force",
-                        "-q",
-                    ],
-                    "",
+                    f"time ratio {s.label} / uniform 24",
+                    f"{ratio:.2f}x",
+                    "<= 2.0x",
+                    ratio <= 2.0,
                 )
-            ],
-            ["-b", "16"],
-            ["rate", "-h", "16000"],
-            "rate16k.wav",
-            {"issue 5": 1.0, "issue 2": 2.0},
-        )
-
-    def full(self) -> Outcome:
-        """Case 4: the default run with report and plot, against sox's requantize."""
-        return self._file_case(
-            "4",
-            "full default run (report + plot) vs sox requantize",
-            [(["-b", "8", "--force", "-q"], "")],
-            ["-b", "8"],
-            [],
-            "full8.wav",
-            {"issue 5": 3.0, "issue 2": 4.0},
-        )
+            )
+        for s in outcome.series:
+            peak = max(x.rss_mib for x in s.samples)
+            outcome.checks.append(
+                (
+                    f"peak resident memory, {s.label}",
+                    f"{peak:.0f} MiB",
+                    "< 250 MiB",
+                    peak < 250,
+                )
+            )
+        return outcome
 
     def startup(self) -> Outcome:
         """Case 5: ``adcsim --version``, absolute; ``sox --version`` for reference."""
@@ -856,10 +775,12 @@ def to_markdown(
     """Format the machine, the timings and the verdicts as Markdown."""
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     mode = "quick" if args.quick else "full"
+    lengths = " and ".join(f"{m:g}" for m in args.minutes)
     lines = [
         "# adcsim vs sox: benchmark results",
         "",
-        f"`bench/bench.py` ({mode}: {args.duration} s 44.1 kHz stereo 16-bit input, "
+        f"`bench/bench.py` ({mode}: {lengths} min 44.1 kHz stereo 16- and 24-bit "
+        "inputs, "
         f"{args.runs} runs after one warm-up, alternating), {when}. "
         f"Peak RSS is the largest over the runs; values at the {floor_mib:.0f} MiB "
         "floor of the spawning helper are shown as `<= floor`.",
@@ -891,7 +812,7 @@ def to_markdown(
             )
     lines += [
         "",
-        "## Targets (issue 5; issue 2's looser ones beside them)",
+        "## Targets (issues 5 and 12; issue 2's looser ones beside them)",
         "",
         _row(["case", "measure", "measured", "target", "verdict"]),
         _row(["---", "---", "---:", "---", "---"]),
@@ -905,7 +826,9 @@ def to_markdown(
             lines.append(
                 _row([f"{o.key}. {o.title}", name, value, target, _verdict(ok)])
             )
-    notes = [f"- case {o.key}: {n}" for o in outcomes for n in o.notes if not o.skipped]
+    notes = [
+        f"- {o.key}. {o.title}: {n}" for o in outcomes for n in o.notes if not o.skipped
+    ]
     if notes:
         lines += ["", "Notes:", "", *notes]
     lines += ["", "Commands:", ""]
@@ -913,7 +836,7 @@ def to_markdown(
         for s in o.series:
             cmd = (s.shown or shlex.join(s.cmd)).replace(sys.executable, "python")
             cmd = cmd.replace(str(HERE.parent) + "/", "")
-            lines.append(f"- {o.key}, {s.label}: `{cmd}`")
+            lines.append(f"- {o.key}. {o.title}, {s.label}: `{cmd}`")
     return "\n".join(lines) + "\n"
 
 
@@ -928,10 +851,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke check: 1-minute file, 3 runs, 200 batch files",
+        help="smoke check: 1-minute files, 3 runs, 200 batch files",
     )
     parser.add_argument(
-        "--cases", default="1,2,3,4,5,6,7", help="comma-separated case numbers (all)"
+        "--cases",
+        default=",".join(ALL_CASES),
+        help="comma-separated case numbers (all: 1 to 11)",
+    )
+    parser.add_argument(
+        "--minutes",
+        default=None,
+        help="lengths of the long inputs, minutes, comma-separated (10,30; quick: 1)",
+    )
+    parser.add_argument(
+        "--max-run-s",
+        type=float,
+        default=None,
+        help="a case whose run would take longer (estimated from a 20 s probe) "
+        "is not timed and fails (300; quick: 60)",
     )
     parser.add_argument(
         "--batch-files",
@@ -959,7 +896,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = 3 if args.quick else 5
-    args.duration = 60 if args.quick else 600
+    if args.minutes is None:
+        args.minutes = "1" if args.quick else "10,30"
+    try:
+        args.minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
+    except ValueError:
+        parser.error(f"--minutes={args.minutes}: numbers of minutes, comma-separated")
+    if not args.minutes or min(args.minutes) <= 0:
+        parser.error("--minutes must name at least one positive length")
+    if args.max_run_s is None:
+        args.max_run_s = 60.0 if args.quick else 300.0
     if args.batch_files is None:
         args.batch_files = 200 if args.quick else 1000
     if args.loop_files is None:
@@ -967,8 +913,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.runs < 1 or args.batch_files < 2 or args.loop_files < 1:
         parser.error("--runs, --loop-files must be >= 1 and --batch-files >= 2")
     args.cases = {c.strip() for c in args.cases.split(",") if c.strip()}
-    if not args.cases <= set("1234567"):
-        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 7")
+    if not args.cases <= set(ALL_CASES):
+        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 11")
     return args
 
 
@@ -1018,22 +964,40 @@ def compile_adcsim() -> None:
 
 
 def run_cases(bench: Bench, args: argparse.Namespace) -> tuple[list[Outcome], bool]:
-    """Run the selected cases in order, printing as they go."""
-    cases: dict[str, Callable[[], Outcome]] = {
-        "1": bench.requantize,
-        "2": bench.mulaw,
-        "3": bench.resample,
-        "4": bench.full,
+    """Run the selected cases in order, each file case on every input length."""
+    single: dict[str, Callable[[], Outcome]] = {
         "5": bench.startup,
         "6": bench.batch,
         "7": bench.memory,
     }
+    runs: list[tuple[str, Callable[[], Outcome]]] = []
+    for key in sorted(args.cases, key=int):
+        if key in FILE_CASES:
+            case = FILE_CASES[key]
+            for minutes in args.minutes:
+                runs.append(
+                    (
+                        f"Case {key}: {case.title}, {minutes:g} min",
+                        functools.partial(bench.file_case, case, minutes),
+                    )
+                )
+        elif key == "11":
+            for minutes in args.minutes:
+                runs.append(
+                    (
+                        f"Case 11: mu-law and A-law at 24 bits, {minutes:g} min",
+                        functools.partial(bench.companders, minutes),
+                    )
+                )
+        else:
+            doc = single[key].__doc__ or key
+            runs.append((doc.splitlines()[0], single[key]))
     outcomes: list[Outcome] = []
     failed = False
-    for key in sorted(args.cases):
-        print(f"\n{(cases[key].__doc__ or key).splitlines()[0]}")
+    for heading, run in runs:
+        print(f"\n{heading}", flush=True)
         try:
-            outcome = cases[key]()
+            outcome = run()
         except BenchError as exc:
             print(f"  error: {exc}", file=sys.stderr)
             failed = True
