@@ -297,8 +297,9 @@ def _soxi(path: Path) -> tuple[str, str, str]:
     return (out[0], out[1], out[2]) if len(out) == 3 else ("?", "?", "?")
 
 
-#: Length of the probe files (s): long enough that a probe's time, scaled to
-#: the long file, estimates a run's (start-up then weighs ~0.3 s in 20 s).
+#: Length of the probe files (s). A probe's time scaled to the long file
+#: over-estimates a run by the scaled start-up (about 0.3 s, 1.2 s with numba),
+#: so a longer input's estimate comes from the shorter one's timed runs.
 PROBE_S = 20
 
 _QUIET = ["--no-plot", "--no-report", "--force", "-q"]
@@ -438,6 +439,8 @@ class Bench:
         self.out = WORK / "out"
         self.out.mkdir(parents=True, exist_ok=True)
         self.spawner = Spawner()
+        #: (case, minutes) -> median seconds of adcsim's runs (case 11: slowest).
+        self._timed: dict[tuple[str, float], float] = {}
 
     def _source(self, minutes: float, bits: int) -> Path:
         return make_long_file(round(minutes * 60), bits=bits)
@@ -457,14 +460,29 @@ class Bench:
             return None
         return wall
 
-    def _over_budget(self, outcome: Outcome, estimate_s: float) -> bool:
+    def _estimate(self, key: str, minutes: float, probe_s: float) -> tuple[float, str]:
+        """Seconds a run of case ``key`` on ``minutes`` should take, and whence.
+
+        From the slowest median of the same case timed on a shorter input
+        when there is one (start-up is then a small share), else from the probe.
+        """
+        shorter = [
+            (m, t) for (k, m), t in self._timed.items() if k == key and m < minutes
+        ]
+        if shorter:
+            m, t = max(shorter)
+            return t * minutes / m, f"the {m:g}-minute runs"
+        return probe_s * minutes * 60 / PROBE_S, f"the {PROBE_S} s probe"
+
+    def _over_budget(self, outcome: Outcome, estimate: tuple[float, str]) -> bool:
         """Record a FAIL instead of timing runs that would exceed the budget."""
+        estimate_s, whence = estimate
         if estimate_s <= self.args.max_run_s:
             return False
         outcome.checks.append(
             (
                 "time (not timed)",
-                f"~{estimate_s:.0f} s a run, estimated from the {PROBE_S} s probe",
+                f"~{estimate_s:.0f} s a run, estimated from {whence}",
                 f"<= {self.args.max_run_s:.0f} s a run (--max-run-s)",
                 False,
             )
@@ -484,7 +502,7 @@ class Bench:
             return [names.get(word, word) for word in case.sox]
 
         chosen: list[str] | None = None
-        estimate = 0.0
+        probe_s = 0.0
         for args, note in case.variants:
             probe_out = self.out / ("probe-" + case.out_name)
             cmd = _adcsim("quantize", str(probe_in), *args, "-o", str(probe_out))
@@ -493,14 +511,14 @@ class Bench:
             wall = self._probe(cmd, outcome)
             _clear(probe_out)()
             if wall is not None:
-                chosen, estimate = args, wall * minutes * 60 / PROBE_S
+                chosen, probe_s = args, wall
                 if note:
                     outcome.notes.append(note)
                 break
         if chosen is None:
             outcome.skipped = "; ".join(outcome.notes)
             return outcome
-        if self._over_budget(outcome, estimate):
+        if self._over_budget(outcome, self._estimate(case.key, minutes, probe_s)):
             return outcome
         a_cmd = _adcsim("quantize", str(source), *chosen, "-o", str(a_out))
         if self.args.sox_vs_sox:
@@ -510,6 +528,7 @@ class Bench:
             Series("sox", sox(source, b_out), _clear(b_out)),
         ]
         alternate(self.spawner, outcome.series, runs=self.runs)
+        self._timed[(case.key, minutes)] = outcome.series[0].median_s
         a_fmt, b_fmt = _soxi(a_out), _soxi(b_out)
         if a_fmt != b_fmt:
             outcome.notes.append(
@@ -537,7 +556,7 @@ class Bench:
             return outcome
         source = self._source(minutes, 24)
         probe_in = self._source(PROBE_S / 60, 24)
-        estimate = 0.0
+        probe_s = 0.0
         for _label, args in _COMPANDERS:
             probe_out = self.out / "probe-compander.wav"
             cmd = _adcsim("quantize", str(probe_in), *args, "-o", str(probe_out))
@@ -546,14 +565,15 @@ class Bench:
             if wall is None:
                 outcome.skipped = "; ".join(outcome.notes)
                 return outcome
-            estimate = max(estimate, wall * minutes * 60 / PROBE_S)
-        if self._over_budget(outcome, estimate):
+            probe_s = max(probe_s, wall)
+        if self._over_budget(outcome, self._estimate("11", minutes, probe_s)):
             return outcome
         for label, args in _COMPANDERS:
             out = self.out / f"{label.replace(' ', '')}.wav"
             cmd = _adcsim("quantize", str(source), *args, "-o", str(out))
             outcome.series.append(Series(label, cmd, _clear(out)))
         alternate(self.spawner, outcome.series, runs=self.runs)
+        self._timed[("11", minutes)] = max(s.median_s for s in outcome.series)
         uniform = outcome.series[0]
         for s in outcome.series[1:]:
             ratio = pairwise_median(s, uniform)
@@ -899,7 +919,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.minutes is None:
         args.minutes = "1" if args.quick else "10,30"
     try:
-        args.minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
+        args.minutes = sorted(float(m) for m in args.minutes.split(",") if m.strip())
     except ValueError:
         parser.error(f"--minutes={args.minutes}: numbers of minutes, comma-separated")
     if not args.minutes or min(args.minutes) <= 0:
