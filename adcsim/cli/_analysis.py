@@ -348,11 +348,12 @@ def compare(
         if report_path is not None:
             _emit_json(report_path, report)
         if plot_path is not None:
-            from adcsim.figures._quantize import save_figure
-            from adcsim.figures._sweep import plot_compare
+            from adcsim.figures._compare import compare_chart
+            from adcsim.figures._quantize import save_chart
 
             ra, ta, _ = cmp.align_pair(r, t, **options)
-            save_figure(plot_compare(ra, ta, rate=ref_info.rate), plot_path)
+            chart = compare_chart(ra, ta, rate=ref_info.rate, title=f"{test} vs {ref}")
+            save_chart(chart, plot_path)
 
 
 @click.command("sweep", cls=AdcsimCommand, epilog=SWEEP_EPILOG)

@@ -164,7 +164,7 @@ Examples:
   adcsim quantize in.wav -s midrise -b 4 --subtype FLOAT --no-plot
   adcsim quantize in.wav -b 4 --error-out err.wav --error-gain 24
   adcsim quantize in.wav -b 6 --plot-window 12.5:0.02 --plot zoom.svg
-  adcsim quantize in.wav -b 16 --dither tpdf --noise-shaping f-weighted
+  adcsim quantize in24.wav -b 16 --dither tpdf --noise-shaping f-weighted
   adcsim quantize in.wav -b 8 -s g711-mulaw -r 8000 --subtype ULAW -o tel.wav
   adcsim quantize in.wav -s lloydmax -b 4 --train corpus.wav --codebook cb.json
   adcsim quantize in.wav -b 8 --report - --no-plot -q | jq .metrics.snr_db

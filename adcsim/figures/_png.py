@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import io
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -24,7 +25,6 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 from adcsim.figures._chart import COLOURS, Axis, Chart, Line, Panel
-from adcsim.figures._pngenc import encode_png
 
 #: Drawn at SCALE times the final size, then box-averaged down.
 SCALE = 2
@@ -60,8 +60,30 @@ def render_png(chart: Chart) -> bytes:
     )
     for panel in chart.panels:
         canvas.panel(panel)
-    small = canvas.image.reduce(SCALE)
-    return encode_png(np.asarray(small), dpi=chart.dpi)
+    return png_bytes(canvas.image.reduce(SCALE), dpi=chart.dpi)
+
+
+def png_bytes(image: Any, *, dpi: float) -> bytes:
+    """``image`` (a Pillow image) as a PNG file, encoded by Pillow quickly.
+
+    ``compress_level=1``: figures of flat colours and thin lines compress
+    about as well at zlib's fastest level as at the default (level 6), in
+    two thirds of its time. Pillow still chooses a filter per row: a
+    1100 x 1000 figure took 96-112 ms here, against 35 ms for the unfiltered
+    hand-written encoder this replaced (issue 12 prefers the kept library).
+    An RGBA image is stored as RGB (figures are opaque).
+
+    Examples
+    --------
+    >>> png = png_bytes(Image.new("RGB", (3, 2), "white"), dpi=100)
+    >>> png[1:4], int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    (b'PNG', 3, 2)
+    """
+    if image.mode == "RGBA":
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1, dpi=(dpi, dpi))
+    return buffer.getvalue()
 
 
 class _Canvas:

@@ -27,6 +27,11 @@ from adcsim.metrics._windows import window
 #: spectra in the same pass as the error spectrum (`SpectrumMeter`).
 NFFT = SPECTRUM_NFFT
 HIST_BINS = 101
+#: The histogram counts errors out to this many error scales (noise-shaped
+#: errors reach +-6 LSB, Lloyd-Max ones the width of an outer cell), in fine
+#: bins; errors beyond land in the end bins. `quantize_chart` shows the
+#: occupied range only, merging bins to about `HIST_BINS`.
+HIST_REACH = 64.0
 HIST_SAMPLES = 1 << 21
 #: The loudest window is chosen by the power of every POWER_STRIDE-th frame:
 #: where the figure looks is a display choice, and measuring every frame cost
@@ -107,6 +112,7 @@ class PlotTap:
             first = -self._position % self._hist_stride
             stride = self._hist_stride
             sample = pair.out(first, None, stride) - pair.ref(first, None, stride)
+            sample = np.clip(sample, self.hist_edges[0], self.hist_edges[-1])
             counts, _ = np.histogram(sample, bins=self.hist_edges)
             self.hist_counts += counts
         self._position += pair.frames
@@ -124,7 +130,8 @@ class PlotTap:
         >>> sorted(set(tap.hist_counts.tolist()))  # 8 values a bin, or none
         [0, 8]
         """
-        hist, _ = np.histogram(errors, bins=self.hist_edges, weights=counts)
+        inside = np.clip(errors, self.hist_edges[0], self.hist_edges[-1])
+        hist, _ = np.histogram(inside, bins=self.hist_edges, weights=counts)
         self.hist_counts = np.round(hist).astype(np.int64)
 
     @property
@@ -190,20 +197,52 @@ HIST_QUANTUM = 2.0**-15
 
 
 def _histogram_edges(scale: float) -> NDArray[np.float64]:
-    """About `HIST_BINS` bins over +-1.5 ``scale``, each a power of two quanta.
+    """Bins of about 3 ``scale`` / `HIST_BINS`, out to +-`HIST_REACH` ``scale``.
 
     A histogram of errors on the `HIST_QUANTUM` grid in bins of unequal
     numbers of grid values would show a comb. So each bin holds a power of
     two of them, which fits the power-of-two error ranges of uniform
     quantizers exactly, and the edges sit halfway between grid values. An
-    error scale finer than the grid gets `HIST_BINS` equal bins.
+    error scale finer than the grid gets equal bins, zero at a bin's centre.
     """
     if 3.0 * scale < HIST_BINS * HIST_QUANTUM:
-        return np.linspace(-1.5, 1.5, HIST_BINS + 1) * scale
+        width = 3.0 * scale / HIST_BINS
+        half = math.ceil(HIST_REACH * scale / width)
+        return (np.arange(-half, half + 2, dtype=np.float64) - 0.5) * width
     per_bin = 2.0 ** round(math.log2(3.0 * scale / (HIST_BINS * HIST_QUANTUM)))
     width = per_bin * HIST_QUANTUM
-    half = math.ceil(1.5 * scale / width)
+    half = math.ceil(HIST_REACH * scale / width)
     return np.arange(-half, half + 1, dtype=np.float64) * width - HIST_QUANTUM / 2
+
+
+def _shown_histogram(
+    edges: NDArray[np.float64], counts: NDArray[np.int64], step: float | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The occupied part of the fine histogram, in at most about `HIST_BINS` bins.
+
+    The range shown covers every counted error (and +-3/4 D around the bound
+    of a uniform scheme), symmetric about zero; neighbouring bins are summed
+    in groups of a power of two (keeping each bin a power of two of grid
+    quanta).
+    """
+    used = np.flatnonzero(counts)
+    reach = 0.75 * step if step else 0.0
+    if used.size:
+        reach = max(reach, abs(edges[used[0]]), abs(edges[used[-1] + 1]))
+    if not reach > 0:
+        reach = abs(edges[-1])
+    lo = max(0, int(np.searchsorted(edges, -reach, side="right")) - 1)
+    hi = min(counts.size, int(np.searchsorted(edges, reach, side="left")))
+    hi = max(hi, lo + 1)
+    group = 1 << max(0, math.ceil(math.log2((hi - lo) / HIST_BINS)))
+    pad = -(hi - lo) % group  # empty bins past the right end: whole groups
+    width = edges[hi] - edges[hi - 1]
+    shown = np.concatenate(
+        [edges[lo : hi + 1], edges[hi] + width * np.arange(1, pad + 1)]
+    )
+    take = np.concatenate([counts[lo:hi], np.zeros(pad, dtype=counts.dtype)])
+    merged = take.reshape(-1, group).sum(axis=1)
+    return shown[::group], merged.astype(np.float64)
 
 
 def preload(path: str) -> None:
@@ -238,14 +277,20 @@ def _box(row: int, column: int | None = None) -> tuple[float, float, float, floa
     return (left, bottom, _HALF_WIDTH, _ROW_HEIGHT)
 
 
-def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
+def quantize_chart(
+    tap: PlotTap, *, quantizer: Any, title: str, resampled: bool = False
+) -> Chart:
     """The five-panel figure of a quantize run (a `adcsim.figures._chart.Chart`).
 
     Panels: waveform of reference and output around the loudest point (first
     channel) or over the window asked for, the error over the same window, the
     error histogram (with the +-D/2 bounds of uniform schemes), averaged
     spectra (Hann, ``NFFT`` points) of input, output and error, and the
-    transfer characteristic drawn from the quantizer's own codebook.
+    transfer characteristic drawn from the quantizer's own codebook. The
+    input is drawn last and thinner, so that it shows where the output covers
+    it (high SNR); ``resampled`` names it "input (resampled)". The histogram
+    covers every error; its dashed bounds (uniform schemes) are the outer
+    edges of the bins holding -D/2 and +D/2, so ties at +-D/2 fall inside.
 
     Examples
     --------
@@ -285,8 +330,9 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
     )
     if hi > lo:
         t_s = (np.arange(lo, hi, dtype=np.float64) + tap.best_start) / rate
-        wave.lines.append(Line(t_s, ref[lo:hi, 0], "C0", label="input (resampled)"))
         wave.lines.append(Line(t_s, out[lo:hi, 0], "C1", label="output", steps="mid"))
+        label = "input (resampled)" if resampled else "input"
+        wave.lines.append(Line(t_s, ref[lo:hi, 0], "C0", 0.7, label=label))
         error.lines.append(Line(t_s, out[lo:hi, 0] - ref[lo:hi, 0], "C3", width=0.8))
     step = quantizer.step
     histogram = Panel(
@@ -294,10 +340,15 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
         title="error histogram" + (" (dashed: +-D/2)" if step else ""),
         xlabel="error (full scale)",
         ylabel="samples",
-        fills=[Fill(tap.hist_edges, tap.hist_counts.astype(np.float64), "C2")],
     )
+    edges, counts = _shown_histogram(tap.hist_edges, tap.hist_counts, step)
+    histogram.fills.append(Fill(edges, counts, "C2"))
     if step is not None:
-        for bound in (-step / 2, step / 2):
+        # The outer edges of the bins holding -D/2 and +D/2: inclusive bounds.
+        inner = np.searchsorted(edges, [-step / 2, step / 2], side="right")
+        low = edges[max(0, int(inner[0]) - 1)]
+        high = edges[min(edges.size - 1, int(inner[1]))]
+        for bound in (low, high):
             histogram.vlines.append(
                 Line(np.array([bound]), np.zeros(1), "k", 0.8, style="--")
             )
@@ -312,9 +363,11 @@ def quantize_chart(tap: PlotTap, *, quantizer: Any, title: str) -> Chart:
         xlog=True,
         legend="best",
         lines=[
-            Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, 0.8, label)
-            for row, (colour, label) in enumerate(
-                (("C0", "input"), ("C1", "output"), ("C2", "error"))
+            Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, width, label)
+            for row, colour, width, label in (
+                (1, "C1", 0.9, "output"),
+                (2, "C2", 0.9, "error"),
+                (0, "C0", 0.6, "input"),
             )
         ],
     )
@@ -353,7 +406,8 @@ def _transfer_panels(
     zoom = np.linspace(low, high, 4096)
     left, bottom, width, height = box
     inset = Panel(
-        (left + 0.58 * width, bottom + 0.08 * height, 0.4 * width, 0.4 * height),
+        # High enough that its tick labels clear the panel's own x axis.
+        (left + 0.58 * width, bottom + 0.17 * height, 0.4 * width, 0.36 * height),
         title="around zero",
         title_size=7.0,
         tick_size=6.0,
@@ -432,13 +486,14 @@ def _write_plot(path: str, content: bytes | Callable[[str], None]) -> None:
 
 
 def _png_bytes(fig: Any) -> bytes:
-    """``fig`` rendered by Agg at `DPI` and encoded by `adcsim.figures._pngenc`."""
+    """``fig`` rendered by Agg at `DPI` and encoded by Pillow (`png_bytes`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
-    from adcsim.figures._pngenc import encode_png
+    from adcsim.figures._png import png_bytes
 
     fig.set_dpi(DPI)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()  # type: ignore[no-untyped-call]
-    pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
-    return encode_png(np.asarray(pixels), dpi=DPI)
+    pixels = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
+    return png_bytes(Image.fromarray(pixels, "RGBA"), dpi=DPI)

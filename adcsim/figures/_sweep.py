@@ -1,9 +1,10 @@
-"""Figures of ``adcsim sweep`` and ``adcsim compare`` (matplotlib, inside functions).
+"""The figure of ``adcsim sweep`` (matplotlib, inside functions).
 
 Builds `matplotlib.figure.Figure` objects, never pyplot, so no GUI backend is
 needed; `adcsim.figures._quantize.save_figure` writes them. Computes no figures of merit
 itself: the rows come from `adcsim.analysis._sweep.sweep`, the theory lines from
-`adcsim.analysis._sweep.theory_snr_db`.
+`adcsim.metrics._theory.theory_snr_db`. The ``compare`` figure is
+`adcsim.figures._compare`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from adcsim.errors import AdcsimError
 
@@ -129,54 +129,4 @@ def plot_sweep(
     return fig
 
 
-def plot_compare(ref: ArrayLike, test: ArrayLike, *, rate: int) -> Any:
-    """Reference, test and error of the first channel, and their spectra.
-
-    Parameters
-    ----------
-    ref, test : array_like, frames or (frames, channels)
-        The aligned pair `adcsim.analysis._compare.compare` measured (same shape).
-    rate : int
-        Sample rate, Hz.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Top: the first 20 ms (or the whole record) of both and the error.
-        Bottom: Hann-windowed power spectra of ref, test and error, dBFS.
-    """
-    from matplotlib.figure import Figure
-
-    r = np.asarray(ref, dtype=np.float64).reshape(len(ref), -1)[:, 0]  # type: ignore[arg-type]
-    t = np.asarray(test, dtype=np.float64).reshape(len(test), -1)[:, 0]  # type: ignore[arg-type]
-    if r.shape != t.shape or r.size == 0:
-        raise AdcsimError("compare plot: ref and test must be non-empty and aligned")
-    e = t - r
-    fig = Figure(figsize=(9.0, 6.5), layout="constrained")
-    top, bottom = fig.subplots(2, 1)
-    shown = min(r.size, max(2, rate // 50))
-    time_ms = np.arange(shown) / rate * 1e3
-    top.plot(time_ms, r[:shown], label="ref")
-    top.plot(time_ms, t[:shown], label="test", alpha=0.8)
-    top.plot(time_ms, e[:shown], label="test - ref")
-    top.set(xlabel="time (ms)", ylabel="amplitude (full scale)")
-    top.legend(fontsize="small")
-    nfft = min(8192, r.size)
-    window = np.hanning(nfft)
-    segments = max(1, r.size // nfft)
-    freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
-    for name, sig in (("ref", r), ("test", t), ("test - ref", e)):
-        power = np.zeros(freqs.size)
-        for k in range(segments):
-            seg = sig[k * nfft : (k + 1) * nfft] * window
-            power += np.abs(np.fft.rfft(seg)) ** 2
-        power *= 2.0 / (segments * np.sum(window**2) * nfft)
-        bottom.plot(freqs, 10 * np.log10(np.maximum(power, 1e-30)), label=name, lw=0.8)
-    bottom.set(xlabel="frequency (Hz)", ylabel="power per bin (dBFS)", ylim=(-200, 10))
-    bottom.legend(fontsize="small")
-    for ax in (top, bottom):
-        ax.grid(True, alpha=0.3)
-    return fig
-
-
-__all__ = ["plot_compare", "plot_sweep"]
+__all__ = ["plot_sweep"]

@@ -244,7 +244,8 @@ def _process_file(
         taps = run.new_taps()
         _remeasure(taps, config, source, input_path, paths.audio)
         run.lossy_remeasured = True
-    run.start_plot(taps, input_path)  # first: a plot child draws meanwhile
+    resampled = ref_info.rate != source.rate
+    run.start_plot(taps, input_path, resampled)  # first: a plot child draws
     # The hashes are the report's: when nobody reads it, they cost for nothing.
     # Taken after the audio work, whose cores they would share, one after the
     # other while a plot child draws on the other core.
@@ -632,7 +633,9 @@ class _Run:
     #: Where the figure is drawn, if not in this process.
     plot_child: PlotChild | None = None
 
-    def start_plot(self, taps: Taps | None, input_path: str) -> None:
+    def start_plot(
+        self, taps: Taps | None, input_path: str, resampled: bool = False
+    ) -> None:
         """Close the figure's data; a plot child starts drawing it now."""
         if taps is None or taps.plot is None or self.paths.plot is None:
             if self.plot_child is not None:
@@ -646,6 +649,7 @@ class _Run:
             taps.plot,
             quantizer=self.quantizer,
             title=plot_title(input_path, self.paths.audio, self.quantizer),
+            resampled=resampled,
         )
         if self.plot_child is not None:
             self.plot_child.send(self._chart)

@@ -1,4 +1,4 @@
-"""The run figure's data: which samples its waveform panels show."""
+"""The run figure's data: which samples its panels show, and how."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def _feed(tap: PlotTap, ref: np.ndarray, out: np.ndarray, block: int) -> PlotTap
 def _waveform(tap: PlotTap) -> tuple[str, np.ndarray, np.ndarray]:
     chart = quantize_chart(tap, quantizer=make_quantizer("uniform", bits=8), title="")
     wave = chart.panels[0]
-    times = wave.lines[0].x if wave.lines else np.zeros(0)
-    values = wave.lines[0].y if wave.lines else np.zeros(0)
+    inputs = [line for line in wave.lines if line.label == "input"]
+    times = inputs[0].x if inputs else np.zeros(0)
+    values = inputs[0].y if inputs else np.zeros(0)
     return wave.title, times, values
 
 
@@ -70,3 +71,80 @@ def test_without_a_window_the_figure_looks_at_the_loudest_second() -> None:
     title, times, _ = _waveform(_feed(tap, ref, out, 1000))
     assert title.startswith("waveform around the loudest point of the loudest second")
     assert times[0] < (RATE + 123) / RATE < times[-1]
+
+
+def _chart(tap: PlotTap, scheme: str = "uniform", bits: int = 8, **kw: object):
+    return quantize_chart(
+        tap, quantizer=make_quantizer(scheme, bits=bits), title="", **kw
+    )
+
+
+@pytest.mark.parametrize(
+    ("resampled", "label"), [(False, "input"), (True, "input (resampled)")]
+)
+def test_the_input_is_drawn_last_and_thinner_and_says_resampled_only_when_so(
+    resampled: bool, label: str
+) -> None:
+    ref, out = _stream(RATE)
+    chart = _chart(
+        _feed(PlotTap(rate=RATE, channels=2, error_scale=2**-8), ref, out, 500),
+        resampled=resampled,
+    )
+    wave, spectra = chart.panels[0], chart.panels[-1]
+    for panel, name in ((wave, label), (spectra, "input")):
+        assert panel.lines[-1].label == name
+        assert all(panel.lines[-1].width < line.width for line in panel.lines[:-1])
+
+
+def _histogram(
+    tap: PlotTap, step: float | None
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    chart = _chart(tap)
+    panel = chart.panels[2]
+    fill = panel.fills[0]
+    return fill.edges, fill.counts, [float(v.x[0]) for v in panel.vlines]
+
+
+def test_the_histogram_covers_every_error_of_a_shaped_run() -> None:
+    step = 2**-7
+    rng = np.random.default_rng(2)
+    errors = rng.uniform(-6, 6, (20000, 1)) * step  # shaped errors: +-6 LSB
+    errors[:2, 0] = [-6 * step, 6 * step]
+    ref = np.zeros((20000, 1))
+    tap = _feed(
+        PlotTap(rate=RATE, channels=1, error_scale=step), ref, ref + errors, 999
+    )
+    edges, counts, _ = _histogram(tap, step)
+    assert edges[0] <= -6 * step and edges[-1] >= 6 * step
+    assert counts.sum() == 20000
+    assert counts.size <= 2 * 101
+
+
+def test_errors_far_beyond_the_range_land_in_the_end_bins() -> None:
+    ref = np.zeros((100, 1))
+    out = np.zeros((100, 1))
+    out[0, 0] = 0.9  # a Lloyd-Max outer cell: far beyond 64 error scales
+    tap = _feed(PlotTap(rate=RATE, channels=1, error_scale=2**-10), ref, out, 100)
+    _, counts, _ = _histogram(tap, None)
+    assert counts.sum() == 100
+
+
+def test_ties_at_plus_half_a_step_lie_inside_the_dashed_bounds() -> None:
+    step = 2**-7
+    # Errors exactly +-D/2 (ties) and a few between, on the 16-bit grid.
+    errors = np.array([-0.5, 0.5, 0.5, 0.25, 0.0, -0.25])[:, None] * step
+    ref = np.zeros_like(errors)
+    tap = _feed(PlotTap(rate=RATE, channels=1, error_scale=step), ref, ref + errors, 6)
+    edges, counts, (low, high) = _histogram(tap, step)
+    used = np.flatnonzero(counts)
+    assert low <= edges[used[0]] and edges[used[-1] + 1] <= high
+    assert low <= -step / 2 and high >= step / 2
+
+
+def test_the_inset_tick_labels_clear_the_transfer_panel_s_axis() -> None:
+    chart = _chart(PlotTap(rate=RATE, channels=1, error_scale=2**-12), bits=12)
+    panel, inset = chart.panels[3], chart.panels[4]
+    assert inset.title == "around zero"
+    gap_pt = (inset.box[1] - panel.box[1]) * chart.height_in * 72
+    # tick (3.5 pt), pad (3.5 pt) and a label line (1.2 em) below the inset
+    assert gap_pt > 3.5 + 3.5 + 1.2 * inset.tick_size

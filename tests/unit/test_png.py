@@ -1,51 +1,25 @@
-"""The PNG encoder, read back by an independent decoder (Pillow)."""
+"""PNG output: a smoke test of the files Pillow encodes for the figures."""
 
 from __future__ import annotations
 
 import io
 
 import numpy as np
-import pytest
+from PIL import Image
 
-from adcsim.figures._pngenc import encode_png
-
-Image = pytest.importorskip("PIL.Image", reason="Pillow comes with matplotlib")
-
-
-def _decode(data: bytes) -> tuple[np.ndarray, str, dict[str, object]]:
-    with Image.open(io.BytesIO(data)) as image:
-        image.load()
-        return np.asarray(image), image.mode, dict(image.info)
+from adcsim.figures._chart import Chart, Line, Panel
+from adcsim.figures._png import render_png
 
 
-@pytest.mark.parametrize("channels", [3, 4])
-def test_decoded_pixels_equal_the_encoded_ones(channels: int) -> None:
-    rng = np.random.default_rng(7)
-    pixels = rng.integers(0, 256, size=(37, 53, channels), dtype=np.uint8)
-    decoded, mode, _ = _decode(encode_png(pixels))
-    assert mode == ("RGB" if channels == 3 else "RGBA")
-    np.testing.assert_array_equal(decoded, pixels)
-
-
-def test_an_opaque_rgba_image_is_stored_as_rgb() -> None:
-    pixels = np.full((4, 5, 4), 255, dtype=np.uint8)
-    pixels[1, 2, :3] = (10, 20, 30)
-    decoded, mode, _ = _decode(encode_png(pixels))
-    assert mode == "RGB"
-    np.testing.assert_array_equal(decoded, pixels[..., :3])
-
-
-def test_the_resolution_is_recorded() -> None:
-    _, _, info = _decode(encode_png(np.zeros((2, 2, 3), np.uint8), dpi=100))
-    dpi = info["dpi"]
-    assert isinstance(dpi, tuple)
-    assert dpi == pytest.approx((100, 100), abs=0.01)
-
-
-@pytest.mark.parametrize(
-    "pixels",
-    [np.zeros((2, 2, 2), np.uint8), np.zeros((2, 2, 3), np.float64)],
-)
-def test_other_shapes_or_types_are_refused(pixels: np.ndarray) -> None:
-    with pytest.raises(ValueError, match="uint8"):
-        encode_png(pixels)
+def test_a_chart_renders_to_a_png_pillow_reads_back():
+    x = np.linspace(0.0, 1.0, 50)
+    panel = Panel((0.15, 0.15, 0.8, 0.7), title="t", lines=[Line(x, x**2)])
+    data = render_png(Chart(4.0, 3.0, "a chart", [panel], dpi=100))
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG" and image.mode == "RGB"
+    assert image.size == (400, 300)
+    assert round(image.info["dpi"][0]) == 100
+    # Not blank: the curve and the frame are drawn in more than one colour.
+    assert len(image.getcolors(1 << 16) or []) > 2
