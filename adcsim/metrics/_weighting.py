@@ -1,10 +1,12 @@
-"""Frequency-weighted noise figures: IEC 61672 A-weighting and in-band power.
+"""Frequency-weighted noise figures: A, F and ITU-R 468 weighting, in-band power.
 
-Responsible for the weighting filters and the streaming power meters behind the
-report's ``error_a_weighted_dbfs`` and the in-band (e.g. 0-4 kHz) and total error
-powers of a noise-shaped conversion. Not responsible for the unweighted error
-meters (``_meters``), for choosing what is measured (``adcsim.run``)
-or for the conversion to dB (the report's convention).
+Responsible for the weighting curves behind the report's
+``error_a_weighted_dbfs`` (IEC 61672 A-weighting) and, for noise-shaped runs,
+``error_f_weighted_dbfs`` (Wannamaker's F-weighting), ``error_itu468_dbfs``
+(ITU-R BS.468-4) and the in-band band (`in_band_high_hz`); and for the
+streaming filter-based A-weighting and band meters. Not responsible for the
+unweighted error meters (``_meters``), for choosing what is measured
+(``adcsim.run``) or for the conversion to dB (the report's convention).
 
 The meters return mean-square values (full scale 1.0, so a full-scale square
 wave has power 1 and a full-scale sine 1/2), averaged over channels.
@@ -76,6 +78,168 @@ def a_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
     """
     f = np.abs(np.asarray(freqs_hz, dtype=np.float64))
     return _a_weighting_raw_db(f) - _A1000_DB
+
+
+# Wannamaker's F-weighting (R. A. Wannamaker, "Psychoacoustically optimal
+# noise shaping", J. Audio Eng. Soc. 40(7/8), 1992): an analog filter fitted
+# to the inverse of the threshold of hearing at low levels, given as zeros and
+# poles in kHz with their multiplicities. The f-weighted and e-weighted
+# noise-shaping filters (Wannamaker 1992; Lipshitz, Vanderkooy and Wannamaker,
+# "Minimally audible noise shaping", JAES 39(11), 1991) minimize noise power
+# under curves of this family.
+_F_ZEROS_KHZ = ((0.0, 3), (-0.58 + 1.03j, 1), (-3.18 + 8.75j, 3))
+_F_POLES_KHZ = (
+    (-0.18, 3),
+    (-1.63, 2),
+    (-2.51 + 3.85j, 4),
+    (-6.62 + 14.29j, 20),
+)
+
+
+def _log_gain_db(
+    f_khz: NDArray[np.float64], roots: tuple[tuple[complex, int], ...]
+) -> NDArray[np.float64]:
+    """``20 log10 prod |j f - r|^m`` over the roots (and their conjugates)."""
+    s = 1j * f_khz
+    out = np.zeros_like(f_khz)
+    with np.errstate(divide="ignore"):
+        for root, times in roots:
+            term = np.log10(np.abs(s - root))
+            if root.imag:
+                term = term + np.log10(np.abs(s - np.conj(root)))
+            out += 20.0 * times * term
+    return out
+
+
+def f_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
+    """Return Wannamaker's F-weighting, in dB (0 dB at 1 kHz).
+
+    Parameters
+    ----------
+    freqs_hz : array_like of float >= 0
+        Frequencies, Hz.
+
+    Returns
+    -------
+    ndarray of float64
+        ``F(f)`` in dB; ``-inf`` at 0 Hz.
+
+    Notes
+    -----
+    ``|H(j 2 pi f)|`` of the zeros 0 (triple), -0.58 +- 1.03j and
+    -3.18 +- 8.75j (triple) and the poles -0.18 (triple), -1.63 (double),
+    -2.51 +- 3.85j (quadruple) and -6.62 +- 14.29j (twentyfold), in kHz
+    (Wannamaker, JAES 40(7/8), 1992), normalized to 0 dB at 1 kHz. It rises
+    to about +12 dB near 3-4 kHz, where hearing is most sensitive, and falls
+    steeply above 12 kHz.
+
+    Examples
+    --------
+    >>> f_weighting_db([1000.0]).round(6)
+    array([0.])
+    """
+    f = np.abs(np.asarray(freqs_hz, dtype=np.float64)) / 1000.0
+    raw = _log_gain_db(f, _F_ZEROS_KHZ) - _log_gain_db(f, _F_POLES_KHZ)
+    return np.asarray(raw - _F1000_DB, dtype=np.float64)
+
+
+_F1000_DB = float(
+    (
+        _log_gain_db(np.array([1.0]), _F_ZEROS_KHZ)
+        - _log_gain_db(np.array([1.0]), _F_POLES_KHZ)
+    )[0]
+)
+
+
+def itu468_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
+    """Return the ITU-R BS.468-4 noise weighting, in dB (0 dB at 1 kHz).
+
+    Parameters
+    ----------
+    freqs_hz : array_like of float >= 0
+        Frequencies, Hz.
+
+    Notes
+    -----
+    The response of the standard's weighting network (ITU-R BS.468-4, 1986,
+    Fig. 1 and Table 1: +12.2 dB at 6.3 kHz) in closed form,
+    ``R(f) = 1.246332637532143e-4 f / sqrt(h1^2 + h2^2)`` with
+    ``h1 = -4.737338981378384e-24 f^6 + 2.043828333606125e-15 f^4
+    - 1.363894795463638e-7 f^2 + 1`` and ``h2 = 1.306612257412824e-19 f^5
+    - 2.118150887518656e-11 f^3 + 5.559488023498642e-4 f``, and
+    ``ITU(f) = 18.2 + 20 log10 R(f)`` (the network's 1 kHz gain is -18.2 dB
+    before the standard's +18.2 dB; here normalized exactly to 0 dB there).
+
+    Examples
+    --------
+    >>> itu468_db([1000.0, 6300.0]).round(1)
+    array([ 0. , 12.2])
+    """
+    f = np.abs(np.asarray(freqs_hz, dtype=np.float64))
+    return np.asarray(_itu468_raw_db(f) - _ITU468_1000_DB, dtype=np.float64)
+
+
+def _itu468_raw_db(f: NDArray[np.float64]) -> NDArray[np.float64]:
+    f2 = f * f
+    h1 = (
+        -4.737338981378384e-24 * f2**3
+        + 2.043828333606125e-15 * f2**2
+        - 1.363894795463638e-07 * f2
+        + 1.0
+    )
+    h2 = (
+        1.306612257412824e-19 * f2**2 * f
+        - 2.118150887518656e-11 * f2 * f
+        + 5.559488023498642e-04 * f
+    )
+    with np.errstate(divide="ignore"):
+        r = 1.246332637532143e-04 * f / np.sqrt(h1 * h1 + h2 * h2)
+        return np.asarray(20.0 * np.log10(r), dtype=np.float64)
+
+
+_ITU468_1000_DB = float(_itu468_raw_db(np.array([1000.0]))[0])
+
+
+#: The report keys of a noise-shaped run's weighted error, each the weighting
+#: its shaping filters were designed for (F-weighting: the f-weighted and
+#: e-weighted filters; ITU-R 468: the broadcast noise measure).
+SHAPING_WEIGHTINGS = {
+    "error_f_weighted_dbfs": f_weighting_db,
+    "error_itu468_dbfs": itu468_db,
+}
+#: Top of the in-band figure, Hz, at most: see `in_band_high_hz`.
+IN_BAND_HZ = 4000.0
+
+
+def in_band_high_hz(rate: int) -> float:
+    """Top of the in-band error band of a noise-shaped run: min(4 kHz, rate / 5).
+
+    Shaping moves noise out of the band where hearing is most sensitive, up
+    towards Nyquist; a fixed 0-4 kHz band would be the whole spectrum at
+    8 kHz. So the band stops at 40% of Nyquist below 20 kHz.
+
+    Examples
+    --------
+    >>> in_band_high_hz(44100), in_band_high_hz(8000)
+    (4000.0, 1600.0)
+    """
+    return min(IN_BAND_HZ, 0.2 * rate)
+
+
+def shaping_weights(freqs_hz: ArrayLike) -> dict[str, NDArray[np.float64]]:
+    """Power weights of `SHAPING_WEIGHTINGS` at ``freqs_hz`` (0 at 0 Hz).
+
+    Examples
+    --------
+    >>> w = shaping_weights([0.0, 1000.0])
+    >>> sorted(w), w["error_itu468_dbfs"].tolist()
+    (['error_f_weighted_dbfs', 'error_itu468_dbfs'], [0.0, 1.0])
+    """
+    f = np.asarray(freqs_hz, dtype=np.float64)
+    return {
+        key: np.asarray(10.0 ** (curve(f) / 10.0), dtype=np.float64)
+        for key, curve in SHAPING_WEIGHTINGS.items()
+    }
 
 
 def _check_channels(channels: object) -> int:

@@ -217,12 +217,15 @@ class Taps:
         Each is the exact error power times the share of the error spectrum
         the weighting keeps (`SpectrumMeter`); 0 dBFS is an RMS of 1.
         """
+        from adcsim.metrics import _weighting as weighting
+
         keys = ["error_a_weighted_dbfs"]
         if self.weighted_bands:
             keys += ["error_in_band_dbfs", "error_total_dbfs"]
+            keys += list(weighting.SHAPING_WEIGHTINGS)
         if not self.meter.frames:  # nothing measured (a report nobody reads)
             return [dict.fromkeys(keys) for _ in range(self.channels + 1)]
-        from adcsim.metrics._weighting import a_weighting_db
+        a_weighting_db = weighting.a_weighting_db
 
         spec = self.spectrum
         a_weight = 10.0 ** (a_weighting_db(np.maximum(spec.freqs_hz, 1e-3)) / 10.0)
@@ -231,9 +234,13 @@ class Taps:
             "error_a_weighted_dbfs": spec.weighted_fractions(a_weight)[: self.channels]
         }
         if self.weighted_bands:
-            in_band = spec.band_fractions(0.0, 4000.0)
-            shares["error_in_band_dbfs"] = in_band[: self.channels]
+            top = weighting.in_band_high_hz(self.rate)
+            shares["error_in_band_dbfs"] = spec.band_fractions(0.0, top)[
+                : self.channels
+            ]
             shares["error_total_dbfs"] = [1.0] * self.channels
+            for key, weight in weighting.shaping_weights(spec.freqs_hz).items():
+                shares[key] = spec.weighted_fractions(weight)[: self.channels]
         rows: list[dict[str, float | None]] = []
         for channel in [None, *range(self.channels)]:
             mse = (total if channel is None else per_channel[channel])["mse"]

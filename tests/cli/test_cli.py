@@ -1475,3 +1475,47 @@ def test_the_report_says_where_dither_was_added_and_notes_it_for_companders(
     assert bool(dither_notes) == noted
     if noted:
         assert "uniform 8-bit LSB was added to the linear signal" in dither_notes[0]
+
+
+def test_shaped_runs_report_the_weightings_their_filters_were_designed_for(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    t = np.arange(44100) / 44100
+    source = tmp_path / "tone24.wav"
+    sf.write(str(source), 0.5 * np.sin(2 * np.pi * 997 * t), 44100, subtype="PCM_24")
+    figures = {}
+    for shaping in ("none", "f-weighted"):
+        out = tmp_path / f"{shaping}.wav"
+        result = run_quiet(
+            runner, "quantize", source, "-b", "16", "--dither", "tpdf",
+            "--noise-shaping", shaping, "-o", out, "--no-plot", "-q",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        figures[shaping] = load_report(tmp_path / f"{shaping}.json")["metrics"]
+    shaped = figures["f-weighted"]
+    # Under the weighting it was designed for, the shaped error is far below
+    # the unshaped one (here -110.6 against about -98.7 dBFS A-weighted, and
+    # -95.3 dBFS in total), while its total power is higher.
+    assert (
+        shaped["error_f_weighted_dbfs"] < figures["none"]["error_a_weighted_dbfs"] - 6
+    )
+    assert shaped["error_total_dbfs"] > shaped["error_f_weighted_dbfs"] + 20
+    assert shaped["error_itu468_dbfs"] is not None
+    assert "error_f_weighted_dbfs" not in figures["none"]
+
+
+def test_the_in_band_error_band_scales_with_the_rate(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    rng = np.random.default_rng(3)
+    source = tmp_path / "n8k.wav"
+    sf.write(str(source), 0.1 * rng.standard_normal(16000), 8000, subtype="PCM_24")
+    result = run_quiet(
+        runner, "quantize", source, "-b", "8", "--dither", "tpdf",
+        "--noise-shaping", "first-order", "-o", tmp_path / "s.wav", "--no-plot", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    m = load_report(tmp_path / "s.json")["metrics"]
+    # 0-1.6 kHz at 8 kHz: first-order shaping (1 - z^-1) keeps that band
+    # about 10 dB below the total (it was 0-4 kHz: the total itself).
+    assert m["error_in_band_dbfs"] < m["error_total_dbfs"] - 6

@@ -164,3 +164,51 @@ def test_band_power_of_a_short_record_uses_one_shorter_frame():
 def test_band_power_rejects_a_bad_band():
     with pytest.raises(AdcsimError, match="low_hz=5000"):
         BandPowerMeter(8000, 1, low_hz=5000, high_hz=6000)
+
+
+# ITU-R BS.468-4 (1986), Table 1: frequency (Hz) and the weighting (dB).
+ITU468_TABLE = [
+    (31.5, -29.9), (63, -23.9), (100, -19.8), (200, -13.8), (400, -7.8),
+    (800, -1.9), (1000, 0.0), (2000, 5.6), (3150, 9.0), (4000, 10.5),
+    (5000, 11.7), (6300, 12.2), (7100, 12.0), (8000, 11.4), (9000, 10.1),
+    (10000, 8.1), (12500, 0.0), (14000, -5.3), (16000, -11.7), (20000, -22.2),
+    (31500, -42.7),
+]  # fmt: skip
+
+
+def test_itu468_matches_the_standard_s_table():
+    from adcsim.metrics._weighting import itu468_db
+
+    freqs, table = np.array(ITU468_TABLE).T
+    # The table is given to 0.1 dB; the closed form meets it within 0.05 dB.
+    np.testing.assert_allclose(itu468_db(freqs), table, atol=0.06)
+
+
+def test_f_weighting_is_wannamakers_zeros_and_poles():
+    from scipy.signal import freqs_zpk
+
+    from adcsim.metrics._weighting import f_weighting_db
+
+    # Wannamaker (JAES 40(7/8), 1992): zeros and poles in kHz, multiplicities.
+    def expand(roots):
+        out = []
+        for root, times in roots:
+            out += [root] * times + ([np.conj(root)] * times if root.imag else [])
+        return out
+
+    zeros = expand([(0.0, 3), (-0.58 + 1.03j, 1), (-3.18 + 8.75j, 3)])
+    poles = expand([(-0.18, 3), (-1.63, 2), (-2.51 + 3.85j, 4), (-6.62 + 14.29j, 20)])
+    f_khz = np.array([0.02, 0.1, 0.5, 1.0, 2.0, 3.5, 6.0, 9.0, 12.0, 16.0, 20.0])
+    _, h = freqs_zpk(zeros, poles, 1.0, worN=f_khz)  # s in kHz: j f
+    _, h1k = freqs_zpk(zeros, poles, 1.0, worN=[1.0])
+    expected = 20 * np.log10(np.abs(h / h1k[0]))
+    np.testing.assert_allclose(f_weighting_db(f_khz * 1000), expected, atol=1e-6)
+    # It favours 3-4 kHz, where hearing is most sensitive, by about 11 dB.
+    assert 10.5 < f_weighting_db([3500.0])[0] < 12.5
+
+
+def test_in_band_top_scales_with_the_rate():
+    from adcsim.metrics._weighting import in_band_high_hz
+
+    assert in_band_high_hz(44100) == in_band_high_hz(96000) == 4000.0
+    assert in_band_high_hz(8000) == 1600.0 and in_band_high_hz(16000) == 3200.0
