@@ -52,6 +52,7 @@ Examples:
   adcsim generate noise -o pink.wav --color pink --level-dbfs -20 --channels 2
   adcsim generate ramp -o ramp.wav --bits 12 --subtype PCM_16
   adcsim generate histogram-sine -o hist12.wav --bits 12
+  adcsim generate silence -o pad.wav --duration 2 -q
 """
 
 
@@ -663,6 +664,7 @@ def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     help="Seed of the noise.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing output.")
+@click.option("-q", "--quiet", is_flag=True, help="No 'wrote ...' line on stderr.")
 def generate(
     kind: str,
     output: str,
@@ -672,6 +674,7 @@ def generate(
     subtype: str | None,
     seed: int,
     force: bool,
+    quiet: bool,
     **given: Any,
 ) -> None:
     """Write a test signal: sine, multitone, chirp, noise, ramp, silence, ...
@@ -718,7 +721,7 @@ def generate(
             grid = options.get("bits", 16) if kind == "ramp" else None
             subtype = choose_subtype(fmt, 1 if kind == "silence" else grid)
         write_audio(output, data, rate, subtype=subtype, force=force)
-        if output != "-":
+        if output != "-" and not quiet:
             click.echo(
                 f"wrote {output}: {kind}, {data.shape[0]} frames x "
                 f"{data.shape[1]} channels at {rate} Hz, {subtype}",

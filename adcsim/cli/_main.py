@@ -425,10 +425,14 @@ def quantize(
         return paths
 
     bar = None
-    if not quiet and len(inputs) > 1 and sys.stderr.isatty():
-        from adcsim.cli._progress import Progress
+    file_bar: Any = None  # one input: how far it has been read
+    if not quiet and sys.stderr.isatty():
+        from adcsim.cli import _progress
 
-        bar = Progress(len(inputs), sys.stderr)
+        if len(inputs) > 1:
+            bar = _progress.Progress(len(inputs), sys.stderr)
+        else:
+            bar = file_bar = _progress.FileProgress(sys.stderr)
 
     def note(line: str) -> None:
         if bar is not None:
@@ -458,7 +462,7 @@ def quantize(
                 note(f"notice: {text}")
 
     def advance(item: batch.BatchItem) -> None:
-        if bar is not None:
+        if bar is not None and len(inputs) > 1:
             info = item.report.input if item.report is not None else {}
             rate, frames = info.get("sample_rate"), info.get("frames")
             bar.advance(frames / rate if rate and frames else 0.0)
@@ -485,6 +489,7 @@ def quantize(
             # Seen by show() and forgotten, unless the summary needs them.
             keep_reports=summary_path is not None,
             debug=bool(click.get_current_context().meta.get(DEBUG)),
+            progress=file_bar,
         )
     except batch.BatchInterrupted as exc:
         if bar is not None:

@@ -1,8 +1,9 @@
-"""A one-line progress bar for batches, redrawn in place on a terminal.
+"""One-line progress bars, redrawn in place on a terminal.
 
-Responsible for formatting and drawing the bar (files done of total, audio
-seconds processed, speed in multiples of real time, estimated time left) and
-for printing other lines above it without tearing it. Not responsible for
+Responsible for formatting and drawing the bars (a batch's: files done of
+total, audio seconds processed, speed in multiples of real time, estimated
+time left; one long file's, `FileProgress`: its phase and the seconds of it
+read) and for printing other lines above them without tearing them. Not responsible for
 deciding whether to show it (the CLI shows it only when stderr is a terminal
 and ``--quiet`` is not given) or for counting anything itself.
 """
@@ -129,3 +130,70 @@ class Progress:
         self._drawn = "\r\x1b[K" + text
         self.stream.write(self._drawn)
         self.stream.flush()
+
+
+def file_progress_line(
+    phase: str,
+    frames: int,
+    total: int | None,
+    rate: int,
+    elapsed_s: float,
+    *,
+    width: int = _BAR_WIDTH,
+) -> str:
+    """The bar of one file: ``phase``, seconds read of the total, speed, ETA.
+
+    Examples
+    --------
+    >>> file_progress_line("quantize", 44100 * 30, 44100 * 120, 44100, 3.0)
+    'quantize [#####---------------]  30.0/120.0 s audio  10.0x real time  ETA 0:09'
+    >>> file_progress_line("design", 8000, None, 8000, 0.5)
+    'design  1.0 s audio  2.0x real time'
+    """
+    done_s = frames / rate
+    speed = done_s / elapsed_s if elapsed_s > 0 else 0.0
+    pace = f"{speed:.1f}x real time" if speed else "-x real time"
+    if total is None or total <= 0:
+        return f"{phase}  {done_s:.1f} s audio  {pace}"
+    filled = min(width, width * frames // total)
+    bar = "#" * filled + "-" * (width - filled)
+    eta = format_duration((total - frames) / rate / speed) if speed else "-"
+    return (
+        f"{phase} [{bar}]  {done_s:.1f}/{total / rate:.1f} s audio  {pace}  ETA {eta}"
+    )
+
+
+class FileProgress(Progress):
+    """The bar of a single long input (`file_progress_line`), for `process_file`.
+
+    Called as ``bar(phase, frames, total, rate)``; a new phase (the Lloyd-Max
+    design pass, then quantizing) restarts the clock. Draws at most every
+    0.1 s.
+
+    Examples
+    --------
+    >>> import io
+    >>> ticks = iter([0.0, 0.0, 1.0, 2.0])
+    >>> out = io.StringIO()
+    >>> bar = FileProgress(out, clock=lambda: next(ticks))
+    >>> bar("quantize", 8000, 16000, 8000)
+    >>> bar("quantize", 16000, 16000, 8000)
+    >>> bar.close()
+    >>> "quantize [####################]  2.0/2.0 s audio  2.0x" in out.getvalue()
+    True
+    """
+
+    def __init__(
+        self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(0, stream, clock=clock)
+        self._phase = ""
+
+    def __call__(self, phase: str, frames: int, total: int | None, rate: int) -> None:
+        """Redraw for ``frames`` of ``total`` read in ``phase``."""
+        now = self.clock()
+        if phase != self._phase:
+            self._phase, self.start, self._last = phase, now, -1.0
+        if now - self._last >= _MIN_INTERVAL_S or frames == total:
+            self._last = now
+            self._draw(file_progress_line(phase, frames, total, rate, now - self.start))

@@ -44,7 +44,7 @@ from adcsim.errors import AdcsimError
 from adcsim.io import _files as files
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
 from adcsim.run._outputs import STDIO, OutputPaths
-from adcsim.run._process import process_file
+from adcsim.run._process import Progress, process_file
 from adcsim.run._provenance import sha256_file
 from adcsim.run._report import Report
 
@@ -217,6 +217,7 @@ def run_batch(
     reports: bool = True,
     keep_reports: bool = True,
     debug: bool = False,
+    progress: Progress | None = None,
 ) -> BatchResult:
     """Process every input; a failing input is recorded and the others go on.
 
@@ -252,6 +253,9 @@ def run_batch(
     plot_child : PlotChild, optional
         For a one-input batch: the child process that draws its figure (see
         `process_file`); the caller cancels it if it is left unused.
+    progress : callable, optional
+        For a one-input batch: told how far the input has been read (see
+        `process_file`), for a progress bar.
     reports : bool
         Keep each input's `Report` in its item. False drops them once their
         files are written, for callers that read none: over a corpus they
@@ -301,6 +305,7 @@ def run_batch(
         plot_child=plot_child if len(inputs) == 1 else None,
         keep_reports=reports,
         debug=debug,
+        progress=progress if len(inputs) == 1 else None,
     )
     out = _Ordered(len(inputs), on_item, on_done, keep_reports=keep_reports)
     workers = min(available_cores() if jobs == 0 else jobs, len(inputs))
@@ -573,6 +578,8 @@ class _Job:
     keep_reports: bool = True
     #: Raise an input's AdcsimError instead of recording it (see `run_batch`).
     debug: bool = False
+    #: How far a one-input run has read (see `process_file`).
+    progress: Progress | None = None
 
     def run(self, path: str, paths: OutputPaths) -> BatchItem:
         """One input; an `AdcsimError` becomes a failed item and leaves nothing."""
@@ -605,6 +612,7 @@ class _Job:
                 command_line=command_line,
                 measure=self.measure,
                 plot_child=self.plot_child,
+                progress=self.progress,
             )
         except AdcsimError as exc:
             _remove_traces(paths, before)

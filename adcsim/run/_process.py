@@ -15,6 +15,7 @@ import functools
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -44,6 +45,26 @@ from adcsim.run._taps import Taps
 from adcsim.stages._chain import Chain, StreamInfo
 from adcsim.stages._dither import DitherStage
 from adcsim.stages._resample import Resampler
+
+#: ``progress(phase, frames_read, total_frames, rate)``: see `process_file`.
+Progress = Callable[[str, int, "int | None", int], None]
+
+
+def _counted(
+    blocks: Iterator[NDArray[Any]],
+    reader: AudioReader,
+    progress: Progress | None,
+    phase: str,
+) -> Iterator[NDArray[Any]]:
+    """``blocks`` of ``reader``, telling ``progress`` the frames read after each."""
+    if progress is None:
+        yield from blocks
+        return
+    info, done = reader.info, 0
+    for block in blocks:
+        done += block.shape[0]
+        progress(phase, done, info.frames, info.rate)
+        yield block
 
 
 def build_stages(
@@ -107,6 +128,7 @@ def process_file(
     stdout: BinaryIO | None = None,
     measure: bool = True,
     plot_child: PlotChild | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Quantize one input and write its outputs; return its report.
 
@@ -124,6 +146,11 @@ def process_file(
     measure : bool
         Compute the error metrics; False (when nobody will read them) leaves
         them null and saves their cost.
+    progress : callable, optional
+        Called as ``progress(phase, frames, total, rate)`` after each block
+        read: ``phase`` is ``"design"`` (the Lloyd-Max training pass) or
+        ``"quantize"``, ``frames`` the input frames read so far, ``total``
+        the input's length (None for a stream), ``rate`` its rate.
     plot_child : PlotChild, optional
         A child process forked to draw the figure (`adcsim.figures._child.fork`);
         without one, the figure is drawn in this process. Left running when
@@ -137,7 +164,9 @@ def process_file(
     _check_outputs(paths, input_path, force)
     if config.scheme == LLOYDMAX:
         quantizer = make_quantizer(
-            LLOYDMAX, bits=config.bits, codebook=lloydmax_codebook(config, input_path)
+            LLOYDMAX,
+            bits=config.bits,
+            codebook=lloydmax_codebook(config, input_path, progress),
         )
     else:
         params = tuple(sorted(config.params.items()))
@@ -167,6 +196,7 @@ def process_file(
             stdout,
             measure,
             child,
+            progress,
         )
     except BaseException:
         if child is not None:
@@ -196,6 +226,7 @@ def _process_file(
     stdout: BinaryIO | None,
     measure: bool,
     child: PlotChild | None,
+    progress: Progress | None = None,
 ) -> Report:
     in_stream = (
         HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
@@ -224,15 +255,18 @@ def _process_file(
                 assert isinstance(quantize_stage, QuantizeStage)
                 # Larger blocks: the taps' cost per block is Python, and the
                 # results do not depend on the block size.
-                for pcm in reader.pcm_blocks(LOOKUP_BLOCK_SCALE * config.blocksize):
+                blocks = reader.pcm_blocks(LOOKUP_BLOCK_SCALE * config.blocksize)
+                for pcm in _counted(blocks, reader, progress, "quantize"):
                     quantize_stage.count_pcm16(pcm)
                     run.push_lookup(pcm, lookup)
             elif integer:
                 assert isinstance(quantize_stage, QuantizeStage)
-                for pcm in reader.pcm_blocks(config.blocksize):
+                pcms = reader.pcm_blocks(config.blocksize)
+                for pcm in _counted(pcms, reader, progress, "quantize"):
                     run.push_pcm(pcm, quantize_stage.process_pcm(pcm))
             else:
-                for ref in pre.run(reader.blocks(config.blocksize)):
+                floats = reader.blocks(config.blocksize)
+                for ref in pre.run(_counted(floats, reader, progress, "quantize")):
                     run.push(ref, post.process(ref))
             taps = run.taps
             run.commit()
@@ -364,7 +398,9 @@ def _lookup(reader: AudioReader, run: _Run) -> Pcm16Lookup | None:
     return Pcm16Lookup.build(run.quantizer, run.writer)
 
 
-def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
+def lloydmax_codebook(
+    config: QuantizeConfig, input_path: str, progress: Progress | None = None
+) -> Any:
     """The Lloyd-Max codebook for one input: loaded, or designed (and saved).
 
     ``config.codebook`` names a JSON file: loaded when it exists and no
@@ -396,9 +432,8 @@ def lloydmax_codebook(config: QuantizeConfig, input_path: str) -> Any:
     with AudioReader(training) as reader:
         info = reader.info
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
-        for block in reference_chain(config, source).run(
-            reader.blocks(config.blocksize)
-        ):
+        blocks = _counted(reader.blocks(config.blocksize), reader, progress, "design")
+        for block in reference_chain(config, source).run(blocks):
             trainer.update(block)
     book = trainer.design(config.bits)
     if config.codebook is not None:

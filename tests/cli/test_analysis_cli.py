@@ -311,3 +311,12 @@ def test_sweep_lloydmax_past_16_bits_is_a_usage_error(cli, tone_file):
     assert result.exit_code == 2, result.stderr
     assert "lloydmax: bits=17 must be an integer in [1, 16]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_generate_quiet_prints_nothing(cli, tmp_path):
+    out = str(tmp_path / "q.wav")
+    loud = CliRunner().invoke(cli, ["generate", "silence", "-o", out])
+    assert loud.exit_code == 0 and loud.stderr.startswith("wrote ")
+    quiet = CliRunner().invoke(cli, ["generate", "silence", "-o", out, "-q", "--force"])
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stderr == "" and quiet.stdout == ""

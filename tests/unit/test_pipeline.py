@@ -192,3 +192,34 @@ def test_output_colliding_with_its_own_report_is_refused(
     same = str(tmp_path / "o.wav")
     with pytest.raises(AdcsimError, match="collide"):
         pipeline.process_file(str(src), cfg, OutputPaths(same, same))
+
+
+@pytest.mark.parametrize(
+    ("scheme", "subtype", "phases"),
+    [
+        ("uniform", "PCM_16", ["quantize"]),  # the 16-bit look-up path
+        ("uniform", "PCM_24", ["quantize"]),  # integer path
+        ("uniform", "FLOAT", ["quantize"]),  # float path
+        ("lloydmax", "PCM_16", ["design", "quantize"]),
+    ],
+)
+def test_process_file_tells_progress_how_far_each_pass_has_read(
+    tmp_path: Path, scheme: str, subtype: str, phases: list[str]
+) -> None:
+    frames = 20000
+    x = 0.3 * np.sin(np.arange(frames) * 0.01)
+    src = tmp_path / "in.wav"
+    sf.write(str(src), x, 8000, subtype=subtype)
+    cfg = QuantizeConfig(scheme=scheme, bits=4, blocksize=3000).validate()
+    calls: list[tuple[str, int, int | None, int]] = []
+    pipeline.process_file(
+        str(src),
+        cfg,
+        OutputPaths(str(tmp_path / "out.wav")),
+        progress=lambda *args: calls.append(args),
+    )
+    assert [p for p in dict.fromkeys(c[0] for c in calls)] == phases
+    for phase in phases:
+        read = [c[1] for c in calls if c[0] == phase]
+        assert read == sorted(read) and read[-1] == frames
+    assert {(c[2], c[3]) for c in calls} == {(frames, 8000)}
