@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.signal import freqz
+from weighting_meters import AWeightedPowerMeter, BandPowerMeter
 
 import adcsim.stages._shaping as shaping
 from adcsim.errors import AdcsimError
-from adcsim.metrics._weighting import AWeightedPowerMeter, BandPowerMeter
 from adcsim.quantizers._companders import MulawQuantizer
 from adcsim.quantizers._registry import make_quantizer
 from adcsim.quantizers._stage import quantize

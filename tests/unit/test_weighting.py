@@ -5,14 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.signal import sosfreqz
+from weighting_meters import AWeightedPowerMeter, BandPowerMeter, a_weighting_sos
 
 from adcsim.errors import AdcsimError
-from adcsim.metrics._weighting import (
-    AWeightedPowerMeter,
-    BandPowerMeter,
-    a_weighting_db,
-    a_weighting_sos,
-)
+from adcsim.metrics._weighting import a_weighting_db
 
 # IEC 61672-1:2013 Table 3: nominal frequency (Hz), A-weighting (dB), and the
 # class-1 acceptance limits (+upper, -lower; None = -infinity). The values are
