@@ -486,8 +486,8 @@ def quantize(
             make_dirs=mirror_root is not None or out_dir != ".",
             plot_child=plot_child,
             reports=not quiet or report_path == "-" or summary_path is not None,
-            # Seen by show() and forgotten, unless the summary needs them.
-            keep_reports=summary_path is not None,
+            # Seen by show() and forgotten; the summary keeps its rows only.
+            keep_reports="rows" if summary_path is not None else False,
             debug=bool(click.get_current_context().meta.get(DEBUG)),
             progress=file_bar,
         )

@@ -43,7 +43,13 @@ def _input(folder: Path) -> Path:
 
 def _check(folder: Path, args: list[str], keep: set[str]) -> None:
     before = set(os.listdir(folder))
-    result = CliRunner().invoke(main, args)
+    # Relative paths among the values (--report 0:0) land in the folder.
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        result = CliRunner().invoke(main, args)
+    finally:
+        os.chdir(cwd)
     if result.exception is not None:
         assert isinstance(result.exception, SystemExit), (args, result.exception)
     assert result.exit_code in (0, 1, 2), (args, result.output)

@@ -410,3 +410,26 @@ def test_reports_seen_by_on_item_are_not_kept_when_asked(
     assert [r.input["path"] for r in seen] == inputs
     assert [item.report for item in result.items] == [None, None, None]
     assert result.summary() == "3 files quantized, 0 failed"
+
+
+def test_a_batch_keeping_only_summary_rows_writes_the_same_summary(
+    tmp_path, noise, wav_file
+):
+    inputs = _inputs(tmp_path, noise, wav_file, ["a.wav", "b.wav"])
+    inputs.append(str(tmp_path / "missing.wav"))
+    tables = {}
+    for keep in (True, "rows"):
+        out = tmp_path / f"out-{keep}"
+        out.mkdir()
+        result = batch.run_batch(
+            inputs, CFG, _planner(out), keep_reports=keep, force=True
+        )
+        rows = batch.summary_rows(result)
+        tables[keep] = [
+            {**r, "output": os.path.basename(r["output"] or "")} for r in rows
+        ]
+        if keep == "rows":
+            assert [item.report for item in result.items] == [None, None, None]
+    assert tables[True] == tables["rows"]
+    assert [r["status"] for r in tables["rows"]] == ["ok", "ok", "failed"]
+    assert tables["rows"][0]["snr_db"] is not None
