@@ -23,5 +23,7 @@ __getattr__, __dir__, __all__ = attach(
         "get_filter": "_shaping_filters",
         "design_weighted": "_shaping_filters",
         "noise_shape": "_shaping",
+        "SigmaDeltaStage": "_sigma_delta",
+        "sigma_delta": "_sigma_delta",
     },
 )
