@@ -383,13 +383,20 @@ def quantize(
         **chain_options,
     )
     from adcsim.io import _files as files
-    from adcsim.io._containers import check_subtype, format_for_path
+    from adcsim.io._containers import check_container, check_subtype, format_for_path
+    from adcsim.quantizers._registry import make_quantizer
     from adcsim.run import _batch as batch
+    from adcsim.run._config import LLOYDMAX
     from adcsim.run._outputs import OutputPaths, plan_outputs
 
     try:
         if subtype is not None:
-            check_subtype(format_for_path(output or "out.wav"), subtype)
+            checked = check_subtype(format_for_path(output or "out.wav"), subtype)
+            grid_bits = None  # (a Lloyd-Max codebook is on no grid)
+            if config.scheme != LLOYDMAX:
+                q = make_quantizer(config.scheme, bits=config.bits, **config.params)
+                grid_bits = q.grid_bits
+            check_container(checked, grid_bits, config.bits)
         if plot_path is not None:
             from adcsim.figures._quantize import check_plot_path
 

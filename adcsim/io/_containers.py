@@ -112,6 +112,36 @@ def check_subtype(fmt: str, subtype: str) -> str:
     return subtype
 
 
+def check_container(subtype: str, grid_bits: int | None, bits: int) -> None:
+    """Refuse an integer PCM ``subtype`` narrower than the levels it must hold.
+
+    ``grid_bits`` is the quantizer's grid (None for levels on no grid, which
+    then need at least ``bits``). A narrower container would merge levels
+    silently, and the report would count levels the file does not hold.
+
+    Raises
+    ------
+    AdcsimError
+        The container holds fewer bits than the grid.
+
+    Examples
+    --------
+    >>> check_container("PCM_16", 12, 12)
+    >>> check_container("PCM_U8", 12, 12)
+    Traceback (most recent call last):
+    ...
+    adcsim.errors.AdcsimError: subtype=PCM_U8 holds 8 bits, fewer than the 12-bit \
+grid of bits=12: use a subtype of at least 12 bits
+    """
+    held = PCM_BITS.get(subtype)
+    needed = grid_bits if grid_bits is not None else bits
+    if held is not None and held < needed:
+        raise AdcsimError(
+            f"subtype={subtype} holds {held} bits, fewer than the {needed}-bit "
+            f"grid of bits={bits}: use a subtype of at least {needed} bits"
+        )
+
+
 def is_exact_subtype(subtype: str) -> bool:
     """Whether values stored in ``subtype`` are known exactly (no lossy codec)."""
     return subtype in PCM_BITS or subtype in FLOAT_SUBTYPES or subtype in G711_SUBTYPES

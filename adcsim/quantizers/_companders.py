@@ -37,6 +37,16 @@ class _CompandedBase(Quantizer):
         k = np.arange(self._lowest, self._highest + 1, dtype=np.float64)
         return self.expand(k * (2.0 / self.levels))
 
+    def decode(self, codes: ArrayLike) -> NDArray[np.float64]:
+        """``F^-1(k * D)`` of the codes alone, the same values as `codebook`'s.
+
+        Not a look-up in `codebook`: at 24 bits that is 2**24 levels, and
+        building it for every block made a 60-s stereo file take 109 s and
+        740 MB.
+        """
+        k = np.asarray(codes, dtype=np.float64)
+        return self.expand(k * (2.0 / self.levels))
+
 
 class MulawQuantizer(_CompandedBase):
     """Continuous mu-law companding quantizer.

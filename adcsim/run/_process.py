@@ -25,6 +25,7 @@ from adcsim.errors import AdcsimError
 from adcsim.figures._child import PlotChild
 from adcsim.io import _files as files
 from adcsim.io._containers import (
+    check_container,
     check_subtype,
     choose_subtype,
     format_for_path,
@@ -241,6 +242,7 @@ def _process_file(
         fmt = format_for_path(paths.audio)
         if config.subtype is not None:
             subtype = check_subtype(fmt, config.subtype)
+            check_container(subtype, quantizer.grid_bits, quantizer.bits)
         else:
             subtype = choose_subtype(fmt, quantizer.grid_bits)
         run = _Run(

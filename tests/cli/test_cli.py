@@ -22,6 +22,7 @@ from click.testing import CliRunner, Result
 
 import adcsim
 from adcsim.cli._main import main
+from adcsim.errors import AdcsimError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -462,7 +463,43 @@ def test_subtype_option_picks_the_container_and_keeps_the_levels_exact(
 
 @pytest.mark.parametrize(
     ("args", "subtype"),
-    [(["-b", "12"], "PCM_U8"), (["-s", "mulaw", "-b", "10"], "PCM_16")],
+    [
+        (["-b", "12"], "PCM_U8"),
+        (["-s", "midrise", "-b", "8"], "PCM_U8"),
+        (["-s", "g711-alaw", "-b", "8"], "PCM_U8"),
+        (["-s", "mulaw", "-b", "10"], "PCM_U8"),
+    ],
+)
+def test_a_container_narrower_than_the_grid_is_a_usage_error(
+    tmp_path: Path, runner: CliRunner, float_wav: Path, args: list[str], subtype: str
+) -> None:
+    # issue 12: 12 bits in PCM_U8 used to store 8-bit values while the report
+    # counted 12-bit levels
+    out = tmp_path / "small.wav"
+    result = run(runner, "quantize", float_wav, *args, "--subtype", subtype, "-o", out)
+    assert result.exit_code == 2, result.stderr
+    assert "subtype=PCM_U8" in result.stderr and "bits=" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [float_wav]
+
+
+def test_the_run_refuses_a_narrow_container_before_any_output(
+    tmp_path: Path, float_wav: Path
+) -> None:
+    from adcsim.run._config import QuantizeConfig
+    from adcsim.run._outputs import plan_outputs
+    from adcsim.run._process import process_file
+
+    config = QuantizeConfig(bits=12, subtype="PCM_U8")
+    paths = plan_outputs(str(float_wav), config, out_dir=str(tmp_path))
+    with pytest.raises(AdcsimError, match="subtype=PCM_U8 holds 8 bits"):
+        process_file(str(float_wav), config, paths)
+    assert list(tmp_path.iterdir()) == [float_wav]
+
+
+@pytest.mark.parametrize(
+    ("args", "subtype"),
+    [(["-b", "12"], "PCM_16"), (["-s", "mulaw", "-b", "10"], "PCM_16")],
 )
 def test_report_describes_the_values_written_in_a_smaller_container(
     tmp_path: Path, runner: CliRunner, float_wav: Path, args: list[str], subtype: str

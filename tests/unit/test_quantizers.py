@@ -150,3 +150,35 @@ def test_overload_is_counted_per_sample():
 def test_bad_parameters_raise_one_clear_error(scheme, params, match):
     with pytest.raises(AdcsimError, match=match):
         make_quantizer(scheme, **params)
+
+
+@pytest.mark.parametrize("bits", [3, 6, 24])
+def test_compander_decode_is_the_closed_form_inverse(bits: int) -> None:
+    # decode no longer looks codes up in the 2**N codebook (issue 12: at 24 bits
+    # building it for every block took minutes); checked against Python floats
+    mu, a = 255.0, 87.6
+    half = 1 << (bits - 1)
+    codes = np.array([-half, -half + 1, -1, 0, 1, 5, half - 1])
+    ys = [k / half for k in codes.tolist()]
+    want_mu = [math.copysign(((1 + mu) ** abs(y) - 1) / mu, y) for y in ys]
+    c = 1 + math.log(a)
+    want_a = [
+        math.copysign(
+            abs(y) * c / a if abs(y) * c < 1 else math.exp(abs(y) * c - 1) / a, y
+        )
+        for y in ys
+    ]
+    np.testing.assert_allclose(
+        make_quantizer("mulaw", bits=bits).decode(codes),
+        want_mu,
+        rtol=1e-12,
+        atol=1e-16,
+    )
+    np.testing.assert_allclose(
+        make_quantizer("alaw", bits=bits).decode(codes), want_a, rtol=1e-12, atol=1e-16
+    )
+    if bits <= 6:
+        for scheme in ("mulaw", "alaw"):
+            q = make_quantizer(scheme, bits=bits)
+            every = np.arange(-half, half)
+            np.testing.assert_array_equal(q.decode(every), q.codebook)
