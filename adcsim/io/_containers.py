@@ -19,7 +19,6 @@ import soundfile as sf
 from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.io import _wavstream as wavstream
 from adcsim.io._files import STDIO
 
 #: Container bits of the integer PCM subtypes.
@@ -147,98 +146,109 @@ def is_exact_subtype(subtype: str) -> bool:
     return subtype in PCM_BITS or subtype in FLOAT_SUBTYPES or subtype in G711_SUBTYPES
 
 
-class Container:
-    """Stores float levels in a subtype and says exactly what was stored.
+@functools.lru_cache(maxsize=16)
+def _level_table(quantizer: Any, bits: int) -> NDArray[np.int32]:
+    """Each code's level on a ``bits``-bit grid, rounded and clipped (code order).
 
-    ``store(y)`` returns the array handed to libsndfile and the float values a
-    reader will get back, so that metrics see the values actually written.
-    Integer PCM is rounded half to even and clipped by adcsim, never by
-    libsndfile (whose float-to-int conversion floors).
+    What `Container.to_ints` makes of the decoded level, once per quantizer of
+    at most 2**16 codes, so that storing codes is one look-up.
+    """
+    scale = float(1 << (bits - 1))
+    levels = np.clip(np.round(quantizer.codebook * scale), -scale, scale - 1)
+    table = levels.astype(np.int32)
+    table.flags.writeable = False
+    return table
+
+
+class Container:
+    """Stores levels or a quantizer's codes in a subtype; says what was stored.
+
+    `store` takes float levels, `store_codes` integer codes of ``quantizer``.
+    Both return the data for the writer and the float values a reader will get
+    back, so that metrics see the values actually written. The data is the
+    signed integer levels on the subtype's grid for integer PCM (rounded half
+    to even and clipped by adcsim, never by libsndfile, whose float-to-int
+    conversion floors), the G.711 bytes for ULAW/ALAW (the quantizer's own
+    codes when it is that law's G.711 scheme, never re-encoded), else floats.
 
     Examples
     --------
     >>> raw, written = Container("PCM_U8").store(np.array([[0.5], [-1.0], [1.0]]))
     >>> raw.ravel().tolist(), written.ravel().tolist()
-    ([16384, -32768, 32512], [0.5, -1.0, 0.9921875])
+    ([64, -128, 127], [0.5, -1.0, 0.9921875])
+    >>> from adcsim.quantizers._registry import make_quantizer
+    >>> ulaw = Container("ULAW", make_quantizer("g711-mulaw", bits=8))
+    >>> [hex(b) for b in ulaw.store_codes(np.array([[-1], [0]]))[0].ravel()]
+    ['0x7f', '0xff']
     """
 
-    def __init__(self, subtype: str) -> None:
+    def __init__(self, subtype: str, quantizer: Any = None) -> None:
         self.subtype = subtype
         self.bits = PCM_BITS.get(subtype)
-        #: Depth of the integer levels `store_ints` takes (G.711: 16-bit linear).
-        self.int_bits = 16 if subtype in G711_SUBTYPES else self.bits
-        #: The law whose G.711 levels `store_ints` may take as they are (set by
-        #: a caller whose levels come from that law's decoder).
-        self.trusted_g711_law: str | None = None
+        self.quantizer = quantizer
+        self.law = G711_SUBTYPES.get(subtype)
+        #: The quantizer's codes are this subtype's bytes (its own G.711 law).
+        self.codes_are_bytes = (
+            self.law is not None and getattr(quantizer, "law", None) == self.law
+        )
 
-    def wav_bytes(
-        self, ints: NDArray[np.int32]
-    ) -> tuple[NDArray[Any] | None, NDArray[Any]]:
-        """WAV sample bytes of integer levels, and the levels as written.
+    @property
+    def exact(self) -> bool:
+        """Whether every level of the quantizer is stored exactly.
 
-        None when the subtype has no simple byte form here (FLOAT, ...).
+        Then the codes tell which levels the file holds (levels used).
         """
-        if self.subtype in G711_SUBTYPES:
-            from adcsim.quantizers import g711
+        grid = getattr(self.quantizer, "grid_bits", None)
+        if self.quantizer is None:
+            return False
+        if self.codes_are_bytes or self.subtype == "DOUBLE":
+            return True
+        if self.bits is not None:
+            return grid is not None and grid <= self.bits
+        return self.subtype == "FLOAT" and grid is not None and grid <= 24
 
-            law = G711_SUBTYPES[self.subtype]
-            codes = g711.encode(ints.astype(np.int16), law)
-            levels = ints if law == self.trusted_g711_law else g711.decode(codes, law)
-            return codes, levels
+    def store_codes(
+        self, codes: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[Any], NDArray[np.float64]]:
+        """Convert ``quantizer`` codes; return (data for the writer, read-back)."""
+        q = self.quantizer
+        assert q is not None, "store_codes needs the container's quantizer"
+        if self.codes_are_bytes:
+            return q.g711_bytes(codes), q.decode(codes)
         if self.bits is None:
-            return None, ints
-        return wavstream.sample_bytes(ints, self.bits), ints
-
-    def store_ints(self, ints: NDArray[np.int32]) -> tuple[NDArray[Any], NDArray[Any]]:
-        """Store integer levels on the `int_bits` grid; return (raw, read-back ints).
-
-        The integer fast path of `store`: no rounding, the levels are exact.
-        """
-        assert self.int_bits is not None
-        if self.subtype in G711_SUBTYPES:
-            from adcsim.quantizers import g711
-
-            law = G711_SUBTYPES[self.subtype]
-            if law == self.trusted_g711_law:
-                levels16 = ints.astype(np.int16)
-                return levels16, levels16
-            levels = g711.decode(g711.encode(ints.astype(np.int16), law), law)
-            return levels, levels
-        # one pass each: shift into a new array of the type libsndfile takes
-        if self.int_bits <= 16:
-            raw = np.left_shift(
-                ints, 16 - self.int_bits, dtype=np.int16, casting="unsafe"
-            )
+            return self.store(q.decode(codes))
+        if q.levels <= 1 << 16:
+            table = _level_table(q, self.bits)
+            ints = np.take(table, codes + (q.levels // 2))
         else:
-            raw = np.left_shift(
-                ints, 32 - self.int_bits, dtype=np.int32, casting="unsafe"
-            )
-        return raw, ints
+            ints = self.to_ints(q.decode(codes))
+        return ints, self._read_back(ints)
 
     def store(
         self, y: NDArray[np.floating[Any]]
     ) -> tuple[NDArray[Any], NDArray[np.float64]]:
-        """Convert levels to the container; return (raw for soundfile, read-back)."""
+        """Convert levels; return (data for the writer, read-back values)."""
         if self.bits is not None:
             ints = self.to_ints(y)
-            written = ints / float(1 << (self.bits - 1))
-            if self.bits <= 16:
-                return (ints << (16 - self.bits)).astype(np.int16), written
-            return (ints << (32 - self.bits)).astype(np.int32), written
+            return ints, self._read_back(ints)
         if self.subtype == "FLOAT":
             raw32 = np.asarray(y, dtype=np.float32)
             return raw32, raw32.astype(np.float64)
-        if self.subtype in G711_SUBTYPES:
+        if self.law is not None:
             from adcsim.quantizers import g711
 
-            law = G711_SUBTYPES[self.subtype]
             ints16 = np.clip(np.round(np.asarray(y) * 32768.0), -32768, 32767)
-            # libsndfile's own encoder differs from G.191 on 127 negative inputs
-            # per law; handed G.711 levels, it writes the reference's bytes.
-            levels = g711.decode(g711.encode(ints16.astype(np.int16), law), law)
-            return levels, levels / 32768.0
+            # the bytes themselves: libsndfile's own encoder differs from G.191
+            # (and handed the decoded level 0 of mu-law's -0, writes +0)
+            data = g711.encode(ints16.astype(np.int16), self.law)
+            return data, g711.decode(data, self.law) / 32768.0
         y64 = np.asarray(y, dtype=np.float64)
         return y64, y64
+
+    def _read_back(self, ints: NDArray[np.int32]) -> NDArray[np.float64]:
+        """Integer levels as the full-scale values a reader gets."""
+        assert self.bits is not None
+        return np.multiply(ints, 1.0 / (1 << (self.bits - 1)), dtype=np.float64)
 
     def to_ints(self, y: NDArray[np.floating[Any]]) -> NDArray[np.int32]:
         """Round half to even to the container's integer grid and clip."""

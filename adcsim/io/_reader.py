@@ -124,35 +124,20 @@ class AudioReader:
         )
 
     @property
-    def has_pcm(self) -> bool:
-        """Whether `pcm_blocks` works: an integer PCM file (not a stream)."""
-        return self._file is not None and self.info.bits is not None
+    def dtype(self) -> str:
+        """The dtype `blocks` yields with ``native=True``.
 
-    def pcm_blocks(
-        self, blocksize: int = BLOCKSIZE
-    ) -> Iterator[NDArray[np.integer[Any]]]:
-        """Yield integer ``(frames, channels)`` blocks of an integer PCM file.
-
-        int16 for sources of at most 16 bits (a sample is ``x / 2**15``),
-        else int32 (``x / 2**31``): libsndfile left-justifies PCM, so the
-        values are exact, as in `blocks`.
+        int16 for PCM files of at most 16 bits (a sample is ``x / 2**15``),
+        int32 for deeper ones (``x / 2**31``): libsndfile left-justifies PCM,
+        so the values are exact. float32 for FLOAT files, float64 for
+        anything else (and for a stream on stdin).
         """
-        assert self._file is not None and self.has_pcm
-        dtype = "int16" if (self.info.bits or 32) <= 16 else "int32"
-        position = 0
-        try:
-            while True:
-                block = self._file.read(blocksize, dtype=dtype, always_2d=True)
-                if block.shape[0] == 0:
-                    break
-                position += block.shape[0]
-                yield block
-        except (sf.SoundFileError, RuntimeError) as exc:
-            raise AdcsimError(
-                f"cannot read {self.path!r}: {error_reason(exc)}"
-            ) from exc
-        if position == 0:
-            raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
+        bits = self.info.bits
+        if self._file is None:
+            return "float64"
+        if bits is not None:
+            return "int16" if bits <= 16 else "int32"
+        return "float32" if self.info.subtype == "FLOAT" else "float64"
 
     def read_frames(self, frames: int) -> NDArray[np.float64]:
         """The next ``frames`` frames of a file as float64 (fewer at its end)."""
@@ -164,8 +149,13 @@ class AudioReader:
                 f"cannot read {self.path!r}: {error_reason(exc)}"
             ) from exc
 
-    def blocks(self, blocksize: int = BLOCKSIZE) -> Iterator[NDArray[np.float64]]:
-        """Yield float64 ``(frames, channels)`` blocks, full scale.
+    def blocks(
+        self, blocksize: int = BLOCKSIZE, *, native: bool = False
+    ) -> Iterator[NDArray[Any]]:
+        """Yield ``(frames, channels)`` blocks: float64 full scale, or native.
+
+        ``native`` yields the file's own sample type (see `dtype`), which the
+        chain's stages take as they are; the values are the same.
 
         Raises
         ------
@@ -175,7 +165,7 @@ class AudioReader:
         check_finite = self.info.subtype in FLOAT_SUBTYPES
         position = 0
         self.frames_read = 0
-        for block in self._raw_blocks(blocksize):
+        for block in self._raw_blocks(blocksize, self.dtype if native else "float64"):
             if check_finite and not np.isfinite(block).all():
                 bad = int(np.argmin(np.isfinite(block).all(axis=1)))
                 raise AdcsimError(
@@ -188,7 +178,7 @@ class AudioReader:
         if position == 0:
             raise AdcsimError(f"cannot read {self.path!r}: no audio frames")
 
-    def _raw_blocks(self, blocksize: int) -> Iterator[NDArray[np.float64]]:
+    def _raw_blocks(self, blocksize: int, dtype: str) -> Iterator[NDArray[Any]]:
         if self._stream is not None:
             yield from wavstream.read_blocks(
                 self._stream, self._wav, blocksize, warnings=self.warnings
@@ -197,7 +187,7 @@ class AudioReader:
         assert self._file is not None
         try:
             while True:
-                block = self._file.read(blocksize, dtype="float64", always_2d=True)
+                block = self._file.read(blocksize, dtype=dtype, always_2d=True)
                 if block.shape[0] == 0:
                     return
                 yield block

@@ -38,6 +38,8 @@ class AudioWriter:
     rate, channels : int
     subtype : str
         A subtype valid for the path's format (see `check_subtype`).
+    quantizer : Quantizer, optional
+        Whose codes integer blocks hold (see `write`).
     stdout : binary stream, optional
         Where ``-`` writes (default ``sys.stdout.buffer``).
     """
@@ -49,15 +51,15 @@ class AudioWriter:
         rate: int,
         channels: int,
         subtype: str,
+        quantizer: Any = None,
         stdout: BinaryIO | None = None,
     ) -> None:
         self.path = path
         self.format = format_for_path(path)
         self.subtype = subtype
-        self.container = Container(subtype)
+        self.container = Container(subtype, quantizer)
         self._atomic: AtomicFile | None = None
         self._file: sf.SoundFile | None = None
-        self._stored_bytes = False  # what `lookup_table` made
         self._stream: BinaryIO | None = None
         if path == STDIO:
             bits = self.container.bits
@@ -84,73 +86,49 @@ class AudioWriter:
         if subtype in FLOAT_SUBTYPES:
             _disable_peak_chunk(self._file)
 
-    def write(self, y: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
-        """Store one block of levels; return the values as written."""
-        raw, written = self.container.store(y)
-        self._write_raw(raw)
-        return written
+    def write(self, block: NDArray[Any]) -> NDArray[np.float64]:
+        """Store one block; return the values as written (full scale).
 
-    def write_ints(self, ints: NDArray[np.int32]) -> NDArray[Any]:
-        """Store integer levels (see `Container.store_ints`); return them as written."""
-        if self._file is not None and self.format == "WAV":
-            data, written = self.container.wav_bytes(ints)
-            if data is not None:
-                self._write_bytes(data)
-                return written
-        raw, written = self.container.store_ints(ints)
-        self._write_raw(raw)
-        return written
-
-    def lookup_table(
-        self, levels: NDArray[Any]
-    ) -> tuple[NDArray[Any], NDArray[np.float64]]:
-        """What this writer stores for each of ``levels``, and the values read back.
-
-        ``levels`` is 1-D: integers on the container's `Container.int_bits`
-        grid (as `write_ints` takes them) or floats (as `write` does). For
-        the look-up path (`adcsim.run._lookup`): ``write_stored(np.take(table, i,
-        axis=0))`` then writes what `write_ints` or `write` would write for
-        ``levels[i]``. The values read back are full scale.
+        Float blocks are levels (`Container.store`), integer blocks the codes
+        of the writer's ``quantizer`` (`Container.store_codes`).
         """
-        column = levels.reshape(-1, 1)
-        self._stored_bytes = False
-        if levels.dtype.kind == "f":
-            raw, written = self.container.store(column)
-            return raw.ravel(), written.ravel()
-        assert self.container.int_bits is not None
-        scale = 1.0 / (1 << (self.container.int_bits - 1))
-        if self.format == "WAV" and (self._file is not None or self.container.bits):
-            data, ints = self.container.wav_bytes(column)
-            if data is not None:
-                self._stored_bytes = True
-                table: NDArray[Any] = np.ascontiguousarray(data)
-                table = table.reshape(levels.size, -1)
-                if table.shape[1] != 3:  # one sample, one unsigned integer
-                    table = table.view(f"<u{table.shape[1]}").ravel()
-                return table, ints.ravel() * scale
-        raw, ints = self.container.store_ints(column)
-        return raw.ravel(), ints.ravel() * scale
-
-    def write_stored(self, data: NDArray[Any]) -> None:
-        """Write a block looked up in `lookup_table`."""
-        if not self._stored_bytes:
-            self._write_raw(data)
-        elif self._stream is not None:
-            try:
-                self._stream.write(np.ascontiguousarray(data).data)
-            except OSError as exc:
-                raise AdcsimError(
-                    f"cannot write {self.path!r}: {error_reason(exc)}"
-                ) from exc
+        if block.dtype.kind in "iu":
+            data, written = self.container.store_codes(block)
         else:
+            data, written = self.container.store(block)
+        self._write_data(data)
+        return written
+
+    def _write_data(self, data: NDArray[Any]) -> None:
+        """Write what the container made: G.711 bytes, integer levels, floats."""
+        bits = self.container.bits
+        if self.container.law is not None:
             self._write_bytes(data)
+        elif bits is not None and self._stream is not None:
+            self._write_stream(wavstream.encode_samples(data, bits))
+        elif bits is not None and self.format == "WAV":
+            # (bytes need C order: a caller's block may be a transposed view)
+            ints = np.ascontiguousarray(data)
+            self._write_bytes(wavstream.sample_bytes(ints, bits))
+        elif bits is not None:
+            # libsndfile takes integer PCM left-justified in int16 or int32
+            width, dtype = (16, np.int16) if bits <= 16 else (32, np.int32)
+            shifted = np.left_shift(data, width - bits, dtype=dtype, casting="unsafe")
+            self._write_file(shifted)
+        elif self._stream is not None:
+            kind = "<f4" if self.subtype == "FLOAT" else "<f8"
+            self._write_stream(np.asarray(data, dtype=kind).tobytes())
+        else:
+            self._write_file(data)
 
     def _write_bytes(self, data: NDArray[Any]) -> None:
-        """Append sample bytes as they are to a WAV's data chunk.
+        """Append sample bytes as they are to the file's data chunk.
 
         libsndfile's ``sf_write_raw`` (which soundfile does not wrap) skips
         its per-sample conversion loop, the largest cost of plain
         requantization; it still counts the frames and finishes the header.
+        G.711 bytes go this way too: libsndfile's own encoder differs from
+        G.191.
         """
         assert self._file is not None
         data = np.ascontiguousarray(data)
@@ -160,27 +138,23 @@ class AudioWriter:
         if written != data.nbytes:
             raise AdcsimError(f"cannot write {self.path!r}: disk full or write error")
 
-    def _write_raw(self, raw: NDArray[Any]) -> None:
+    def _write_file(self, data: NDArray[Any]) -> None:
+        assert self._file is not None
         try:
-            if self._stream is not None:
-                self._write_stream(raw)
-            else:
-                assert self._file is not None
-                self._file.write(raw)
+            self._file.write(data)
         except (sf.SoundFileError, RuntimeError, OSError) as exc:
             raise AdcsimError(
                 f"cannot write {self.path!r}: {error_reason(exc)}"
             ) from exc
 
-    def _write_stream(self, raw: NDArray[Any]) -> None:
+    def _write_stream(self, data: bytes) -> None:
         assert self._stream is not None
-        bits = self.container.bits
-        if bits is None:
-            dtype = "<f4" if self.subtype == "FLOAT" else "<f8"
-            self._stream.write(np.asarray(raw, dtype=dtype).tobytes())
-        else:
-            ints = raw.astype(np.int32) >> ((16 if bits <= 16 else 32) - bits)
-            self._stream.write(wavstream.encode_samples(ints, bits))
+        try:
+            self._stream.write(data)
+        except OSError as exc:
+            raise AdcsimError(
+                f"cannot write {self.path!r}: {error_reason(exc)}"
+            ) from exc
 
     def commit(self) -> None:
         """Finish the file and move it into place (flush stdout)."""

@@ -23,6 +23,9 @@ Metrics = dict[str, Any]
 #: ``rows_of(start, stop)``: rows of a block's frames start..stop, on demand.
 Rows = Callable[[int, int], NDArray[np.floating[Any]]]
 Block = NDArray[np.float64]
+#: Frames of the stream per partial sum of `ErrorMeter`: fixed, so that the
+#: floating-point sums do not depend on how the stream is cut into blocks.
+SUM_CHUNK = 1 << 16
 #: Frames per segment of the averaged spectra (`SpectrumMeter`).
 SPECTRUM_NFFT = 4096
 
@@ -48,8 +51,7 @@ class BlockPair:
     """One aligned block of reference and written values, ``(frames, channels)``.
 
     Taps read it through `ref` and `out`, which take a frame range and a
-    stride, so that a block can compute only the parts a tap asks for
-    (`Pcm16Pair`).
+    stride.
     """
 
     def __init__(
@@ -65,34 +67,6 @@ class BlockPair:
     def out(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
         """Written samples of frames ``start:stop:step``."""
         return np.asarray(self._out[start:stop:step], dtype=np.float64)
-
-
-class Pcm16Pair(BlockPair):
-    """A 16-bit PCM block whose written values are a look-up of its samples.
-
-    ``written[v]`` is the value written for the int16 sample whose uint16
-    view is ``v``; floats exist only for the frames a tap asks for.
-
-    Examples
-    --------
-    >>> written = np.arange(65536, dtype=np.uint16).view(np.int16) / 32768.0
-    >>> pair = Pcm16Pair(np.array([[16384], [-32768]], dtype=np.int16), written)
-    >>> pair.ref().ravel().tolist(), pair.out(1).ravel().tolist()
-    ([0.5, -1.0], [-1.0])
-    """
-
-    def __init__(self, pcm: NDArray[np.int16], written: NDArray[np.float64]) -> None:
-        self._pcm, self._written = pcm, written
-        self.frames, self.channels = pcm.shape
-
-    def ref(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
-        """The samples ``x / 2**15`` of frames ``start:stop:step``."""
-        scaled = np.multiply(self._pcm[start:stop:step], 1.0 / 32768.0)
-        return scaled.astype(np.float64, copy=False)
-
-    def out(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
-        """The written values of frames ``start:stop:step``, looked up."""
-        return np.take(self._written, self._pcm[start:stop:step].view(np.uint16))
 
 
 class ErrorMeter:
@@ -130,32 +104,64 @@ class ErrorMeter:
         self._sum_e2 = np.zeros(channels)
         self._sum_e = np.zeros(channels)
         self._max_e = np.zeros(channels)
+        # the frames of the chunk being filled, (reference, error) pieces
+        self._pending: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
+        self._pending_frames = 0
 
     def update(
         self, reference: NDArray[np.floating[Any]], output: NDArray[np.floating[Any]]
     ) -> NDArray[np.float64]:
         """Add one aligned pair of ``(frames, channels)`` blocks.
 
-        Returns the error ``output - reference`` (same shape).
+        Returns the error ``output - reference`` (same shape). The sums are
+        taken over fixed chunks of `SUM_CHUNK` frames of the stream, whatever
+        the blocks, so the figures do not depend on the block size.
         """
         assert reference.shape == output.shape, (reference.shape, output.shape)
         e = np.subtract(output, reference, dtype=np.float64)
-        self.frames += e.shape[0]
+        r = np.asarray(reference, dtype=np.float64)
+        frames = e.shape[0]
+        self.frames += frames
+        start = 0
+        if self._pending_frames:
+            start = min(SUM_CHUNK - self._pending_frames, frames)
+            self._pending.append((r[:start], e[:start]))
+            self._pending_frames += start
+            if self._pending_frames == SUM_CHUNK:
+                self._add_pending()
+        while frames - start >= SUM_CHUNK:
+            self._add(r[start : start + SUM_CHUNK], e[start : start + SUM_CHUNK])
+            start += SUM_CHUNK
+        if start < frames:
+            self._pending.append((r[start:], e[start:]))
+            self._pending_frames += frames - start
+        return e
+
+    def _add_pending(self) -> None:
+        if len(self._pending) == 1:
+            self._add(*self._pending[0])
+        else:
+            self._add(
+                np.concatenate([r for r, _ in self._pending]),
+                np.concatenate([e for _, e in self._pending]),
+            )
+        self._pending, self._pending_frames = [], 0
+
+    def _add(self, r: NDArray[np.float64], e: NDArray[np.float64]) -> None:
+        """Add the sums of one chunk (or of the stream's last, partial one)."""
         # Column by column: BLAS dot products and 1-D reductions on strided
         # columns are several times faster than numpy's reductions along the
         # short channel axis of a (frames, channels) block.
         for channel in range(self.channels):
-            r = np.asarray(reference[:, channel], dtype=np.float64)
-            err = e[:, channel]
-            self._sum_r2[channel] += np.dot(r, r)
+            ref, err = r[:, channel], e[:, channel]
+            self._sum_r2[channel] += np.dot(ref, ref)
             self._sum_e2[channel] += np.dot(err, err)
             self._sum_e[channel] += err.sum()
             if err.size:
                 peak = np.abs(err).max()
                 self._max_e[channel] = max(self._max_e[channel], peak)
-        return e
 
-    def update_histogram(
+    def update_counts(
         self,
         counts: NDArray[np.integer[Any]],
         reference: NDArray[np.float64],
@@ -163,16 +169,16 @@ class ErrorMeter:
     ) -> None:
         """Add samples given by how often each of a set of values occurs.
 
-        ``counts[c, v]`` is how many samples of channel ``c`` had reference
-        ``reference[v]`` and error ``error[v]``. When the output is a function
-        of the reference (a memoryless quantizer on 16-bit PCM), the running
-        sums follow exactly from the 65536 counts, with no pass over floats.
+        ``counts[c, v]`` samples of channel ``c`` had reference ``reference[v]``
+        and error ``error[v]``. When the output is a function of the input (a
+        memoryless quantizer on int16 PCM), the sums follow exactly from the
+        65536 counts, with no pass over the samples as floats.
 
         Examples
         --------
         >>> meter = ErrorMeter(channels=1)
-        >>> meter.update_histogram(np.array([[1, 1]]), np.array([0.5, -0.5]),
-        ...                        np.array([-0.25, 0.0]))
+        >>> meter.update_counts(np.array([[1, 1]]), np.array([0.5, -0.5]),
+        ...                     np.array([-0.25, 0.0]))
         >>> meter.result()[0]["mse"]
         0.03125
         """
@@ -183,8 +189,7 @@ class ErrorMeter:
         self._sum_e += weights @ error
         magnitude = np.abs(error)
         for channel in range(self.channels):
-            present = magnitude[counts[channel] > 0]
-            peak = float(present.max(initial=0.0))
+            peak = float(magnitude[counts[channel] > 0].max(initial=0.0))
             self._max_e[channel] = max(self._max_e[channel], peak)
 
     def _figures(
@@ -213,7 +218,9 @@ class ErrorMeter:
         }
 
     def result(self) -> tuple[Metrics, list[Metrics]]:
-        """All channels together, and each channel alone."""
+        """All channels together, and each channel alone (ends the stream)."""
+        if self._pending_frames:
+            self._add_pending()
         n = self.frames
         per_channel = [
             self._figures(
@@ -263,16 +270,9 @@ class LevelCounter:
             else:
                 self._seen[channel, column] = True
 
-    def update_histogram(
-        self, counts: NDArray[np.integer[Any]], codes: NDArray[np.int32]
-    ) -> None:
-        """Mark the codes of the values that occur.
-
-        ``counts[c, v]`` samples of channel ``c`` were coded ``codes[v]`` (see
-        `ErrorMeter.update_histogram`).
-        """
-        for channel in range(self._seen.shape[0]):
-            self._seen[channel, codes[counts[channel] > 0] + self._offset] = True
+    def mark(self, channel: int, codes: NDArray[np.integer[Any]]) -> None:
+        """Mark ``codes`` as used in ``channel`` (each once is enough)."""
+        self._seen[channel, codes + self._offset] = True
 
     def result(self) -> tuple[int, list[int]]:
         """Levels used in all channels together, and per channel."""
@@ -421,7 +421,10 @@ class SpectrumMeter:
         segs = self._picker.feed_lazy(frames, rows_of)
         if segs.shape[0]:
             spec = np.fft.rfft(segs * self._window, axis=2)
-            self.power += (spec.real**2 + spec.imag**2).sum(axis=0)
+            # one segment at a time, in stream order: the sum does not depend
+            # on how many segments a block completed
+            for power in spec.real**2 + spec.imag**2:
+                self.power += power
             self.segments += segs.shape[0]
 
     @property

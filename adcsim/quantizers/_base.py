@@ -96,6 +96,8 @@ class Quantizer(ABC):
     summary: ClassVar[str]
     #: The sample rate a standard specifies the scheme for (G.711: 8000 Hz).
     nominal_rate: ClassVar[int | None] = None
+    #: Bits of the linear input the scheme looks at (G.711: 16), None for all.
+    input_bits: ClassVar[int | None] = None
     #: Extra parameters the scheme accepts, with their defaults.
     PARAMS: ClassVar[Mapping[str, Any]] = {}
 
@@ -104,7 +106,6 @@ class Quantizer(ABC):
         self.levels = 1 << self.bits
         self._lowest = -(1 << (self.bits - 1))
         self._highest = (1 << (self.bits - 1)) - 1
-        self._pcm16: tuple[NDArray[np.int32], int, int] | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -139,70 +140,14 @@ class Quantizer(ABC):
         clipped = int(np.count_nonzero(codes != raw))
         return codes.astype(np.int32), clipped
 
-    def encode_pcm(
-        self, x: NDArray[np.integer[Any]]
+    def encode_int32(
+        self, x: NDArray[np.int32]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]] | None:
-        """Integer fast path of `encode_counting` for ``(frames, channels)`` PCM.
+        """Codes of int32 PCM ``(frames, channels)`` (samples ``x / 2**31``).
 
-        ``x`` is int16 (samples ``x / 2**15``) or int32 (``x / 2**31``), as
-        libsndfile reads integer PCM. Returns the codes and the overload count
-        of each channel, equal to the float path's, or None when the scheme
-        has no integer path.
-
-        Every scheme has one for int16: a table of the codes of all 65536
-        values, built once by the float path itself, so the two agree by
-        construction and a block costs one look-up. Deeper PCM needs the
-        scheme's own arithmetic (uniform schemes have it).
-        """
-        if x.dtype != np.int16:
-            return None
-        return self._table_encode(x)
-
-    def _table_encode(
-        self, x: NDArray[np.integer[Any]]
-    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
-        """int16 codes by look-up in `_pcm16_table`, with overload counts."""
-        # np.take: about twice as fast as fancy indexing for a 1-D look-up
-        codes = np.take(self._pcm16_table()[0], x.view(np.uint16))
-        return codes, self.pcm16_overloads(x)
-
-    def pcm16_overloads(self, x: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
-        """Per channel, the samples of int16 ``(frames, channels)`` PCM in overload.
-
-        The count `encode_counting` makes, without encoding.
-        """
-        _, low, high = self._pcm16_table()
-        clipped = np.zeros(x.shape[1], dtype=np.int64)
-        # Overload lies at the ends of the range (the codes are monotone).
-        if x.max(initial=0) >= high or x.min(initial=0) <= low:
-            for channel in range(x.shape[1]):
-                column = x[:, channel]
-                clipped[channel] = np.count_nonzero((column >= high) | (column <= low))
-        return clipped
-
-    def _pcm16_table(self) -> tuple[NDArray[np.int32], int, int]:
-        """Codes of every int16 value (by its uint16 view), and overload limits.
-
-        Values ``>= high`` or ``<= low`` overload.
-        """
-        if self._pcm16 is None:
-            values = np.arange(65536, dtype=np.uint16).view(np.int16)
-            x = values / 32768.0
-            raw = self._raw_codes(x)
-            over = raw != np.clip(raw, self._lowest, self._highest)
-            tops, bottoms = values[over & (values > 0)], values[over & (values < 0)]
-            high = int(tops.min()) if tops.size else 32768
-            low = int(bottoms.max()) if bottoms.size else -32769
-            self._pcm16 = (self.encode(x), low, high)
-        return self._pcm16
-
-    def pcm_levels(
-        self, codes: NDArray[np.int32], bits: int
-    ) -> NDArray[np.int32] | None:
-        """Output levels of ``codes`` as integers on a ``bits``-bit PCM grid.
-
-        ``decode(codes) * 2**(bits - 1)`` exactly, or None when some level is
-        not on that grid (the caller then stores float levels).
+        Returns the codes and the overload count of each channel, equal to
+        `encode_counting`'s on ``x / 2**31``, or None when the scheme has no
+        integer arithmetic (the quantize stage then takes the float code).
         """
         return None
 

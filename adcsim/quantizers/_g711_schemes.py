@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
-from adcsim.quantizers._base import Quantizer, round_shift
+from adcsim.quantizers._base import Quantizer
 
 
 class _G711Base(Quantizer):
@@ -47,6 +47,10 @@ class _G711Base(Quantizer):
 
     nominal_rate = 8000
 
+    #: G.711 codes 16-bit linear values: deeper PCM is first rounded to 16
+    #: bits (half to even), as the float code rounds ``x * 2**15``.
+    input_bits = 16
+
     @property
     def grid_bits(self) -> int:
         """16: the G.191 decoder's levels are 16-bit integers (PCM_16 holds them)."""
@@ -69,7 +73,6 @@ class _G711Base(Quantizer):
         # A stable sort breaks mu-law's -0/+0 tie by byte value: 0x7F before 0xFF.
         order = np.argsort(levels, kind="stable")
         self._byte_of_code = order.astype(np.uint8)
-        self._tables: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
         self._code_of_byte = np.empty(256, dtype=np.int32)
         self._code_of_byte[order] = np.arange(self._lowest, self._highest + 1)
         self._codebook = levels[order] / float(g711.FULL_SCALE)
@@ -99,62 +102,6 @@ class _G711Base(Quantizer):
             samples = samples.astype(np.float64)
         data, overload = g711.encode_counting(samples, self._law)
         return self._code_of_byte[data], overload
-
-    def encode_pcm(
-        self, x: NDArray[np.integer[Any]]
-    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
-        """Reduce PCM to 16 bits (round half to even); one table look-up.
-
-        Overload is judged on the 16-bit value before clipping, as the float
-        path does (see the class Notes): +1.0 - 2**-16 rounds to 32768,
-        beyond A-law's last decision value.
-        """
-        v: NDArray[Any] = x if x.dtype == np.int16 else round_shift(x, 16)
-        clipped = self.pcm16_overloads(v)
-        if v.dtype != np.int16:
-            v = np.clip(v, -32768, 32767).astype(np.int16)
-        # np.take: about twice as fast as fancy indexing for a 1-D look-up
-        return np.take(self._pcm_tables()[0], v.view(np.uint16)), clipped
-
-    def pcm16_overloads(self, x: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
-        """Per channel, the samples beyond the law's overload point.
-
-        ``x`` holds 16-bit values, possibly one past int16's range (the
-        rounded value of deeper PCM, before it is clipped).
-        """
-        from adcsim.quantizers import g711
-
-        limit = g711.OVERLOAD[self._law]
-        clipped = np.zeros(x.shape[1], dtype=np.int64)
-        if x.max(initial=0) >= limit or x.min(initial=0) <= -limit - 1:
-            magnitude = np.where(x >= 0, x, -(x.astype(np.int64)) - 1)
-            clipped += np.count_nonzero(magnitude >= limit, axis=0)
-        return clipped
-
-    def pcm_levels(
-        self, codes: NDArray[np.int32], bits: int
-    ) -> NDArray[np.int32] | None:
-        """The 16-bit decoded levels, shifted to a deeper grid if asked."""
-        if bits < 16:
-            return None
-        levels = np.take(self._pcm_tables()[1], codes + 128)
-        if bits > 16:
-            levels <<= bits - 16
-        return levels
-
-    def _pcm_tables(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        """The code of every 16-bit value and the 16-bit level of every code.
-
-        Indexed by the value's uint16 view and by code + 128; built once.
-        """
-        if self._tables is None:
-            from adcsim.quantizers import g711
-
-            every = np.arange(65536, dtype=np.uint16).view(np.int16)
-            code_of_x16 = self._code_of_byte[g711.encode(every, self._law)]
-            level_of_code = np.round(self._codebook * 32768.0).astype(np.int32)
-            self._tables = (code_of_x16.astype(np.int32), level_of_code)
-        return self._tables
 
     def g711_bytes(self, codes: ArrayLike) -> NDArray[np.uint8]:
         """Return the G.711 bytes of quantizer codes (to write ULAW/ALAW data).

@@ -1,43 +1,95 @@
 """The quantize stage (`QuantizeStage`) and the one-shot `quantize` function.
 
-`QuantizeStage` connects a memoryless `Quantizer` to the chain and counts
-overloads; `quantize` is that stage's function form. The schemes are defined
+`QuantizeStage` connects a memoryless `Quantizer` to the chain, hands on its
+codes and counts overloads, picking its method by the block's dtype (the
+int16 look-up table, the scheme's int32 arithmetic, its float code);
+`quantize` is the one-shot form. The schemes are defined
 elsewhere (see `adcsim.quantizers._registry`).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from adcsim.quantizers._base import Quantizer
+from adcsim.quantizers._base import Quantizer, round_shift
 from adcsim.quantizers._registry import make_quantizer
 from adcsim.stages._chain import StreamInfo
+
+#: Every int16 value, in the order of their uint16 views (the tables' index).
+_EVERY_INT16 = np.arange(65536, dtype=np.uint16).view(np.int16)
+
+
+@functools.lru_cache(maxsize=16)
+def int16_table(quantizer: Quantizer) -> tuple[NDArray[np.int32], int, int]:
+    """The code of every int16 value (by its uint16 view), and the overload limits.
+
+    Built once per quantizer by its own float code, so the table and the
+    float path agree by construction. Values ``>= high`` or ``<= low``
+    overload; overload lies at the ends of the range (codes are monotone), so
+    the limits are found by bisection with `Quantizer.encode_counting`.
+
+    Examples
+    --------
+    >>> from adcsim.quantizers._registry import make_quantizer
+    >>> codes, low, high = int16_table(make_quantizer("uniform", bits=2))
+    >>> int(codes[16384]), low, high  # 0.5 -> 1; 0.75 rounds to 2: overload
+    (1, -32769, 24576)
+    """
+
+    def overloads(value: int) -> bool:
+        return quantizer.encode_counting(np.array([value / 32768.0]))[1] > 0
+
+    def first_overload(inside: int, outside: int) -> int:
+        # invariant: ``inside`` does not overload, ``outside`` does
+        while abs(outside - inside) > 1:
+            middle = (inside + outside) // 2
+            if overloads(middle):
+                outside = middle
+            else:
+                inside = middle
+        return outside
+
+    high = first_overload(0, 32767) if overloads(32767) else 32768
+    low = first_overload(0, -32768) if overloads(-32768) else -32769
+    codes = quantizer.encode(_EVERY_INT16 / 32768.0)
+    codes.flags.writeable = False
+    return codes, low, high
 
 
 class QuantizeStage:
     """Chain stage applying a `Quantizer` to every sample, counting overloads.
 
-    The output stream's ``bits`` is the quantizer's depth. Blocks become float64
-    levels (exact for every scheme's codebook). ``clipped_per_channel`` holds
-    the overload count of each channel, ``counters`` their total.
+    The stage hands on the quantizer's int32 codes (its output `StreamInfo`
+    says ``codes=True``, ``bits`` the quantizer's depth); the writer stores
+    them (`adcsim.io._containers.Container.store_codes`). It takes any block
+    dtype and picks its method by it: int16 PCM by look-up in `int16_table`,
+    int32 PCM by the scheme's integer arithmetic (`Quantizer.encode_int32`;
+    G.711 rounds to 16 bits first, then looks up), floats by the scheme's
+    float code. All three give the same codes and counts (the tests compare
+    them). ``clipped_per_channel`` holds the overload count of each channel,
+    ``counters`` their total.
 
     Examples
     --------
     >>> stage = QuantizeStage(make_quantizer("uniform", bits=3))
-    >>> stage.start(StreamInfo(rate=8000, channels=1)).bits
-    3
-    >>> stage.process(np.array([[0.1], [1.2]]))
-    array([[0.  ],
-           [0.75]])
+    >>> info = stage.start(StreamInfo(rate=8000, channels=1))
+    >>> info.bits, info.dtype, info.codes
+    (3, 'int32', True)
+    >>> stage.process(np.array([[0.1], [1.2]])).ravel().tolist()
+    [0, 3]
+    >>> stage.process(np.array([[3277], [-32768]], dtype=np.int16)).ravel().tolist()
+    [0, -4]
     >>> stage.counters
     {'clipped_samples': 1}
     """
 
     active = True
+    takes_integers = True
 
     def __init__(self, quantizer: Quantizer) -> None:
         self.quantizer = quantizer
@@ -45,46 +97,63 @@ class QuantizeStage:
         self.counters: dict[str, int] = {"clipped_samples": 0}
 
     def start(self, info: StreamInfo) -> StreamInfo:
-        """Reset the counters; the output has the quantizer's depth."""
+        """Reset the counters; the output is codes of the quantizer's depth."""
         self.clipped_per_channel = np.zeros(info.channels, dtype=np.int64)
         self.reset()
-        return replace(info, bits=self.quantizer.bits)
+        return replace(info, bits=self.quantizer.bits, dtype="int32", codes=True)
 
-    def process(self, block: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
-        """Quantize one block, counting clamped samples per channel."""
-        out = np.empty(block.shape)
-        for channel in range(block.shape[1]):
-            codes, clipped = self.quantizer.encode_counting(block[:, channel])
-            self.clipped_per_channel[channel] += clipped
-            out[:, channel] = self.quantizer.decode(codes)
-        self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
-        return out
-
-    def process_pcm(self, block: NDArray[np.integer[Any]]) -> NDArray[np.int32]:
-        """Codes of an integer PCM block (see `Quantizer.encode_pcm`).
-
-        Counts overloads exactly as `process` does. The quantizer must have
-        an integer path.
-        """
-        result = self.quantizer.encode_pcm(block)
-        assert result is not None, "no integer path for this quantizer"
-        codes, clipped = result
+    def process(self, block: NDArray[Any]) -> NDArray[np.int32]:
+        """The codes of one block, counting clamped samples per channel."""
+        if block.dtype == np.int16:
+            codes, clipped = self._lookup(block)
+        elif block.dtype == np.int32:
+            codes, clipped = self._int32(block)
+        else:
+            codes = np.empty(block.shape, dtype=np.int32)
+            clipped = np.zeros(block.shape[1], dtype=np.int64)
+            for channel in range(block.shape[1]):
+                codes[:, channel], clipped[channel] = self.quantizer.encode_counting(
+                    block[:, channel]
+                )
         self.clipped_per_channel += clipped
         self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
         return codes
 
-    def count_pcm16(self, block: NDArray[np.integer[Any]]) -> None:
-        """Count the overloads of an int16 block that is coded elsewhere.
+    def _lookup(
+        self, x: NDArray[np.integer[Any]]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        """int16 codes by look-up; ``x`` may hold one value past int16's range."""
+        table, low, high = int16_table(self.quantizer)
+        clipped = np.zeros(x.shape[1], dtype=np.int64)
+        if x.max(initial=0) >= high or x.min(initial=0) <= low:  # rare
+            clipped += np.count_nonzero((x >= high) | (x <= low), axis=0)
+        if x.dtype != np.int16:
+            x = np.clip(x, -32768, 32767).astype(np.int16)
+        # np.take: about twice as fast as fancy indexing for a 1-D look-up
+        return np.take(table, x.view(np.uint16)), clipped
 
-        For the look-up path (`adcsim.run._lookup`), whose table already holds the
-        codes: the counts are the ones `process_pcm` would make.
-        """
-        self.clipped_per_channel += self.quantizer.pcm16_overloads(block)
-        self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
+    def _int32(
+        self, x: NDArray[np.int32]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        result = self.quantizer.encode_int32(x)
+        if result is not None:
+            return result
+        if self.quantizer.input_bits == 16:
+            # overload is judged on the 16-bit value before clipping, as the
+            # float code does: +1.0 - 2**-16 rounds to 32768
+            return self._lookup(round_shift(x, 16))
+        codes = np.empty(x.shape, dtype=np.int32)
+        clipped = np.zeros(x.shape[1], dtype=np.int64)
+        scale = 1.0 / 2**31
+        for channel in range(x.shape[1]):
+            codes[:, channel], clipped[channel] = self.quantizer.encode_counting(
+                x[:, channel] * scale
+            )
+        return codes, clipped
 
-    def flush(self) -> NDArray[np.float64]:
+    def flush(self) -> NDArray[np.int32]:
         """Nothing is buffered: an empty block."""
-        return np.zeros((0, self.clipped_per_channel.size))
+        return np.zeros((0, self.clipped_per_channel.size), dtype=np.int32)
 
     def reset(self) -> None:
         """Zero the counters."""

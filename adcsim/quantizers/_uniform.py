@@ -41,24 +41,10 @@ class _UniformBase(Quantizer):
         """Map codes to levels ``(k + offset) * D`` (exact: D is a power of two)."""
         return (np.asarray(codes, dtype=np.float64) + self._level_offset) * self.step
 
-    def pcm_levels(
-        self, codes: NDArray[np.int32], bits: int
-    ) -> NDArray[np.int32] | None:
-        """``(k + offset) * D * 2**(bits-1)`` in integers when ``bits >= grid_bits``."""
-        if bits < self.grid_bits:
-            return None
-        if self._level_offset:
-            return ((2 * codes + 1) << (bits - self.bits - 1)).astype(np.int32)
-        if bits == self.bits:
-            return codes  # the codes are the levels: no copy
-        return codes << (bits - self.bits)
-
-    def encode_pcm(
-        self, x: NDArray[np.integer[Any]]
+    def encode_int32(
+        self, x: NDArray[np.int32]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
         """``floor(x / D)`` (midrise, floor) is a shift; PCM never overloads it."""
-        if x.dtype == np.int16:
-            return self._table_encode(x)
         codes = np.right_shift(x, 32 - self.bits, dtype=np.int32)
         return codes, np.zeros(codes.shape[1], dtype=np.int64)
 
@@ -86,12 +72,10 @@ class UniformQuantizer(_UniformBase):
     def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
         return np.round(x / self.step)
 
-    def encode_pcm(
-        self, x: NDArray[np.integer[Any]]
+    def encode_int32(
+        self, x: NDArray[np.int32]
     ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
         """``round(x / D)`` in integers, ties to even (see `round_shift`)."""
-        if x.dtype == np.int16:
-            return self._table_encode(x)
         shift = 32 - self.bits
         # Only the top can overload: x >= -2**(width-1) never rounds below
         # the lowest code. Overload starts half a step above the top level.

@@ -10,7 +10,6 @@ options or print.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sys
@@ -25,6 +24,7 @@ from adcsim.errors import AdcsimError
 from adcsim.figures._child import PlotChild
 from adcsim.io import _files as files
 from adcsim.io._containers import (
+    Container,
     check_container,
     check_subtype,
     choose_subtype,
@@ -36,14 +36,12 @@ from adcsim.io._writer import AudioWriter
 from adcsim.quantizers._base import Quantizer
 from adcsim.quantizers._registry import make_quantizer
 from adcsim.quantizers._stage import QuantizeStage
-from adcsim.run._background import InOrder
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
-from adcsim.run._lookup import Pcm16Lookup
 from adcsim.run._outputs import STDIO, OutputPaths
 from adcsim.run._provenance import HashingReader, HashingWriter, sha256_file, versions
 from adcsim.run._report import Report
-from adcsim.run._taps import Taps
-from adcsim.stages._chain import Chain, StreamInfo
+from adcsim.run._taps import EVERY_INT16, Taps, ValueTable
+from adcsim.stages._chain import Chain, StreamInfo, Tap, as_float
 from adcsim.stages._dither import DitherStage
 from adcsim.stages._resample import Resampler
 
@@ -68,35 +66,45 @@ def _counted(
         yield block
 
 
-def build_stages(
+def build_chain(
     config: QuantizeConfig, quantizer: Quantizer, source: StreamInfo
-) -> tuple[Chain, Chain, StreamInfo]:
-    """The started chains before the reference tap (resampler) and after it.
+) -> tuple[Chain, Tap, list[tuple[str, Any]]]:
+    """The started chain of one run, its reference tap, and its named stages.
 
-    After it: dither then quantizer, or one noise-shaping stage doing both.
-    Returns both chains and the reference stream's info.
+    Resampler, the reference tap (the signal r the error is measured
+    against), then dither and quantizer, or one noise-shaping stage doing
+    both. The names are the report's (``resample``, ``dither``, ...).
     """
-    pre = reference_chain(config, source)
-    ref_info = pre.info
-    assert ref_info is not None
-    post_stages: list[Any]
+    named: list[tuple[str, Any]] = []
+    if config.rate:
+        named.append(("resample", Resampler(out_rate=config.rate)))
+    tap = Tap("reference")
     if config.noise_shaping != "none":
         from adcsim.stages._shaping import NoiseShapingStage, get_filter
 
-        shaping = get_filter(config.noise_shaping, ref_info.rate)
-        post_stages = [
-            NoiseShapingStage(
-                quantizer, filter=shaping, dither=config.dither, seed=config.seed
+        rate = config.rate or source.rate
+        shaping = get_filter(config.noise_shaping, rate)
+        named.append(
+            (
+                "noise_shaping",
+                NoiseShapingStage(
+                    quantizer, filter=shaping, dither=config.dither, seed=config.seed
+                ),
             )
-        ]
+        )
     else:
-        post_stages = [
-            DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
-            QuantizeStage(quantizer),
-        ]
-    post = Chain(post_stages)
-    post.start(ref_info)
-    return pre, post, ref_info
+        named.append(
+            (
+                "dither",
+                DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
+            )
+        )
+        named.append(("quantize", QuantizeStage(quantizer)))
+    stages = [s for _, s in named]
+    at = 1 if config.rate else 0
+    chain = Chain([*stages[:at], tap, *stages[at:]])
+    chain.start(source)
+    return chain, tap, named
 
 
 def _stage_record(name: str, stage: Any) -> dict[str, Any]:
@@ -237,39 +245,38 @@ def _process_file(
     )
     with AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
-        source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
-        pre, post, ref_info = build_stages(config, quantizer, source)
+        source = StreamInfo(
+            info.rate, info.channels, info.bits, info.frames, dtype=reader.dtype
+        )
+        chain, tap, named = build_chain(config, quantizer, source)
+        assert chain.info is not None
         fmt = format_for_path(paths.audio)
         if config.subtype is not None:
             subtype = check_subtype(fmt, config.subtype)
             check_container(subtype, quantizer.grid_bits, quantizer.bits)
         else:
             subtype = choose_subtype(fmt, quantizer.grid_bits)
+        # the output a function of the input sample: the meters may count values
+        memoryless = all(not s.active or isinstance(s, QuantizeStage) for _, s in named)
+        long_int16 = (
+            source.dtype == "int16"
+            and (info.frames or 0) * info.channels >= COUNT_MIN_SAMPLES
+        )
         run = _Run(
-            config, quantizer, ref_info, paths, subtype, out_stream, measure=measure
+            config,
+            quantizer,
+            chain.info,
+            paths,
+            subtype,
+            out_stream,
+            measure=measure,
+            count_values=memoryless and long_int16,
         )
         run.plot_child = child
         try:
-            integer = _integer_path(reader, pre, post, run)
-            quantize_stage = post.stages[-1]
-            lookup = _lookup(reader, run) if integer else None
-            if lookup is not None:
-                assert isinstance(quantize_stage, QuantizeStage)
-                # Larger blocks: the taps' cost per block is Python, and the
-                # results do not depend on the block size.
-                blocks = reader.pcm_blocks(LOOKUP_BLOCK_SCALE * config.blocksize)
-                for pcm in _counted(blocks, reader, progress, "quantize"):
-                    quantize_stage.count_pcm16(pcm)
-                    run.push_lookup(pcm, lookup)
-            elif integer:
-                assert isinstance(quantize_stage, QuantizeStage)
-                pcms = reader.pcm_blocks(config.blocksize)
-                for pcm in _counted(pcms, reader, progress, "quantize"):
-                    run.push_pcm(pcm, quantize_stage.process_pcm(pcm))
-            else:
-                floats = reader.blocks(config.blocksize)
-                for ref in pre.run(_counted(floats, reader, progress, "quantize")):
-                    run.push(ref, post.process(ref))
+            blocks = reader.blocks(config.blocksize, native=True)
+            for out in chain.run(_counted(blocks, reader, progress, "quantize")):
+                run.push(tap.pop(), out)
             taps = run.taps
             run.commit()
         except BaseException:
@@ -297,18 +304,14 @@ def _process_file(
             if out_stream is not None
             else sha256_file(paths.audio)
         )
-    stages = [_stage_record("resample", s) for s in pre.stages]
-    names = ("dither", "quantize") if len(post.stages) == 2 else ("noise_shaping",)
-    stages += [_stage_record(n, s) for n, s in zip(names, post.stages)]
-    report = run.report(
-        info, stages, _clipped_per_channel(post.stages[-1], info.channels), taps
-    )
+    stages = [_stage_record(name, s) for name, s in named]
+    last = named[-1][1]
+    report = run.report(info, stages, _clipped_per_channel(last, info.channels), taps)
     if config.noise_shaping != "none":
         from adcsim.stages._shaping import NoiseShapingStage
 
-        shaping = post.stages[0]
-        assert isinstance(shaping, NoiseShapingStage)
-        report.settings["noise_shaping_filter"] = shaping.filter.to_dict()
+        assert isinstance(last, NoiseShapingStage)
+        report.settings["noise_shaping_filter"] = last.filter.to_dict()
     report.notes[:0] = reader.warnings
     if input_path == STDIO:  # what arrived, whatever the header said
         report.input["frames"] = reader.frames_read
@@ -356,48 +359,21 @@ def _remeasure(
                 break
 
 
-def _integer_path(reader: AudioReader, pre: Chain, post: Chain, run: _Run) -> bool:
-    """Whether integer PCM can go straight to integer codes and levels.
+#: Samples from which the meters count int16 values (`Taps.count_values`):
+#: the table costs about as much as measuring 2**18 samples directly.
+COUNT_MIN_SAMPLES = 1 << 18
 
-    True when nothing but the quantizer acts (no resampling, dither or
-    shaping), the input is an integer PCM file, and the quantizer has an
-    integer path for it (`Quantizer.encode_pcm`). Levels are stored as
-    integers when the container's grid holds them, else as floats. The
-    result is bit for bit the float path's (the tests compare them); it only
-    skips conversions.
+
+def value_table(stage: QuantizeStage, container: Container) -> ValueTable:
+    """What ``stage`` and ``container`` make of every int16 value, once.
+
+    The same stage and container code the chain runs, on all 65536 values, so
+    the meters' value counts see exactly the values the file holds.
     """
-    active = post.active_stages
-    if (
-        pre.active_stages
-        or len(active) != 1
-        or not isinstance(active[0], QuantizeStage)
-    ):
-        return False
-    if not reader.has_pcm:
-        return False
-    dtype = np.int16 if (reader.info.bits or 32) <= 16 else np.int32
-    return run.quantizer.encode_pcm(np.zeros((1, 1), dtype=dtype)) is not None
-
-
-#: The look-up path reads this many times ``config.blocksize`` frames a block.
-LOOKUP_BLOCK_SCALE = 4
-#: Samples from which the look-up path pays: its tables and value counts cost
-#: about as much as measuring 2**18 samples directly (2 s of 44.1 kHz stereo).
-LOOKUP_MIN_SAMPLES = 1 << 18
-
-
-def _lookup(reader: AudioReader, run: _Run) -> Pcm16Lookup | None:
-    """The look-up tables of a 16-bit source on the integer path, if they apply.
-
-    Not with ``--error-out``, which needs every error sample as a float, nor
-    for short files (`LOOKUP_MIN_SAMPLES`), such as a corpus of short clips.
-    """
-    info = reader.info
-    if (info.bits or 32) > 16 or run.error_writer is not None:
-        return None
-    if (info.frames or 0) * info.channels < LOOKUP_MIN_SAMPLES:
-        return None
-    return Pcm16Lookup.build(run.quantizer, run.writer)
+    stage.start(StreamInfo(rate=1, channels=1, dtype="int16"))
+    codes = stage.process(EVERY_INT16[:, None])
+    _, written = container.store_codes(codes)
+    return ValueTable(written[:, 0], codes[:, 0] if container.exact else None)
 
 
 def lloydmax_codebook(
@@ -456,6 +432,7 @@ class _Run:
         out_stream: Any,
         *,
         measure: bool = True,
+        count_values: bool = False,
     ) -> None:
         self.config, self.quantizer, self.info, self.paths = (
             config,
@@ -468,10 +445,9 @@ class _Run:
             rate=info.rate,
             channels=info.channels,
             subtype=subtype,
+            quantizer=quantizer,
             stdout=out_stream,
         )
-        # G.711 levels of the same law need no second trip through the codec.
-        self.writer.container.trusted_g711_law = getattr(quantizer, "law", None)
         self.error_writer: AudioWriter | None = None
         self.error_gain = 10.0 ** (config.error_gain_db / 20.0)
         if paths.error is not None:
@@ -486,8 +462,11 @@ class _Run:
         self.taps: Taps | None = None
         if self.measure:
             self.taps = self.new_taps()
+            if count_values and self.error_writer is None:
+                self.taps.count_values(
+                    value_table(QuantizeStage(quantizer), self.writer.container)
+                )
         self.frames = 0
-        self._writes: InOrder | None = None
 
     def new_taps(self) -> Taps:
         """Fresh taps for this run's stream."""
@@ -501,73 +480,26 @@ class _Run:
             plot_window=self.config.plot_window,
         )
 
-    def push(
-        self, ref: NDArray[np.floating[Any]], out: NDArray[np.floating[Any]]
-    ) -> None:
-        """Write one block of levels and feed the taps (float path)."""
-        self._tap(ref, self.writer.write(out), None)
+    def push(self, ref: NDArray[Any], out: NDArray[Any]) -> None:
+        """Write one block leaving the chain and feed the taps.
 
-    def push_pcm(self, pcm: NDArray[np.integer[Any]], codes: NDArray[np.int32]) -> None:
-        """Write one block of codes (integer path); floats only for the taps."""
-        int_bits = self.writer.container.int_bits
-        levels = None
-        if int_bits is not None:
-            levels = self.quantizer.pcm_levels(codes, int_bits)
-        if levels is None:  # levels on no integer grid: stored as floats
-            written = self.writer.write(self.quantizer.decode(codes))
-        else:
-            assert int_bits is not None
-            written = self.writer.write_ints(levels) * (1.0 / (1 << (int_bits - 1)))
-        if self.measure or self.error_writer is not None:
-            ref = pcm * (1.0 / 2 ** (8 * pcm.dtype.itemsize - 1))
-            self._tap(ref, written, codes)
-        else:
-            self.frames += pcm.shape[0]
-
-    def push_lookup(self, pcm: NDArray[Any], lookup: Pcm16Lookup) -> None:
-        """Write one int16 block through the look-up tables and feed the taps.
-
-        A background thread writes (libsndfile releases the GIL) beside the
-        reading and the taps. The look-up (``np.take``, which releases it too)
-        is split between the two threads: on the writer's alone, it made the
-        main thread wait for a quarter of the run.
+        ``ref`` is the aligned block of the reference tap (native dtype),
+        ``out`` codes or levels; the taps see the values actually written.
         """
-        if self._writes is None:
-            self._writes = InOrder()
-        half = pcm.shape[0] // 2
-        self._writes.submit(self._store, lookup.store(pcm[:half]), pcm[half:], lookup)
-        if self.taps is not None:
-            self.taps.update_pcm16(pcm, lookup)
-        self.frames += pcm.shape[0]
-
-    def _tap(
-        self,
-        reference: NDArray[np.floating[Any]],
-        written: NDArray[np.float64],
-        codes: NDArray[np.int32] | None,
-    ) -> None:
-        ref = np.asarray(reference, dtype=np.float64)  # no copy in the usual case
+        written = self.writer.write(out)
+        self.frames += ref.shape[0]
+        if self.taps is None and self.error_writer is None:
+            return
+        if self.taps is not None and self.taps.table is not None:
+            self.taps.update(ref, None)  # (measured from value counts)
+            return
+        codes = out if out.dtype.kind in "iu" and self.writer.container.exact else None
         if self.taps is not None:
             self.taps.update(ref, written, codes)
         if self.error_writer is not None:
-            self.error_writer.write((written - ref) * self.error_gain)
-        self.frames += ref.shape[0]
-
-    def _store(
-        self, head: NDArray[Any], pcm: NDArray[Any], lookup: Pcm16Lookup
-    ) -> None:
-        """Write ``head`` (stored values), then ``pcm`` looked up here."""
-        self.writer.write_stored(head)
-        self.writer.write_stored(lookup.store(pcm))
-
-    def _finish_writes(self) -> None:
-        """Wait for the background writes; raises what one of them raised."""
-        if self._writes is not None:
-            writes, self._writes = self._writes, None
-            writes.drain()
+            self.error_writer.write((written - as_float(ref)) * self.error_gain)
 
     def commit(self) -> None:
-        self._finish_writes()
         if self.frames == 0:
             raise AdcsimError(f"{self.paths.audio!r}: no frames to write")
         self.writer.commit()
@@ -575,8 +507,6 @@ class _Run:
             self.error_writer.commit()
 
     def discard(self) -> None:
-        with contextlib.suppress(Exception):  # the run has already failed
-            self._finish_writes()
         self.writer.discard()
         if self.error_writer is not None:
             self.error_writer.discard()

@@ -2,40 +2,75 @@
 
 `Taps` bundles the error meter, the level counter, the error spectrum, the
 window kept for the tone figures and the plot data, feeds them one block at a
-time, and turns them into the report's figures. Blocks of 16-bit PCM written
-through a look-up table (`adcsim.run._lookup`) are measured from how often each
-value occurs, counted on a second thread (`ValueCounter`: one large
-``np.bincount`` per block; feeding all the taps from a thread was measured and
-gained nothing, their many small numpy calls pass the GIL back and forth).
-This module neither reads nor writes audio.
+time, and turns them into the report's figures. It is fed at the chain's two
+named positions: the reference tap (after resampling, in the stream's native
+dtype) and the values the writer stored. This module neither reads nor writes
+audio.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.metrics._meters import (
+    Block,
     BlockPair,
     ErrorMeter,
     LevelCounter,
     Metrics,
-    Pcm16Pair,
     SpectrumMeter,
     channel_means,
     db10,
 )
 from adcsim.metrics._theory import sqnr_theory_db
 from adcsim.quantizers._base import Quantizer
-
-if TYPE_CHECKING:
-    from adcsim.run._lookup import Pcm16Lookup
+from adcsim.run._background import InOrder
+from adcsim.stages._chain import as_float
 
 #: Frames (from the start) the tone metrics are computed on: about 6 s at
 #: 44.1 kHz, plenty for a four-parameter sine fit, and bounded for long files.
 TONE_FRAMES = 1 << 18
+
+
+#: Every int16 value, in the order of their uint16 views (the tables' index).
+EVERY_INT16 = np.arange(65536, dtype=np.uint16).view(np.int16)
+
+
+@dataclass(frozen=True)
+class ValueTable:
+    """What the chain after the reference tap makes of every int16 value.
+
+    Indexed by the value's uint16 view: ``written`` the value stored (full
+    scale), ``codes`` its code when the container holds the levels exactly
+    (else None: levels are counted on the stored values). Valid only when the
+    output is a function of the input sample (no dither, no shaping).
+    """
+
+    written: NDArray[np.float64]
+    codes: NDArray[np.int32] | None
+
+
+class _TablePair(BlockPair):
+    """An int16 block whose written values are looked up in a `ValueTable`.
+
+    Floats exist only for the frames a tap asks for.
+    """
+
+    def __init__(self, pcm: NDArray[np.int16], written: NDArray[np.float64]) -> None:
+        self._pcm, self._written = pcm, written
+        self.frames, self.channels = pcm.shape
+
+    def ref(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
+        """The samples ``x / 2**15`` of frames ``start:stop:step``."""
+        return as_float(self._pcm[start:stop:step])
+
+    def out(self, start: int = 0, stop: int | None = None, step: int = 1) -> Block:
+        """The written values of frames ``start:stop:step``, looked up."""
+        return np.take(self._written, self._pcm[start:stop:step].view(np.uint16))
 
 
 class Taps:
@@ -93,35 +128,72 @@ class Taps:
         self._tone_ref: list[NDArray[np.float64]] = []
         self._tone_out: list[NDArray[np.float64]] = []
         self._tone_frames = 0
+        self.table: ValueTable | None = None
         self._counts: NDArray[np.int64] | None = None
-        self._lookup: Pcm16Lookup | None = None
-        self._counter: ValueCounter | None = None
-        self._folded = False
+        self._counting: InOrder | None = None
+
+    def count_values(self, table: ValueTable) -> None:
+        """Measure int16 blocks from how often each value occurs (see `update`).
+
+        The figures then follow exactly from the 65536 counts of each channel
+        and ``table``; the counting (``np.bincount``, which releases the GIL)
+        runs on a second thread beside the chain's reading and writing.
+        """
+        self.table = table
+        self._counts = np.zeros((self.channels, 65536), dtype=np.int64)
+        self._counting = InOrder()
 
     def update(
         self,
-        ref: NDArray[np.float64],
-        written: NDArray[np.float64],
+        ref: NDArray[Any],
+        written: NDArray[np.float64] | None,
         codes: NDArray[np.int32] | None = None,
     ) -> None:
-        """Feed one aligned pair of ``(frames, channels)`` blocks."""
+        """Feed one aligned pair of ``(frames, channels)`` blocks.
+
+        ``ref`` in any dtype of the chain (`as_float` makes it full scale);
+        ``codes``, when given, are the codes of the levels written. After
+        `count_values`, int16 blocks need no ``written`` values: the meters
+        count how often each value occurs instead.
+        """
+        if self._counting is not None and ref.dtype == np.int16:
+            assert self.table is not None
+            self._counting.submit(self._count, ref)
+            self._feed(_TablePair(ref, self.table.written))
+            return
+        assert written is not None
+        ref = as_float(ref)
         self.meter.update(ref, written)
         self.levels.update(written, codes)
         self._feed(BlockPair(ref, written))
 
-    def update_pcm16(self, pcm: NDArray[np.int16], lookup: Pcm16Lookup) -> None:
-        """Feed one block of 16-bit PCM written through a `Pcm16Lookup`.
+    def _count(self, pcm: NDArray[np.int16]) -> None:
+        assert self._counts is not None
+        for channel in range(self.channels):
+            self._counts[channel] += np.bincount(
+                pcm[:, channel].view(np.uint16), minlength=65536
+            )
 
-        The exact figures come from how often each of the 65536 values occurs
-        in each channel (`ErrorMeter.update_histogram`); the other taps turn
-        into floats only the frames they keep.
-        """
-        if self._counter is None:
-            self._counts = np.zeros((self.channels, 65536), dtype=np.int64)
-            self._lookup = lookup
-            self._counter = ValueCounter(self._counts)
-        self._counter.add(pcm)
-        self._feed(Pcm16Pair(pcm, lookup.written))
+    def _fold_counts(self) -> None:
+        """Turn the value counts into the meters' figures (once, at the end)."""
+        if self._counting is None:
+            return
+        counting, self._counting = self._counting, None
+        counting.drain()
+        assert self._counts is not None and self.table is not None
+        reference = EVERY_INT16 / 32768.0
+        error = self.table.written - reference
+        self.meter.update_counts(self._counts, reference, error)
+        for channel in range(self.channels):
+            present = self._counts[channel] > 0
+            codes = self.table.codes
+            if codes is None:  # levels counted on the stored values
+                codes = self.quantizer.encode(self.table.written[present])
+            else:
+                codes = codes[present]
+            self.levels.mark(channel, codes)
+        if self.plot is not None:
+            self.plot.set_histogram(error, self._counts.sum(axis=0))
 
     def _feed(self, pair: BlockPair) -> None:
         """The taps that need samples: spectra, tone window, plot."""
@@ -140,26 +212,8 @@ class Taps:
             self._tone_out.append(pair.out(0, room).copy())
             self._tone_frames += min(room, pair.frames)
         if self.plot is not None:
-            # value counts give the exact error histogram (finish_plot)
-            self.plot.update(pair, histogram=self._counts is None)
-
-    def _value_counts(self) -> tuple[NDArray[np.int64], Pcm16Lookup] | None:
-        """The complete counts of `update_pcm16` and its tables (None: unused)."""
-        if self._counts is None:
-            return None
-        assert self._counter is not None and self._lookup is not None
-        self._counter.close()
-        return self._counts, self._lookup
-
-    def _fold_counts(self) -> None:
-        """Turn the value counts of `update_pcm16` into the exact figures."""
-        counted = self._value_counts()
-        if counted is None or self._folded:
-            return
-        counts, lookup = counted
-        self.meter.update_histogram(counts, lookup.reference, lookup.error)
-        self.levels.update_histogram(counts, lookup.codes)
-        self._folded = True
+            # value counts give the exact histogram (`_fold_counts`)
+            self.plot.update(pair, histogram=self._counting is None)
 
     def finish_plot(self) -> None:
         """Complete the plot data: last window, spectra, exact histogram."""
@@ -168,10 +222,7 @@ class Taps:
         self.plot.finish()
         spectra = self.spectrum.spectrum()
         self.plot.set_spectra(spectra[self.channels :], self.spectrum.segments)
-        counted = self._value_counts()
-        if counted is not None:
-            counts, lookup = counted
-            self.plot.set_histogram(lookup.error, counts.sum(axis=0))
+        self._fold_counts()
 
     def figures(self) -> tuple[Metrics, list[Metrics]]:
         """The report's figures: all channels together, and each channel.
@@ -257,40 +308,3 @@ class Taps:
                 )
             rows.append(row)
         return rows
-
-
-class ValueCounter:
-    """Adds how often each int16 value occurs, per channel, on a second thread.
-
-    ``np.bincount`` releases the GIL, so the counting of one block overlaps
-    the look-up, writing and other taps of the next (`adcsim.run._background`).
-
-    Examples
-    --------
-    >>> counts = np.zeros((1, 65536), dtype=np.int64)
-    >>> counter = ValueCounter(counts)
-    >>> counter.add(np.array([[3], [3], [-1]], dtype=np.int16))
-    >>> counter.close()
-    >>> int(counts[0, 3]), int(counts[0, 65535])
-    (2, 1)
-    """
-
-    def __init__(self, counts: NDArray[np.int64]) -> None:
-        from adcsim.run._background import InOrder
-
-        self.counts = counts
-        self._worker = InOrder()
-
-    def add(self, pcm: NDArray[np.int16]) -> None:
-        """Count one ``(frames, channels)`` block (which must not change after)."""
-        self._worker.submit(self._count, pcm)
-
-    def _count(self, pcm: NDArray[np.int16]) -> None:
-        for channel in range(self.counts.shape[0]):
-            self.counts[channel] += np.bincount(
-                pcm[:, channel].view(np.uint16), minlength=65536
-            )
-
-    def close(self) -> None:
-        """Wait until every block is counted."""
-        self._worker.drain()

@@ -1,14 +1,21 @@
-"""The stream description and the chain that pushes blocks through stages.
+"""The stream description, the chain that pushes blocks through stages, taps.
 
-A stage is one step of the converter (resampler, dither, quantizer). It sees
-float ``(frames, channels)`` blocks and may hold state between them. This module
-knows nothing of files, metrics or plots.
+A stage is one step of the converter (resampler, dither, quantizer). Blocks are
+``(frames, channels)`` arrays of the dtype `StreamInfo.dtype` names: native
+integer PCM from the reader (int16 for ``x / 2**15``, int32 for ``x / 2**31``),
+float samples, or a quantizer's integer codes. A stage that declares
+``takes_integers`` gets blocks as they come; any other gets float64, converted
+by the chain (`as_float`), so a fast integer path lives inside the stage that
+has one and nowhere else. `Tap` is a pass-through stage that hands each block
+to a meter at its position in the chain. This module knows nothing of files,
+metrics or plots.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
 
-Block = NDArray[np.floating[Any]]
+Block = NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -33,12 +40,25 @@ class StreamInfo:
         Precision of the samples, None for float.
     frames : int or None
         Length in frames when known.
+    dtype : str
+        The numpy dtype of the blocks: ``int16`` (samples ``x / 2**15``),
+        ``int32`` (``x / 2**31``, or codes), ``float32`` or ``float64``.
+    codes : bool
+        The blocks hold the integer codes of a quantizer of ``bits`` bits,
+        not samples (what `adcsim.quantizers._stage.QuantizeStage` hands on).
     """
 
     rate: int
     channels: int
     bits: int | None = None
     frames: int | None = None
+    dtype: str = "float64"
+    codes: bool = False
+
+    @property
+    def is_float(self) -> bool:
+        """Whether the blocks are float samples."""
+        return self.dtype.startswith("float")
 
 
 class Stage(Protocol):
@@ -58,6 +78,75 @@ class Stage(Protocol):
 
     def reset(self) -> None:
         """Return to the state just after `start`."""
+
+
+def as_float(block: NDArray[Any]) -> NDArray[np.float64]:
+    """Samples of a native block as float64 full scale (no copy for float64).
+
+    int16 is ``x / 2**15`` and int32 ``x / 2**31``, exactly as libsndfile
+    converts integer PCM when asked for floats, so that a stage sees the same
+    values whichever dtype the reader yielded.
+
+    Examples
+    --------
+    >>> as_float(np.array([[-32768], [16384]], dtype=np.int16)).ravel().tolist()
+    [-1.0, 0.5]
+    >>> as_float(np.array([[1 << 30]], dtype=np.int32)).ravel().tolist()
+    [0.5]
+    """
+    if block.dtype == np.float64:
+        return block
+    if block.dtype.kind == "f":
+        return block.astype(np.float64)
+    scale = 1.0 / float(1 << (8 * block.dtype.itemsize - 1))
+    return np.multiply(block, scale, dtype=np.float64)
+
+
+class Tap:
+    """A pass-through stage that keeps the blocks going by, for a meter.
+
+    Meters sit at named chain positions (the reference after resampling):
+    the chain hands each block on unchanged and `pop` returns them in order.
+    The chain after the tap must keep block lengths (dither, quantizer), so
+    that each block leaving the chain is aligned with the one popped.
+
+    Examples
+    --------
+    >>> tap = Tap("reference")
+    >>> block = np.zeros((2, 1), dtype=np.int16)
+    >>> tap.process(block) is block, tap.pop() is block
+    (True, True)
+    """
+
+    active = True
+    takes_integers = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.counters: dict[str, int] = {}
+        self._blocks: deque[NDArray[Any]] = deque()
+
+    def start(self, info: StreamInfo) -> StreamInfo:
+        """Nothing to check: the stream passes unchanged."""
+        self.reset()
+        return info
+
+    def process(self, block: NDArray[Any]) -> NDArray[Any]:
+        """Keep ``block`` for `pop` and hand it on (not copied: never modified)."""
+        self._blocks.append(block)
+        return block
+
+    def pop(self) -> NDArray[Any]:
+        """The oldest block that went by."""
+        return self._blocks.popleft()
+
+    def flush(self) -> NDArray[Any]:
+        """Nothing is buffered (an empty block)."""
+        return np.zeros((0, 0))
+
+    def reset(self) -> None:
+        """Forget the blocks not popped."""
+        self._blocks.clear()
 
 
 def as_block(x: ArrayLike, *, name: str = "x", owner: str = "") -> NDArray[np.float64]:
@@ -94,15 +183,18 @@ class Chain:
     >>> from adcsim.quantizers._stage import QuantizeStage
     >>> from adcsim.quantizers._uniform import UniformQuantizer
     >>> chain = Chain([QuantizeStage(UniformQuantizer(bits=2))])
-    >>> chain.start(StreamInfo(rate=8000, channels=1))
-    StreamInfo(rate=8000, channels=1, bits=2, frames=None)
-    >>> [b.ravel().tolist() for b in chain.run([np.array([[0.3], [0.6]])])]
-    [[0.5, 0.5]]
+    >>> chain.start(StreamInfo(rate=8000, channels=1, dtype="int16")).dtype
+    'int32'
+    >>> pcm = np.array([[9830], [19661]], dtype=np.int16)  # 0.3, 0.6
+    >>> [b.ravel().tolist() for b in chain.run([pcm])]  # the codes of 0.5
+    [[1, 1]]
     """
 
     def __init__(self, stages: Sequence[Stage]) -> None:
         self.stages = list(stages)
         self.info: StreamInfo | None = None
+        #: The active stages, each with whether its input is made float first.
+        self._plan: list[tuple[Stage, bool]] = []
 
     @property
     def active_stages(self) -> list[Stage]:
@@ -110,22 +202,30 @@ class Chain:
         return [s for s in self.stages if s.active]
 
     def start(self, info: StreamInfo) -> StreamInfo:
-        """Start every stage in order, passing each output info on."""
+        """Start every stage in order, passing each output info on.
+
+        A stage without ``takes_integers`` is started on (and later given)
+        float64 samples when the stream before it holds integers; a stage
+        that turns out inactive leaves the stream as it was.
+        """
+        self._plan = []
         for stage in self.stages:
-            info = stage.start(info)
+            convert = not info.is_float and not getattr(stage, "takes_integers", False)
+            if convert and info.codes:
+                raise AdcsimError(f"{type(stage).__name__} cannot follow codes")
+            out = stage.start(replace(info, dtype="float64") if convert else info)
+            if stage.active:
+                self._plan.append((stage, convert))
+                info = out
         self.info = info
         return info
 
-    def _push(self, block: Block, stages: Sequence[Stage]) -> Block:
-        for stage in stages:
+    def _push(self, block: Block, plan: Sequence[tuple[Stage, bool]]) -> Block:
+        for stage, convert in plan:
             if block.shape[0] == 0:
                 break
-            block = stage.process(block)
+            block = stage.process(as_float(block) if convert else block)
         return block
-
-    def process(self, block: Block) -> Block:
-        """Push one block through the active stages (for length-preserving chains)."""
-        return self._push(block, self.active_stages)
 
     def run(self, blocks: Iterable[Block]) -> Iterator[Block]:
         """Yield the processed non-empty blocks, then the flushed tails.
@@ -133,13 +233,13 @@ class Chain:
         `start` must have been called.
         """
         assert self.info is not None, "Chain.start() first"
-        stages = self.active_stages
+        plan = self._plan
         for block in blocks:
-            out = self._push(block, stages)
+            out = self._push(block, plan)
             if out.shape[0]:
                 yield out
-        for i, stage in enumerate(stages):
-            tail = self._push(stage.flush(), stages[i + 1 :])
+        for i, (stage, _) in enumerate(plan):
+            tail = self._push(stage.flush(), plan[i + 1 :])
             if tail.shape[0]:
                 yield tail
 

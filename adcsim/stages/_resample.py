@@ -73,8 +73,9 @@ class Resampler:
     Examples
     --------
     >>> r = Resampler(out_rate=8000)
-    >>> r.start(StreamInfo(rate=16000, channels=1, bits=16))
-    StreamInfo(rate=8000, channels=1, bits=None, frames=None)
+    >>> info = r.start(StreamInfo(rate=16000, channels=1, bits=16))
+    >>> info.rate, info.bits, info.dtype
+    (8000, None, 'float64')
     >>> y = np.concatenate([r.process(np.zeros((100, 1))), r.flush()])
     >>> y.shape
     (50, 1)

@@ -23,10 +23,10 @@ the STL's test vectors src/g711/test_data/sweep-r.u, sweep-r.a, sweep-r.reu
 and sweep-r.rea from sweep.src.
 
 Issue 12: the reference gives 0x7F ("-0") for the mu-law inputs -1..-4. adcsim
-writes 0xFF for them with the g711-mulaw scheme (either source) and with a float
-source through the ULAW container alone, where the container hands libsndfile
-the decoded level, 0, instead of the code; a PCM_16 source through the
-container alone gets 0x7F. Those three runs are strict xfails below.
+wrote 0xFF for them with the g711-mulaw scheme (either source) and with a float
+source through the ULAW container alone, where the container handed libsndfile
+the decoded level, 0, instead of the code; now the quantizer's codes (or the
+container's G.191 bytes) are written as they are.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ SUBTYPE = {"mulaw": "ULAW", "alaw": "ALAW"}
 SCHEME = {"mulaw": "g711-mulaw", "alaw": "g711-alaw"}
 #: Issue 12: the ULAW container writes 0xFF for these, G.191 gives 0x7F.
 ISSUE_12 = (-4, -3, -2, -1)
-ISSUE_12_REASON = "issue 12: ULAW container re-encodes decoded levels"
 
 
 # --- G.191 STL g711.c, transcribed -------------------------------------------
@@ -237,16 +236,13 @@ def test_every_input_is_written_as_the_g191_byte_but_issue_12(
     assert ok, _mismatches(data, REF_BYTES[law], checked)
 
 
-_XFAIL_12 = pytest.mark.xfail(strict=True, reason=ISSUE_12_REASON)
-
-
 @pytest.mark.parametrize(
     ("source", "route"),
     [
-        pytest.param("PCM_16", "scheme", marks=_XFAIL_12),
-        pytest.param("FLOAT", "scheme", marks=_XFAIL_12),
-        pytest.param("PCM_16", "container"),
-        pytest.param("FLOAT", "container", marks=_XFAIL_12),
+        ("PCM_16", "scheme"),
+        ("FLOAT", "scheme"),
+        ("PCM_16", "container"),
+        ("FLOAT", "container"),
     ],
 )
 def test_mulaw_inputs_minus_1_to_minus_4_are_written_as_0x7f(

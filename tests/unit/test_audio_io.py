@@ -312,3 +312,12 @@ def test_write_refuses_an_existing_file_without_force(
         write_audio(str(path), noise(frames=10), 8000)
     write_audio(str(path), np.zeros(20), 8000, force=True)
     assert sf.info(str(path)).frames == 20
+
+
+def test_a_block_in_fortran_order_is_written_as_its_values(tmp_path):
+    # a transposed (channels, frames) array: integer PCM goes to the WAV as bytes
+    y = np.asfortranarray(np.array([[0.5, -0.25], [0.125, -1.0], [0.0, 0.75]]))
+    path = tmp_path / "f.wav"
+    write_audio(str(path), y, 8000, subtype="PCM_16")
+    back, _ = sf.read(path, always_2d=True)
+    np.testing.assert_array_equal(back, y)

@@ -711,6 +711,6 @@ def test_quantize_stage_runs_a_lloydmax_quantizer_and_counts_clipping(
     out = np.concatenate(list(chain.run(blocks)))
     np.testing.assert_array_equal(
         out.ravel(),
-        LloydMaxQuantizer(bits=3, codebook=codebook).quantize([0.01, 1.5, -2]),
+        LloydMaxQuantizer(bits=3, codebook=codebook).encode([0.01, 1.5, -2]),
     )
     assert stage.counters == {"clipped_samples": 2}
