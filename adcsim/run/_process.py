@@ -287,7 +287,7 @@ def _process_file(
         taps = run.new_taps()
         _remeasure(taps, config, source, input_path, paths.audio)
         run.lossy_remeasured = True
-    resampled = ref_info.rate != source.rate
+    resampled = run.info.rate != source.rate
     run.start_plot(taps, input_path, resampled)  # first: a plot child draws
     # The hashes are the report's: when nobody reads it, they cost for nothing.
     # Taken after the audio work, whose cores they would share, one after the
