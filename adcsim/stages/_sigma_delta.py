@@ -148,8 +148,8 @@ class SigmaDeltaStage:
     Examples
     --------
     >>> stage = SigmaDeltaStage(order=2, osr=16)
-    >>> stage.start(StreamInfo(rate=8000, channels=1))
-    StreamInfo(rate=8000, channels=1, bits=None, frames=None)
+    >>> stage.start(StreamInfo(rate=8000, channels=1)).rate
+    8000
     >>> x = 0.5 * np.sin(2 * np.pi * 500 * np.arange(800) / 8000)[:, None]
     >>> y = np.concatenate([stage.process(x), stage.flush()])
     >>> y.shape, bool(np.max(np.abs(y - x)[100:-100]) < 0.05)

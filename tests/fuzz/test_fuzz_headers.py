@@ -22,6 +22,7 @@ A failure names its case, so ``case_bytes(case)`` gives the exact input again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -85,6 +86,7 @@ CHUNK_IDS = [
 SIZES = [0, 1, 2, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 
 
+@functools.cache  # libsndfile stamps PEAK and MAT5 headers with the time
 def source(index: int, channels: int) -> bytes:
     """A tiny valid file: 400 frames of a tone, in ``FORMATS[index]``."""
     fmt, subtype = FORMATS[index]
