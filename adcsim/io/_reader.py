@@ -107,7 +107,9 @@ class AudioReader:
             return
         _check_input_path(path)
         try:
-            self._file = sf.SoundFile(path)
+            # (bytes: a POSIX name need not be UTF-8; soundfile cannot encode
+            # the surrogate escapes of such a name itself)
+            self._file = sf.SoundFile(os.fsencode(path))
         except (sf.SoundFileError, RuntimeError, OSError) as exc:
             raise AdcsimError(f"cannot read {path!r}: {error_reason(exc)}") from exc
         f = self._file

@@ -9,6 +9,7 @@ stores is `adcsim.io._containers`; atomic files are `adcsim.io._files`.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from typing import Any, BinaryIO
 
@@ -73,7 +74,7 @@ class AudioWriter:
         self._atomic = AtomicFile(path)
         try:
             self._file = sf.SoundFile(
-                self._atomic.tmp,
+                os.fsencode(self._atomic.tmp),  # (names need not be UTF-8)
                 "w",
                 samplerate=rate,
                 channels=channels,

@@ -235,3 +235,24 @@ def test_a_codebook_that_is_an_output_is_refused(tmp_path: Path) -> None:
     with pytest.raises(AdcsimError, match="is also an output"):
         files.check_not_output(alias, outputs, "--codebook")
     files.check_not_output(str(tmp_path / "cb.json"), outputs, "--codebook")
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_written(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import numpy as np
+    import soundfile as sf
+
+    src = os.path.join(os.fsencode(tmp_path), b"\xff.wav")
+    sf.write(src, np.zeros((800, 1)) + 0.25, 8000, subtype="PCM_16")
+    out = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"\xfe.wav"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "adcsim", "quantize", os.fsdecode(src), "-o", out],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    assert os.path.exists(os.fsencode(out))
