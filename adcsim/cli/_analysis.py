@@ -18,7 +18,16 @@ import click
 
 from adcsim.cli._boundary import AdcsimCommand
 from adcsim.cli._boundary import user_errors as _errors
-from adcsim.cli._options import PATH, RATE, chain_options
+from adcsim.cli._options import (
+    PATH,
+    RATE,
+    chain_options,
+    csv_option,
+    force_option,
+    plot_option,
+    report_option,
+    seed_option,
+)
 from adcsim.errors import AdcsimError
 
 ANALYZE_EPILOG = """\b
@@ -116,14 +125,7 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
 
 @click.command("analyze", cls=AdcsimCommand, epilog=ANALYZE_EPILOG)
 @click.argument("file", metavar="FILE")
-@click.option(
-    "--report",
-    "report_path",
-    type=PATH,
-    default=None,
-    metavar="PATH|-",
-    help="Also write the figures as JSON (- for stdout).",
-)
+@report_option("Also write the figures as JSON (- for stdout).")
 @click.option(
     "--histogram",
     is_flag=True,
@@ -160,21 +162,9 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
     "(generate histogram-sine: its --overdrive-db); measures offset and gain "
     "errors.",
 )
-@click.option(
-    "--csv",
-    "csv_path",
-    default=None,
-    metavar="PATH|-",
-    help="--histogram: one row per code (- for stdout).",
-)
-@click.option(
-    "--plot",
-    "plot_path",
-    default=None,
-    metavar="PATH",
-    help="--histogram: DNL and INL against code (.png, .svg, .pdf).",
-)
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@csv_option("--histogram: one row per code (- for stdout).", metavar="PATH|-")
+@plot_option("--histogram: DNL and INL against code (.png, .svg, .pdf).")
+@force_option()
 def analyze(
     file: str,
     report_path: str | None,
@@ -271,23 +261,9 @@ def analyze(
     default=None,
     help="Largest delay --align looks for, frames [default: any].",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=PATH,
-    default=None,
-    metavar="PATH|-",
-    help="Write the JSON report (- for stdout).",
-)
-@click.option(
-    "--plot",
-    "plot_path",
-    type=PATH,
-    default=None,
-    metavar="PATH",
-    help="Figure of signals, error and spectra (.png, .svg, .pdf).",
-)
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@report_option("Write the JSON report (- for stdout).")
+@plot_option("Figure of signals, error and spectra (.png, .svg, .pdf).")
+@force_option()
 def compare(
     ref: str,
     test: str,
@@ -385,31 +361,10 @@ def compare(
     "list; a full-scale sine is -3.01 dBFS.",
 )
 @chain_options
-@click.option(
-    "--csv",
-    "csv_path",
-    type=PATH,
-    default=None,
-    metavar="PATH",
-    help="Write the rows as CSV (- for stdout).",
-)
-@click.option(
-    "--report",
-    "report_path",
-    type=PATH,
-    default=None,
-    metavar="PATH|-",
-    help="Write the rows as JSON (- for stdout).",
-)
-@click.option(
-    "--plot",
-    "plot_path",
-    type=PATH,
-    default=None,
-    metavar="PATH",
-    help="SNR against bits and level, with theory (.png, .svg, .pdf).",
-)
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@csv_option("Write the rows as CSV (- for stdout).")
+@report_option("Write the rows as JSON (- for stdout).")
+@plot_option("SNR against bits and level, with theory (.png, .svg, .pdf).")
+@force_option()
 def sweep(
     input_path: str,
     bits_text: str,
@@ -656,14 +611,8 @@ def _freq_list(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     help="PCM_16, PCM_24, FLOAT, ... [default: exact for ramp and "
     "silence, else FLOAT or the format's best].",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    default=0,
-    show_default=True,
-    help="Seed of the noise.",
-)
-@click.option("--force", is_flag=True, help="Overwrite an existing output.")
+@seed_option("Seed of the noise.")
+@force_option("Overwrite an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No 'wrote ...' line on stderr.")
 def generate(
     kind: str,

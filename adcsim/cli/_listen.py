@@ -15,7 +15,16 @@ from typing import Any
 import click
 
 from adcsim.cli._boundary import AdcsimCommand
-from adcsim.cli._options import DITHER_KINDS, PATH, RATE
+from adcsim.cli._options import (
+    DITHER_KINDS,
+    PATH,
+    RATE,
+    csv_option,
+    force_option,
+    plot_option,
+    report_option,
+    seed_option,
+)
 from adcsim.errors import AdcsimError
 
 DESIGNS = ("mushra", "abx", "both")
@@ -57,6 +66,18 @@ def _comma_list(
     return parse
 
 
+def _list_option(
+    name: str, kind: Callable[[str], Any], what: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A comma-separated ``LIST`` option; the lists of a command cross."""
+    return click.option(
+        name,
+        callback=_comma_list(kind),
+        metavar="LIST",
+        help=f"{what}, comma-separated (cross product).",
+    )
+
+
 @click.command("listen", cls=AdcsimCommand, epilog=LISTEN_EPILOG)
 @click.argument("references", nargs=-1, required=True, metavar="REFERENCE...")
 @click.option(
@@ -67,30 +88,12 @@ def _comma_list(
     metavar="DIR",
     help="Session directory (created; must not hold another session).",
 )
-@click.option(
-    "--scheme",
-    callback=_comma_list(str),
-    metavar="LIST",
-    help="Quantizer schemes, comma-separated (cross product).",
+@_list_option("--scheme", str, "Quantizer schemes")
+@_list_option("--bits", int, "Bit depths")
+@_list_option(
+    "--rate", lambda text: RATE.convert(text, None, None), "Processing rates in Hz"
 )
-@click.option(
-    "--bits",
-    callback=_comma_list(int),
-    metavar="LIST",
-    help="Bit depths, comma-separated (cross product).",
-)
-@click.option(
-    "--rate",
-    callback=_comma_list(lambda text: RATE.convert(text, None, None)),
-    metavar="LIST",
-    help="Processing rates in Hz, comma-separated (cross product).",
-)
-@click.option(
-    "--dither",
-    callback=_comma_list(str),
-    metavar="LIST",
-    help="Dither kinds (none, rpdf, tpdf), comma-separated (cross product).",
-)
+@_list_option("--dither", str, "Dither kinds (none, rpdf, tpdf)")
 @click.option(
     "--condition",
     "condition_specs",
@@ -127,13 +130,7 @@ def _comma_list(
 @click.option(
     "--mid-anchor", is_flag=True, help="Add the 7 kHz low-pass MUSHRA anchor."
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    default=0,
-    show_default=True,
-    help="Seeds dither, blinded names, orders and X.",
-)
+@seed_option("Seeds dither, blinded names, orders and X.")
 @click.option(
     "--export",
     "exports",
@@ -148,11 +145,7 @@ def _comma_list(
     show_default=True,
     help="WAV sample format of the stimuli.",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Replace an earlier adcsim session in DIR (only the files it wrote).",
-)
+@force_option("Replace an earlier adcsim session in DIR (only the files it wrote).")
 def listen(
     references: Sequence[str],
     out_dir: str,
@@ -248,24 +241,10 @@ def listen(
     metavar="DIR/key.json",
     help="The session's key file.",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=PATH,
-    metavar="PATH|-",
-    help="Write a JSON report (- stdout).",
-)
-@click.option(
-    "--csv", "csv_path", type=PATH, metavar="PATH", help="Write the scores as CSV."
-)
-@click.option(
-    "--plot",
-    "plot_path",
-    type=PATH,
-    metavar="PATH",
-    help="Draw MUSHRA scores with 95% intervals (PNG, SVG, PDF).",
-)
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@report_option("Write a JSON report (- stdout).")
+@csv_option("Write the scores as CSV.")
+@plot_option("Draw MUSHRA scores with 95% intervals (PNG, SVG, PDF).")
+@force_option()
 def listen_results(
     results: Sequence[str],
     key_path: str,

@@ -29,7 +29,13 @@ import click  # noqa: E402
 from adcsim._version import __version__
 from adcsim.cli import _signals
 from adcsim.cli._boundary import DEBUG, AdcsimCommand
-from adcsim.cli._options import PATH, chain_options
+from adcsim.cli._options import (
+    PATH,
+    chain_options,
+    force_option,
+    plot_option,
+    report_option,
+)
 from adcsim.errors import AdcsimError
 from adcsim.run._config import QuantizeConfig
 
@@ -224,13 +230,10 @@ Examples:
     help="Output container: PCM_U8, PCM_16, PCM_24, PCM_32, FLOAT, ... "
     "[default: smallest exact one].",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=PATH,
-    default=None,
-    help="JSON report path; - for JSON Lines on stdout, one object per input "
+@report_option(
+    "JSON report path; - for JSON Lines on stdout, one object per input "
     "(failures as {input, error}) [default: beside the audio].",
+    metavar=None,
 )
 @click.option("--no-report", is_flag=True, help="Write no report file.")
 @click.option(
@@ -247,12 +250,8 @@ Examples:
     help="Leave an input untouched when its audio and report exist and the "
     "report records the same settings and input SHA-256.",
 )
-@click.option(
-    "--plot",
-    "plot_path",
-    type=PATH,
-    default=None,
-    help="Figure path (.png, .svg, .pdf) [default: beside the audio].",
+@plot_option(
+    "Figure path (.png, .svg, .pdf) [default: beside the audio].", metavar=None
 )
 @click.option("--no-plot", is_flag=True, help="Draw no figure.")
 @click.option(
@@ -289,9 +288,7 @@ Examples:
     show_default=True,
     help="Gain in dB applied to --error-out.",
 )
-@click.option(
-    "--force", is_flag=True, help="Overwrite existing outputs (never inputs)."
-)
+@force_option("Overwrite existing outputs (never inputs).")
 @click.option(
     "--blocksize",
     type=click.IntRange(1, 1 << 22),

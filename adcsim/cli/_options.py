@@ -103,6 +103,42 @@ class PathType(_TextParamType):
 PATH = PathType()
 
 
+def _path_option(
+    name: str, help: str, metavar: str | None = "PATH"
+) -> Callable[[F], F]:
+    """``--NAME`` into the parameter ``NAME_path``: a path or None."""
+    return click.option(
+        f"--{name}", f"{name}_path", type=PATH, default=None, metavar=metavar, help=help
+    )
+
+
+def report_option(help: str, metavar: str | None = "PATH|-") -> Callable[[F], F]:
+    """``--report`` (parameter ``report_path``): where the JSON goes."""
+    return _path_option("report", help, metavar)
+
+
+def plot_option(help: str, metavar: str | None = "PATH") -> Callable[[F], F]:
+    """``--plot`` (parameter ``plot_path``): where the figure goes."""
+    return _path_option("plot", help, metavar)
+
+
+def csv_option(help: str, metavar: str = "PATH") -> Callable[[F], F]:
+    """``--csv`` (parameter ``csv_path``): where the table goes."""
+    return _path_option("csv", help, metavar)
+
+
+def force_option(help: str = "Overwrite existing outputs.") -> Callable[[F], F]:
+    """``--force``: replace existing outputs (never inputs)."""
+    return click.option("--force", is_flag=True, help=help)
+
+
+def seed_option(help: str, default: int = 0) -> Callable[[F], F]:
+    """``--seed``: a non-negative integer seed, shown with its default."""
+    return click.option(
+        "--seed", type=click.IntRange(0), default=default, show_default=True, help=help
+    )
+
+
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:
     for option in reversed(options):
         func = option(func)
@@ -142,12 +178,6 @@ def chain_options(func: F) -> F:
                 show_default=True,
                 help="Dither before the quantizer: rpdf +-1/2 LSB, tpdf +-1 LSB.",
             ),
-            click.option(
-                "--seed",
-                type=click.IntRange(0),
-                default=_DEFAULTS.seed,
-                show_default=True,
-                help="Seed of the dither noise.",
-            ),
+            seed_option("Seed of the dither noise.", _DEFAULTS.seed),
         ],
     )
