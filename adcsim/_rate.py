@@ -1,9 +1,10 @@
 """The one check of a sample rate, for the library and the command line.
 
 Responsible for the bounds of a processing rate (`MIN_RATE`, `MAX_RATE`) and
-for `check_rate`, which every stage, meter, generator and option calls with
-its own lower bound where its design needs one (a filter that needs a
-Nyquist frequency well above its poles). Imports only the standard library
+for `check_rate` (and `check_real_rate` for measurements), which every
+stage, meter, generator and option calls with its own lower bound where its
+design needs one (a filter that needs a Nyquist frequency well above its
+poles). Imports only the standard library
 and `adcsim.errors`, so the CLI can use it at start-up (no numpy). Not
 responsible for rates read from files (the readers take what a header says;
 a stage that cannot work at that rate refuses it in its ``start``).
@@ -14,7 +15,6 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Literal, overload
 
 from adcsim.errors import AdcsimError
 
@@ -30,30 +30,6 @@ def _hz(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-@overload
-def check_rate(
-    rate: object,
-    *,
-    name: str = ...,
-    low: float = ...,
-    high: float = ...,
-    prefix: str = ...,
-    whole: Literal[True] = ...,
-) -> int: ...
-
-
-@overload
-def check_rate(
-    rate: object,
-    *,
-    name: str = ...,
-    low: float = ...,
-    high: float = ...,
-    prefix: str = ...,
-    whole: Literal[False],
-) -> float: ...
-
-
 def check_rate(
     rate: object,
     *,
@@ -61,9 +37,8 @@ def check_rate(
     low: float = MIN_RATE,
     high: float = MAX_RATE,
     prefix: str = "",
-    whole: bool = True,
-) -> int | float:
-    """Return ``rate`` if it is a number of Hz in ``[low, high]``, else raise.
+) -> int:
+    """Return ``rate`` if it is a whole number of Hz in ``[low, high]``, else raise.
 
     Parameters
     ----------
@@ -75,14 +50,15 @@ def check_rate(
         The bounds, inclusive; ``low <= 0`` means any positive rate.
     prefix : str, default ''
         Put before the message (``"loudness: "``).
-    whole : bool, default True
-        Require an integer (returned as ``int``); else any finite number
-        (returned as ``float``).
 
     Raises
     ------
     AdcsimError
         ``{prefix}{name}={rate} must be an integer number of Hz in [low, high]``.
+
+    See Also
+    --------
+    check_real_rate : the same for a rate that may be fractional.
 
     Examples
     --------
@@ -97,9 +73,33 @@ def check_rate(
     ...
     adcsim.errors.AdcsimError: weighting: in_rate=2000 must be an integer number \
 of Hz in [4000, 10000000]
-    >>> check_rate(0.5, low=0, whole=False)
-    0.5
     """
+    return int(_checked(rate, name, low, high, prefix, whole=True))
+
+
+def check_real_rate(
+    rate: object, *, low: float = 0.0, high: float = MAX_RATE, prefix: str = ""
+) -> float:
+    """Return ``rate`` as a float if it is a finite number of Hz in ``[low, high]``.
+
+    For measurements of a record whose rate need not be whole (a tone fit at
+    0.5 Hz); ``low <= 0`` means any positive rate. See `check_rate`.
+
+    Examples
+    --------
+    >>> check_real_rate(0.5)
+    0.5
+    >>> check_real_rate(0, prefix="sine fit: ")
+    Traceback (most recent call last):
+    ...
+    adcsim.errors.AdcsimError: sine fit: rate=0 must be a number of Hz in (0, 10000000]
+    """
+    return float(_checked(rate, "rate", low, high, prefix, whole=False))
+
+
+def _checked(
+    rate: object, name: str, low: float, high: float, prefix: str, *, whole: bool
+) -> int | float:
     kind = "an integer number" if whole else "a number"
     span = f"[{_hz(low)}, {_hz(high)}]" if low > 0 else f"(0, {_hz(high)}]"
     shown = rate if isinstance(rate, numbers.Number) else repr(rate)
@@ -121,4 +121,4 @@ of Hz in [4000, 10000000]
     return value
 
 
-__all__ = ["MAX_RATE", "MIN_RATE", "check_rate"]
+__all__ = ["MAX_RATE", "MIN_RATE", "check_rate", "check_real_rate"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from adcsim._rate import check_rate
+from adcsim._rate import check_real_rate
 from adcsim.errors import AdcsimError
 from adcsim.metrics._samples import check_samples
 from adcsim.metrics._windows import window
@@ -90,7 +90,7 @@ def _check_record(x: ArrayLike, rate: float) -> tuple[NDArray[np.float64], float
     if arr.ndim != 1:
         raise AdcsimError(f"sine fit: x has shape {arr.shape}, must be 1-D")
     check_samples(arr, "sine fit: x")
-    return arr, check_rate(rate, low=0, whole=False, prefix="sine fit: ")
+    return arr, check_real_rate(rate, prefix="sine fit: ")
 
 
 def _solve(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from adcsim._rate import check_rate
+from adcsim._rate import check_real_rate
 from adcsim.errors import AdcsimError
 from adcsim.metrics._samples import check_samples
 from adcsim.metrics._sinefit import SineFit, fit_sine
@@ -87,7 +87,7 @@ def _check_channel(x: ArrayLike, name: str) -> NDArray[np.float64]:
 
 
 def _check_rate(rate: float) -> float:
-    return check_rate(rate, low=0, whole=False, prefix="tone metrics: ")
+    return check_real_rate(rate, prefix="tone metrics: ")
 
 
 def _peak_fraction(x: NDArray[np.float64]) -> float:

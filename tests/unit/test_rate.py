@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adcsim._rate import MAX_RATE, MIN_RATE, check_rate
+from adcsim._rate import MAX_RATE, MIN_RATE, check_rate, check_real_rate
 from adcsim.analysis._generate import generate
 from adcsim.errors import AdcsimError
 from adcsim.run._config import QuantizeConfig
@@ -32,10 +32,10 @@ def test_numpy_integers_are_integers():
 
 
 def test_fractional_rates_where_allowed():
-    assert check_rate(0.5, low=0, whole=False) == 0.5
+    assert check_real_rate(0.5) == 0.5
     for bad in (0.0, -1.0, float("nan"), float("inf"), "1"):
         with pytest.raises(AdcsimError, match=r"must be a number of Hz in \(0, "):
-            check_rate(bad, low=0, whole=False)
+            check_real_rate(bad)
 
 
 @pytest.mark.parametrize(
