@@ -477,22 +477,6 @@ def channel_means(
     return means
 
 
-def sqnr_theory_db(bits: int) -> float:
-    """Theoretical SQNR of a full-scale sine on an ideal N-bit uniform quantizer.
-
-    Notes
-    -----
-    ``10 log10((A^2 / 2) / (D^2 / 12))`` with A = 1, D = 2 / 2**N, which is
-    ``6.0206 N + 1.7609`` dB (the textbook "6.02 N + 1.76").
-
-    Examples
-    --------
-    >>> round(sqnr_theory_db(16), 2)
-    98.09
-    """
-    return 20.0 * math.log10(2.0) * bits + 10.0 * math.log10(1.5)
-
-
 def measure(reference: ArrayLike, test: ArrayLike) -> Metrics:
     """Error figures of ``test`` against ``reference`` (same shape).
 

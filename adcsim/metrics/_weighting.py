@@ -16,6 +16,9 @@ wave has power 1 and a full-scale sine 1/2), averaged over channels.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -40,8 +43,20 @@ def _a_weighting_raw_db(f: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(20.0 * np.log10(num / den), dtype=np.float64)
 
 
-# A1000 of IEC 61672-1 Annex E (-2.000 dB rounded): the gain that makes 1 kHz 0 dB.
-_A1000_DB = float(_a_weighting_raw_db(np.array([1000.0]))[0])
+_RawCurve = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
+@functools.cache
+def _db_at_1khz(raw: _RawCurve) -> float:
+    # A1000 of IEC 61672-1 Annex E is -2.000 dB rounded; every curve here is
+    # normalized there, the reference frequency of all three standards.
+    return float(raw(np.array([1000.0]))[0])
+
+
+def _relative_to_1khz(raw: _RawCurve, freqs_hz: ArrayLike) -> NDArray[np.float64]:
+    """``raw(|f|) - raw(1 kHz)``: a weighting curve in dB, 0 dB at 1 kHz."""
+    f = np.abs(np.asarray(freqs_hz, dtype=np.float64))
+    return np.asarray(raw(f) - _db_at_1khz(raw), dtype=np.float64)
 
 
 def a_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
@@ -68,8 +83,7 @@ def a_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
     >>> a_weighting_db([100.0, 1000.0, 10000.0]).round(1)
     array([-19.1,   0. ,  -2.5])
     """
-    f = np.abs(np.asarray(freqs_hz, dtype=np.float64))
-    return _a_weighting_raw_db(f) - _A1000_DB
+    return _relative_to_1khz(_a_weighting_raw_db, freqs_hz)
 
 
 # Wannamaker's F-weighting (R. A. Wannamaker, "Psychoacoustically optimal
@@ -103,18 +117,15 @@ def _log_gain_db(
     return out
 
 
+def _f_weighting_raw_db(f_hz: NDArray[np.float64]) -> NDArray[np.float64]:
+    f_khz = f_hz / 1000.0
+    return _log_gain_db(f_khz, _F_ZEROS_KHZ) - _log_gain_db(f_khz, _F_POLES_KHZ)
+
+
 def f_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
     """Return Wannamaker's F-weighting, in dB (0 dB at 1 kHz).
 
-    Parameters
-    ----------
-    freqs_hz : array_like of float >= 0
-        Frequencies, Hz.
-
-    Returns
-    -------
-    ndarray of float64
-        ``F(f)`` in dB; ``-inf`` at 0 Hz.
+    Takes and returns what `a_weighting_db` does (``-inf`` at 0 Hz).
 
     Notes
     -----
@@ -130,26 +141,13 @@ def f_weighting_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
     >>> f_weighting_db([1000.0]).round(6)
     array([0.])
     """
-    f = np.abs(np.asarray(freqs_hz, dtype=np.float64)) / 1000.0
-    raw = _log_gain_db(f, _F_ZEROS_KHZ) - _log_gain_db(f, _F_POLES_KHZ)
-    return np.asarray(raw - _F1000_DB, dtype=np.float64)
-
-
-_F1000_DB = float(
-    (
-        _log_gain_db(np.array([1.0]), _F_ZEROS_KHZ)
-        - _log_gain_db(np.array([1.0]), _F_POLES_KHZ)
-    )[0]
-)
+    return _relative_to_1khz(_f_weighting_raw_db, freqs_hz)
 
 
 def itu468_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
     """Return the ITU-R BS.468-4 noise weighting, in dB (0 dB at 1 kHz).
 
-    Parameters
-    ----------
-    freqs_hz : array_like of float >= 0
-        Frequencies, Hz.
+    Takes and returns what `a_weighting_db` does.
 
     Notes
     -----
@@ -167,8 +165,7 @@ def itu468_db(freqs_hz: ArrayLike) -> NDArray[np.float64]:
     >>> itu468_db([1000.0, 6300.0]).round(1)
     array([ 0. , 12.2])
     """
-    f = np.abs(np.asarray(freqs_hz, dtype=np.float64))
-    return np.asarray(_itu468_raw_db(f) - _ITU468_1000_DB, dtype=np.float64)
+    return _relative_to_1khz(_itu468_raw_db, freqs_hz)
 
 
 def _itu468_raw_db(f: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -187,9 +184,6 @@ def _itu468_raw_db(f: NDArray[np.float64]) -> NDArray[np.float64]:
     with np.errstate(divide="ignore"):
         r = 1.246332637532143e-04 * f / np.sqrt(h1 * h1 + h2 * h2)
         return np.asarray(20.0 * np.log10(r), dtype=np.float64)
-
-
-_ITU468_1000_DB = float(_itu468_raw_db(np.array([1000.0]))[0])
 
 
 #: The report keys of a noise-shaped run's weighted error, each the weighting
