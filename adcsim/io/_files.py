@@ -31,9 +31,10 @@ import errno
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TypeVar
 
 from adcsim.errors import AdcsimError
 
@@ -283,7 +284,33 @@ def os_reason(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-class AtomicFile:
+_S = TypeVar("_S", bound="Staged")
+
+
+class Staged:
+    """A ``with`` block around an output staged beside its target.
+
+    Leaving the block calls ``discard``, which removes what was not
+    committed: a failed run leaves no partial output.
+    """
+
+    def discard(self) -> None:
+        """Remove what is staged and not committed (nothing once committed)."""
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.discard()
+
+
+class AtomicFile(Staged):
     """A temporary file beside ``path`` renamed onto it by `commit`.
 
     Until `commit`, nothing exists at ``path``; `discard` (also on leaving a
@@ -320,17 +347,6 @@ class AtomicFile:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.tmp)
 
-    def __enter__(self) -> AtomicFile:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.discard()
-
 
 def _create_beside(target: Path) -> str:
     """Create a new empty file ``.NAME.RANDOM.part`` in ``target``'s directory.
@@ -339,16 +355,51 @@ def _create_beside(target: Path) -> str:
     ``open()`` gives (``tempfile.mkstemp``'s 0600 would need changing, and
     importing tempfile cost more than the rest of this module).
     """
-    folder = os.path.abspath(target.parent)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    return create_unique(
+        os.path.abspath(target.parent),
+        f".{target.name}.",
+        ".part",
+        lambda tmp: os.close(os.open(tmp, flags, 0o666)),
+    )
+
+
+def create_unique(
+    folder: str | os.PathLike[str],
+    prefix: str,
+    suffix: str,
+    create: Callable[[str], object],
+) -> str:
+    """Create ``folder/PREFIX + RANDOM + SUFFIX`` by ``create``; return its path.
+
+    ``create`` must fail with `FileExistsError` when the name is taken
+    (``os.open`` with ``O_EXCL``, ``os.mkdir``): another name is tried, up to
+    100. The one source of temporary names for atomic files and staged
+    directories (`adcsim.listening._sessiondir`).
+
+    Raises
+    ------
+    FileExistsError
+        No free name in 100 tries.
+    OSError
+        What ``create`` raises otherwise.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     made = create_unique(folder, ".a.", ".part", os.mkdir)
+    ...     os.path.basename(made).startswith(".a."), os.path.isdir(made)
+    (True, True)
+    """
     for _ in range(100):
-        tmp = os.path.join(folder, f".{target.name}.{os.urandom(4).hex()}.part")
+        path = os.path.join(folder, f"{prefix}{os.urandom(4).hex()}{suffix}")
         try:
-            os.close(os.open(tmp, flags, 0o666))
+            create(path)
         except FileExistsError:
             continue
-        return tmp
-    raise FileExistsError(errno.EEXIST, "no free temporary name", folder)
+        return path
+    raise FileExistsError(errno.EEXIST, "no free temporary name", os.fspath(folder))
 
 
 def write_text(path: str, text: str, *, stdout: IO[str] | None = None) -> None:

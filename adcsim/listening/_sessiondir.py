@@ -37,10 +37,10 @@ import shutil
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from typing import Any
 
 from adcsim.errors import AdcsimError
+from adcsim.io._files import Staged, create_unique, os_reason
 
 MANIFEST = "adcsim-manifest.json"
 MANIFEST_FORMAT = "adcsim-listening-manifest"
@@ -52,11 +52,7 @@ def _shown(path: Path | str) -> str:
     return repr(os.fsdecode(path))
 
 
-def _reason(exc: OSError) -> str:
-    return (exc.strerror or type(exc).__name__).lower()
-
-
-class SessionDirectory:
+class SessionDirectory(Staged):
     """Stage a session beside ``out`` and swap it in by `commit`.
 
     Parameters
@@ -113,7 +109,7 @@ class SessionDirectory:
             entries = os.listdir(self.out)
         except OSError as exc:
             raise AdcsimError(
-                f"cannot read out-dir {_shown(self.out)}: {_reason(exc)}"
+                f"cannot read out-dir {_shown(self.out)}: {os_reason(exc)}"
             ) from exc
         if not entries:
             return []
@@ -161,26 +157,20 @@ class SessionDirectory:
             except OSError as exc:
                 self._remove_created()
                 raise AdcsimError(
-                    f"cannot create out-dir {_shown(self.out)}: {_reason(exc)}"
+                    f"cannot create out-dir {_shown(self.out)}: {os_reason(exc)}"
                 ) from exc
             self._created.append(folder)
 
     def _new_dir(self, parent: Path, prefix: str) -> Path:
         # mkdir, not tempfile.mkdtemp: the directory that becomes the session
         # gets the umask's mode, not 0700.
-        for _ in range(100):
-            path = parent / f"{prefix}{os.urandom(4).hex()}"
-            try:
-                path.mkdir()
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                self._remove_created()
-                raise AdcsimError(
-                    f"cannot create out-dir {_shown(self.out)}: {_reason(exc)}"
-                ) from exc
-            return path
-        raise AdcsimError(f"cannot create out-dir {_shown(self.out)}: no free name")
+        try:
+            return Path(create_unique(parent, prefix, "", os.mkdir))
+        except OSError as exc:
+            self._remove_created()
+            raise AdcsimError(
+                f"cannot create out-dir {_shown(self.out)}: {os_reason(exc)}"
+            ) from exc
 
     def _remove_created(self) -> None:
         for folder in reversed(self._created):
@@ -193,20 +183,10 @@ class SessionDirectory:
     def __truediv__(self, name: str) -> Path:
         return self.path / name
 
-    def __enter__(self) -> SessionDirectory:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if not self._done:
-            self.discard()
-
     def discard(self) -> None:
         """Remove the staging directory (ours alone) and parents made for it."""
+        if self._done:
+            return
         shutil.rmtree(self.path, ignore_errors=True)
         self._remove_created()
 
@@ -225,7 +205,7 @@ class SessionDirectory:
             write_manifest(self.path / MANIFEST, session_id, new)
         except OSError as exc:
             raise AdcsimError(
-                f"cannot write the session in {_shown(self.out)}: {_reason(exc)}"
+                f"cannot write the session in {_shown(self.out)}: {os_reason(exc)}"
             ) from exc
         if self.path.parent != self.out:
             self._rename_in()
@@ -239,7 +219,7 @@ class SessionDirectory:
             os.rename(self.path, self.out)  # also onto an empty directory
         except OSError as exc:
             raise AdcsimError(
-                f"cannot create out-dir {_shown(self.out)}: {_reason(exc)}"
+                f"cannot create out-dir {_shown(self.out)}: {os_reason(exc)}"
             ) from exc
 
     def _swap(self, new: list[str]) -> None:
@@ -268,7 +248,7 @@ class SessionDirectory:
                     os.rename(dst, src)
             shutil.rmtree(aside, ignore_errors=True)
             raise AdcsimError(
-                f"cannot replace the session in {_shown(self.out)}: {_reason(exc)}"
+                f"cannot replace the session in {_shown(self.out)}: {os_reason(exc)}"
             ) from exc
         shutil.rmtree(aside, ignore_errors=True)
         shutil.rmtree(self.path, ignore_errors=True)
