@@ -87,14 +87,18 @@ class AudioWriter:
         if subtype in FLOAT_SUBTYPES:
             _disable_peak_chunk(self._file)
 
-    def write(self, block: NDArray[Any]) -> NDArray[np.float64]:
+    def write(
+        self, block: NDArray[Any], *, read_back: bool = True
+    ) -> NDArray[np.float64] | None:
         """Store one block; return the values as written (full scale).
 
         Float blocks are levels (`Container.store`), integer blocks the codes
-        of the writer's ``quantizer`` (`Container.store_codes`).
+        of the writer's ``quantizer`` (`Container.store_codes`, which with
+        ``read_back=False`` skips the values and returns None).
         """
+        written: NDArray[np.float64] | None
         if block.dtype.kind in "iu":
-            data, written = self.container.store_codes(block)
+            data, written = self.container.store_codes(block, read_back=read_back)
         else:
             data, written = self.container.store(block)
         self._write_data(data)

@@ -37,6 +37,15 @@ class _UniformBase(Quantizer):
         k = np.arange(self._lowest, self._highest + 1, dtype=np.float64)
         return (k + self._level_offset) * self.step
 
+    def _rounded(self, x: NDArray[np.floating[Any]], rule: Any) -> Any:
+        """``rule(x / D)`` (``np.rint``, ``np.floor``) in one new array.
+
+        ``x * 2**(N-1)`` is the same value as ``x / D`` (D is a power of two)
+        and cheaper; the rounding then runs in place on that copy.
+        """
+        t = np.multiply(x, float(self.levels // 2))
+        return rule(t, out=t) if isinstance(t, np.ndarray) else rule(t)
+
     def decode(self, codes: ArrayLike) -> NDArray[np.float64]:
         """Map codes to levels ``(k + offset) * D`` (exact: D is a power of two)."""
         return (np.asarray(codes, dtype=np.float64) + self._level_offset) * self.step
@@ -70,7 +79,7 @@ class UniformQuantizer(_UniformBase):
     summary = "mid-tread uniform PCM, y = clip(round(x/D))*D, ties to even"
 
     def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
-        return np.round(x / self.step)
+        return self._rounded(x, np.rint)  # ties to even, as numpy.round
 
     def encode_int32(
         self, x: NDArray[np.int32]
@@ -85,7 +94,7 @@ class UniformQuantizer(_UniformBase):
         clipped = np.zeros(x.shape[1], dtype=np.int64)
         if x.max(initial=0) >= top:  # rare: count per channel only then
             clipped += [np.count_nonzero(x[:, c] >= top) for c in range(x.shape[1])]
-        codes = round_shift(x, shift).astype(np.int32)
+        codes = round_shift(x, shift).astype(np.int32, copy=False)
         np.minimum(codes, np.int32(self._highest), out=codes)
         return codes, clipped
 
@@ -108,7 +117,7 @@ class MidriseQuantizer(_UniformBase):
     _level_offset = 0.5
 
     def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
-        return np.floor(x / self.step)
+        return self._rounded(x, np.floor)
 
 
 class FloorQuantizer(_UniformBase):
@@ -128,4 +137,4 @@ class FloorQuantizer(_UniformBase):
     summary = "truncation, y = clip(floor(x/D))*D, biased by -D/2"
 
     def _raw_codes(self, x: NDArray[np.floating[Any]]) -> NDArray[np.floating[Any]]:
-        return np.floor(x / self.step)
+        return self._rounded(x, np.floor)

@@ -373,6 +373,7 @@ def value_table(stage: QuantizeStage, container: Container) -> ValueTable:
     stage.start(StreamInfo(rate=1, channels=1, dtype="int16"))
     codes = stage.process(EVERY_INT16[:, None])
     _, written = container.store_codes(codes)
+    assert written is not None
     return ValueTable(written[:, 0], codes[:, 0] if container.exact else None)
 
 
@@ -486,12 +487,17 @@ class _Run:
         ``ref`` is the aligned block of the reference tap (native dtype),
         ``out`` codes or levels; the taps see the values actually written.
         """
-        written = self.writer.write(out)
+        counted = self.taps is not None and self.taps.table is not None
+        wanted = not counted and (
+            self.taps is not None or self.error_writer is not None
+        )
+        written = self.writer.write(out, read_back=wanted)
         self.frames += ref.shape[0]
-        if self.taps is None and self.error_writer is None:
-            return
-        if self.taps is not None and self.taps.table is not None:
+        if counted:
+            assert self.taps is not None
             self.taps.update(ref, None)  # (measured from value counts)
+            return
+        if written is None:  # nobody reads the written values
             return
         codes = out if out.dtype.kind in "iu" and self.writer.container.exact else None
         if self.taps is not None:
