@@ -109,12 +109,7 @@ class QuantizeStage:
         elif block.dtype == np.int32:
             codes, clipped = self._int32(block)
         else:
-            codes = np.empty(block.shape, dtype=np.int32)
-            clipped = np.zeros(block.shape[1], dtype=np.int64)
-            for channel in range(block.shape[1]):
-                codes[:, channel], clipped[channel] = self.quantizer.encode_counting(
-                    block[:, channel]
-                )
+            codes, clipped = self._float(block)
         self.clipped_per_channel += clipped
         self.counters["clipped_samples"] = int(self.clipped_per_channel.sum())
         return codes
@@ -142,13 +137,21 @@ class QuantizeStage:
             # overload is judged on the 16-bit value before clipping, as the
             # float code does: +1.0 - 2**-16 rounds to 32768
             return self._lookup(round_shift(x, 16))
-        codes = np.empty(x.shape, dtype=np.int32)
+        return self._float(np.multiply(x, 1.0 / 2**31))
+
+    def _float(
+        self, x: NDArray[np.floating[Any]]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        """The float code on the whole block; per channel only to count overloads.
+
+        One call over the block instead of one per (strided) channel column;
+        overload is rare, and only then is each channel counted.
+        """
+        codes, total = self.quantizer.encode_counting(x)
         clipped = np.zeros(x.shape[1], dtype=np.int64)
-        scale = 1.0 / 2**31
-        for channel in range(x.shape[1]):
-            codes[:, channel], clipped[channel] = self.quantizer.encode_counting(
-                x[:, channel] * scale
-            )
+        if total:
+            for channel in range(x.shape[1]):
+                clipped[channel] = self.quantizer.encode_counting(x[:, channel])[1]
         return codes, clipped
 
     def flush(self) -> NDArray[np.int32]:

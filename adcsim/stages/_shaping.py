@@ -25,10 +25,10 @@ from adcsim.quantizers._uniform import (
 )
 from adcsim.stages._chain import StreamInfo
 from adcsim.stages._dither import (
+    NoiseSource,
     channel_generators,
     check_dither,
     check_seed,
-    make_noise,
 )
 from adcsim.stages._shaping_filters import ShapingFilter, get_filter
 
@@ -149,7 +149,7 @@ class NoiseShapingStage:
         self.dither_active = self.dither != "none"
         self.counters: dict[str, int] = {"clipped_samples": 0, "feedback_limited": 0}
         self._channels = 0
-        self._generators: list[np.random.Generator] = []
+        self._noise = NoiseSource(self.dither, [], self.step)
         self._rounding = rounding
         self._taps = np.array(filter.coefficients, dtype=np.float64)
         self._history: ErrorHistory | None = None
@@ -184,7 +184,7 @@ class NoiseShapingStage:
     def reset(self) -> None:
         """Zero the error histories and counters; restart the dither from the seed."""
         self.counters = {"clipped_samples": 0, "feedback_limited": 0}
-        self._generators = channel_generators(self.seed, self._channels)
+        self._noise.generators = channel_generators(self.seed, self._channels)
         if self._grid is not None:
             from adcsim.kernels._error_feedback import ErrorHistory
 
@@ -202,10 +202,10 @@ class NoiseShapingStage:
         if not np.all(np.isfinite(x)):
             raise AdcsimError("noise-shaping: the input has NaN or infinite samples")
         frames = x.shape[0]
-        kind = self.dither if self.dither_active else "none"
+        self._noise.kind = self.dither if self.dither_active else "none"
         noise = np.empty((frames, self._channels))
-        for channel, rng in enumerate(self._generators):
-            noise[:, channel] = make_noise(kind, rng, frames, self.step)
+        for channel, column in enumerate(self._noise.draw(frames)):
+            noise[:, channel] = column
         if self._grid is None:
             return self._quantize_flat(x, noise)
         from adcsim.kernels._error_feedback import error_feedback
