@@ -79,42 +79,83 @@ class NoiseSource:
     """The dither noise of every channel, drawn from one generator each.
 
     Drawing is most of a dithered run's work (two PCG64 doubles a sample,
-    about 2.6 ns each here), and each channel has its own generator, so with
-    several channels and large blocks the channels after the first are drawn
-    on worker threads while this thread draws the first. The values do not
-    depend on that: each channel's draws come from its own generator in order.
+    about 2.6 ns each here). So after each block of at least
+    `PARALLEL_FRAMES` frames, the next block's noise (as many frames again)
+    is drawn ahead on worker threads, one per channel (numpy's generators
+    release the GIL), while the chain quantizes and writes this block. The
+    values do not depend on it: each channel's draws come from its own
+    generator in order, and a shorter next block takes the start of what was
+    drawn ahead and leaves the rest for the one after.
 
     Examples
     --------
-    >>> source = NoiseSource("tpdf", channel_generators(0, 2), step=0.5)
+    >>> source = NoiseSource("tpdf", step=0.5)
+    >>> source.restart(channel_generators(0, 2))
     >>> [n.shape for n in source.draw(3)]
     [(3,), (3,)]
     """
 
-    def __init__(
-        self, kind: str, generators: list[np.random.Generator], step: float
-    ) -> None:
-        self.kind, self.generators, self.step = kind, generators, step
+    def __init__(self, kind: str, *, step: float) -> None:
+        self.kind, self.step = kind, step
+        self._generators: list[np.random.Generator] = []
         self._pool: Any = None
+        self._ahead: list[Any] = []  # one future per channel, or none
+        self._left: list[NDArray[np.float64]] = []
+
+    def restart(self, generators: list[np.random.Generator]) -> None:
+        """Draw from ``generators`` (one per channel) from now on."""
+        self.close()
+        self._generators = generators
+        self._left = [np.zeros(0) for _ in generators]
 
     def draw(self, frames: int) -> list[NDArray[np.float64]]:
         """``frames`` samples of noise for each channel, in channel order."""
-        gens = self.generators
-        if len(gens) < 2 or frames < PARALLEL_FRAMES:
-            return [make_noise(self.kind, rng, frames, self.step) for rng in gens]
+        if self.kind == "none":
+            return [np.zeros(frames) for _ in self._generators]
+        have = self._left
+        if self._ahead:
+            ahead, self._ahead = self._ahead, []
+            have = [_joined(h, f.result()) for h, f in zip(have, ahead)]
+        out: list[NDArray[np.float64]] = []
+        self._left = []
+        for rng, h in zip(self._generators, have):
+            if h.shape[0] < frames:
+                missing = frames - h.shape[0]
+                h = _joined(h, make_noise(self.kind, rng, missing, self.step))
+            out.append(h[:frames])
+            self._left.append(h[frames:])
+        if frames >= PARALLEL_FRAMES:
+            self._draw_ahead(frames)
+        return out
+
+    def _draw_ahead(self, frames: int) -> None:
         if self._pool is None:
             # (imported only here: a twentieth of a short run's start-up)
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(
-                max_workers=len(gens) - 1, thread_name_prefix="adcsim-dither"
+                max_workers=len(self._generators), thread_name_prefix="adcsim-dither"
             )
-        later = [
+        self._ahead = [
             self._pool.submit(make_noise, self.kind, rng, frames, self.step)
-            for rng in gens[1:]
+            for rng in self._generators
         ]
-        first = make_noise(self.kind, gens[0], frames, self.step)
-        return [first, *(f.result() for f in later)]
+
+    def close(self) -> None:
+        """Wait for the draws ahead (their values are dropped); end the threads."""
+        for future in self._ahead:
+            future.exception()  # waits; an error there no longer matters
+        self._ahead = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
+
+def _joined(
+    head: NDArray[np.float64], tail: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``head`` then ``tail``, without a copy when ``head`` is empty."""
+    return np.concatenate([head, tail]) if head.shape[0] else tail
 
 
 class DitherStage:
@@ -154,7 +195,7 @@ class DitherStage:
         self.step = 2.0 / (1 << self.bits)
         self.active = self.kind != "none"
         self.counters: dict[str, int] = {}
-        self._noise = NoiseSource(self.kind, [], self.step)
+        self._noise = NoiseSource(self.kind, step=self.step)
         self._channels = 0
 
     def start(self, info: StreamInfo) -> StreamInfo:
@@ -187,13 +228,14 @@ class DitherStage:
         return out
 
     def flush(self) -> NDArray[np.float64]:
-        """Nothing is buffered: an empty block."""
+        """Nothing is buffered: an empty block (the noise drawn ahead is dropped)."""
+        self._noise.close()
         return np.zeros((0, self._channels))
 
     def reset(self) -> None:
         """Restart every channel's noise sequence from the seed."""
         # (numpy.random takes a few milliseconds to import: only when needed)
-        self._noise.generators = (
+        self._noise.restart(
             channel_generators(self.seed, self._channels) if self.active else []
         )
 
@@ -217,4 +259,6 @@ def dither(
     stage.start(StreamInfo(rate=1, channels=block.shape[1]))
     if not stage.active:
         return x.copy()
-    return stage.process(block).reshape(x.shape)
+    out = stage.process(block)
+    stage.flush()
+    return out.reshape(x.shape)

@@ -149,7 +149,7 @@ class NoiseShapingStage:
         self.dither_active = self.dither != "none"
         self.counters: dict[str, int] = {"clipped_samples": 0, "feedback_limited": 0}
         self._channels = 0
-        self._noise = NoiseSource(self.dither, [], self.step)
+        self._noise = NoiseSource(self.dither, step=self.step)
         self._rounding = rounding
         self._taps = np.array(filter.coefficients, dtype=np.float64)
         self._history: ErrorHistory | None = None
@@ -184,7 +184,8 @@ class NoiseShapingStage:
     def reset(self) -> None:
         """Zero the error histories and counters; restart the dither from the seed."""
         self.counters = {"clipped_samples": 0, "feedback_limited": 0}
-        self._noise.generators = channel_generators(self.seed, self._channels)
+        self._noise.kind = self.dither if self.dither_active else "none"
+        self._noise.restart(channel_generators(self.seed, self._channels))
         if self._grid is not None:
             from adcsim.kernels._error_feedback import ErrorHistory
 
@@ -193,7 +194,8 @@ class NoiseShapingStage:
             )
 
     def flush(self) -> NDArray[np.float64]:
-        """Nothing is buffered: an empty block."""
+        """Nothing is buffered: an empty block (the noise drawn ahead is dropped)."""
+        self._noise.close()
         return np.zeros((0, self._channels))
 
     def process(self, block: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
@@ -202,7 +204,6 @@ class NoiseShapingStage:
         if not np.all(np.isfinite(x)):
             raise AdcsimError("noise-shaping: the input has NaN or infinite samples")
         frames = x.shape[0]
-        self._noise.kind = self.dither if self.dither_active else "none"
         noise = np.empty((frames, self._channels))
         for channel, column in enumerate(self._noise.draw(frames)):
             noise[:, channel] = column
