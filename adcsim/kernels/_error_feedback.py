@@ -87,7 +87,7 @@ class ErrorHistory:
 _SIGNATURE = (
     "UniTuple(int64, 3)(float64[:, ::1], float64[:, ::1], float64[::1], "
     "float64[:, ::1], int64, float64, float64, float64, float64, boolean, "
-    "float64, float64[:, ::1])"
+    "float64, int32[:, ::1])"
 )
 
 
@@ -138,7 +138,7 @@ def _loop(  # type: ignore[no-untyped-def]
             elif e < -limit:
                 e = -limit
                 limited += 1
-            out[n, c] = y
+            out[n, c] = np.int32(code)  # (the codes: the writer stores them)
             newest = position - 1 if position > 0 else order - 1
             past[newest] = e
             past[newest + order] = e
@@ -153,7 +153,7 @@ def error_feedback(
     history: ErrorHistory,
     grid: UniformGrid,
     limit: float,
-) -> tuple[NDArray[np.float64], int, int]:
+) -> tuple[NDArray[np.int32], int, int]:
     """Requantize a block with error feedback; update ``history`` in place.
 
     Parameters
@@ -173,8 +173,8 @@ def error_feedback(
 
     Returns
     -------
-    out : ndarray of float64, (frames, channels)
-        The quantizer's levels.
+    out : ndarray of int32, (frames, channels)
+        The quantizer's codes (the level is ``(code + offset) * step``).
     clipped : int
         Samples whose code was clamped to the range (overload).
     limited : int
@@ -190,9 +190,9 @@ def error_feedback(
     ...     np.full((10, 1), 0.3), np.zeros((10, 1)), np.array([1.0]),
     ...     ErrorHistory.zeros(channels=1, order=1), grid, 2.0)
     >>> out.ravel().tolist(), clipped, limited
-    ([0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0], 0, 0)
+    ([0, 1, 0, 0, 0, 1, 0, 0, 1, 0], 0, 0)
     """
-    out = np.empty_like(x)
+    out = np.empty(x.shape, dtype=np.int32)
     position, clipped, limited = _loop(
         x,
         dither,

@@ -23,7 +23,7 @@ from adcsim.quantizers._uniform import (
     MidriseQuantizer,
     UniformQuantizer,
 )
-from adcsim.stages._chain import StreamInfo
+from adcsim.stages._chain import StreamInfo, as_float
 from adcsim.stages._dither import (
     NoiseSource,
     channel_generators,
@@ -117,13 +117,15 @@ class NoiseShapingStage:
     ...                           dither="none")
     >>> stage.start(StreamInfo(rate=8000, channels=1)).bits
     4
-    >>> stage.process(np.full((6, 1), 0.03)).ravel().tolist()
-    [0.0, 0.0, 0.125, 0.0, 0.0, 0.0]
+    >>> stage.process(np.full((6, 1), 0.03)).ravel().tolist()  # codes: 1 is 0.125
+    [0, 0, 1, 0, 0, 0]
     >>> stage.counters
     {'clipped_samples': 0, 'feedback_limited': 0}
     """
 
     active = True
+    #: Native integer blocks are welcome (see `process`).
+    takes_integers = True
 
     def __init__(
         self,
@@ -179,7 +181,7 @@ class NoiseShapingStage:
                 rounding="floor" if self._rounding == "floor" else "round",
             )
         self.reset()
-        return replace(info, bits=self.quantizer.bits)
+        return replace(info, bits=self.quantizer.bits, dtype="int32", codes=True)
 
     def reset(self) -> None:
         """Zero the error histories and counters; restart the dither from the seed."""
@@ -193,16 +195,25 @@ class NoiseShapingStage:
                 channels=self._channels, order=self.filter.order
             )
 
-    def flush(self) -> NDArray[np.float64]:
+    def flush(self) -> NDArray[np.int32]:
         """Nothing is buffered: an empty block (the noise drawn ahead is dropped)."""
         self._noise.close()
-        return np.zeros((0, self._channels))
+        return np.zeros((0, self._channels), dtype=np.int32)
 
-    def process(self, block: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
-        """Requantize one ``(frames, channels)`` block with shaped error."""
-        x = np.ascontiguousarray(block, dtype=np.float64)
-        if not np.all(np.isfinite(x)):
-            raise AdcsimError("noise-shaping: the input has NaN or infinite samples")
+    def process(self, block: NDArray[Any]) -> NDArray[np.int32]:
+        """The quantizer's codes of one ``(frames, channels)`` block, shaped.
+
+        Takes native integer PCM (``takes_integers``: made float64 here, in
+        one pass, and finite by construction) or float samples.
+        """
+        if block.dtype.kind in "iu":
+            x = np.ascontiguousarray(as_float(block))
+        else:
+            x = np.ascontiguousarray(block, dtype=np.float64)
+            if not np.isfinite(x).all():
+                raise AdcsimError(
+                    "noise-shaping: the input has NaN or infinite samples"
+                )
         frames = x.shape[0]
         noise = np.empty((frames, self._channels))
         for channel, column in enumerate(self._noise.draw(frames)):
@@ -226,10 +237,10 @@ class NoiseShapingStage:
 
     def _quantize_flat(
         self, x: NDArray[np.float64], noise: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
+    ) -> NDArray[np.int32]:
         codes, clipped = self.quantizer.encode_counting(x + noise)
         self.counters["clipped_samples"] += clipped
-        return self.quantizer.decode(codes)
+        return codes
 
 
 def noise_shape(
@@ -287,5 +298,5 @@ def noise_shape(
         make_quantizer(scheme, bits=bits), filter=filter, dither=dither, seed=seed
     )
     stage.start(StreamInfo(rate=stream_rate, channels=block.shape[1]))
-    out = np.concatenate([stage.process(block), stage.flush()])
-    return out.reshape(arr.shape)
+    codes = np.concatenate([stage.process(block), stage.flush()])
+    return stage.quantizer.decode(codes).reshape(arr.shape)
