@@ -73,6 +73,9 @@ class _G711Base(Quantizer):
         # A stable sort breaks mu-law's -0/+0 tie by byte value: 0x7F before 0xFF.
         order = np.argsort(levels, kind="stable")
         self._byte_of_code = order.astype(np.uint8)
+        #: The same bytes indexed by the code's low byte (two's complement:
+        #: code k at k mod 256), so that storing is one cast and one look-up.
+        self._byte_of_low_byte = np.roll(self._byte_of_code, self._lowest)
         self._code_of_byte = np.empty(256, dtype=np.int32)
         self._code_of_byte[order] = np.arange(self._lowest, self._highest + 1)
         self._codebook = levels[order] / float(g711.FULL_SCALE)
@@ -121,7 +124,8 @@ class _G711Base(Quantizer):
                 f"{self.name}: codes must be in [-128, 127], got min={k.min()}, "
                 f"max={k.max()}"
             )
-        result: NDArray[np.uint8] = self._byte_of_code[k.astype(np.intp) - self._lowest]
+        # (the range is checked above: the cast's wrap-around is k mod 256)
+        result: NDArray[np.uint8] = np.take(self._byte_of_low_byte, k.astype(np.uint8))
         return result
 
     def from_g711_bytes(self, data: ArrayLike) -> NDArray[np.int32]:
