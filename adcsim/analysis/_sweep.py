@@ -26,6 +26,8 @@ from adcsim.metrics._theory import theory_snr_db
 from adcsim.quantizers._base import MAX_BITS, Quantizer, check_bits
 from adcsim.quantizers._companders import _CompandedBase
 from adcsim.quantizers._registry import SCHEMES, make_quantizer
+from adcsim.stages._chain import Chain, StreamInfo
+from adcsim.stages._converter import ConverterConfig
 
 #: Columns of a sweep row, in order.
 ROW_KEYS = (
@@ -327,6 +329,8 @@ def sweep(
     dither: str = "none",
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
+    converter: ConverterConfig | None = None,
+    sampled: ArrayLike | None = None,
 ) -> list[dict[str, Any]]:
     """Quantize ``x`` at every (scheme, bits, level) and measure each point.
 
@@ -353,6 +357,16 @@ def sweep(
         Seed of the dither.
     params : mapping, optional
         Scheme parameters (``mu``, ``a``); each scheme takes those it knows.
+    converter : ConverterConfig, optional
+        The converter model's impairments (``quantize`` has the same
+        options): its gain/offset and noise stages, sized for each depth's
+        LSB and seeded by ``seed`` (the same noise at every level and
+        scheme), act on the scaled signal before dither and quantizer.
+    sampled : array_like, optional
+        What the converter samples instead of ``x`` (same shape, scaled
+        alike), when its sampling is not ideal (`sweep_file` makes it with
+        ``--anti-alias off`` or ``--jitter``); the error is still measured
+        against the scaled ``x``.
 
     Returns
     -------
@@ -411,6 +425,11 @@ def sweep(
     if not schemes or not bits or not len(levels_dbfs):
         raise AdcsimError("sweep: the grid is empty (give schemes, bits and levels)")
     quantizers = _quantizers(block, schemes, bits, params)
+    conv = converter if converter is not None else ConverterConfig()
+    front = _front_chains(conv, schemes, bits, seed, rate, block.shape[1])
+    converted = block
+    if sampled is not None:
+        converted = np.asarray(sampled, dtype=np.float64).reshape(block.shape)
     bases = _tone_bases(block, rate)
     unit = block / rms
     scaled = {float(lv): unit * 10.0 ** (float(lv) / 20.0) for lv in levels_dbfs}
@@ -426,7 +445,7 @@ def sweep(
     # Without dither a compander's F(x) does not depend on the depth: compute it
     # once per level (the costly logarithms), not once per depth.
     compressed = {}
-    if kind == "none":
+    if kind == "none" and not front and sampled is None:
         for scheme in schemes:
             quantizer = quantizers[(scheme, bits[0])]
             if isinstance(quantizer, _CompandedBase):
@@ -437,13 +456,21 @@ def sweep(
         for b in bits:
             quantizer = quantizers[(scheme, b)]
             d = noise[int(b)]
+            chain = front.get(int(b))
             for level, r in scaled.items():
-                if d is None and isinstance(quantizer, _CompandedBase):
+                # (the converter's input, scaled as the reference is)
+                at = r
+                if sampled is not None:
+                    at = converted * (10.0 ** (level / 20.0) / rms)
+                if chain is not None:
+                    chain.reset()  # the same noise at every level and scheme
+                    at = _run_once(chain, at)
+                if d is None and at is r and isinstance(quantizer, _CompandedBase):
                     y, clipped = _quantize_compressed(
                         quantizer, compressed[(scheme, level)]
                     )
                 else:
-                    source = r if d is None else r + d
+                    source = at if d is None else at + d
                     codes, clipped = quantizer.encode_counting(source)
                     y = quantizer.decode(codes)
                 e = y - r
@@ -465,6 +492,40 @@ def sweep(
                     }
                 )
     return rows
+
+
+def _front_chains(
+    converter: ConverterConfig,
+    schemes: Sequence[str],
+    bits: Sequence[int],
+    seed: int,
+    rate: int,
+    channels: int,
+) -> dict[int, Chain]:
+    """Per depth, the started chain of the converter's static stages (if any).
+
+    The converter's options are checked with every scheme and depth first.
+    """
+    from adcsim.stages._front import static_stages
+
+    for scheme in schemes:
+        for b in (min(bits), max(bits)):
+            converter.validate(scheme=scheme, bits=int(b), rate=rate)
+    chains = {}
+    for b in bits:
+        named = static_stages(converter, bits=int(b), seed=seed)
+        if named:
+            chain = Chain([stage for _, stage in named])
+            chain.start(StreamInfo(rate=rate, channels=channels))
+            chains[int(b)] = chain
+    return chains
+
+
+def _run_once(chain: Chain, block: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``block`` through a started ``chain`` as one block, then its flush."""
+    out = chain.process(block)
+    tail = chain.flush()
+    return out if not tail.shape[0] else np.concatenate([out, tail])
 
 
 def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -502,6 +563,7 @@ def sweep_file(
     dither: str = "none",
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
+    converter: ConverterConfig | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Read ``path`` once, resample it once to ``rate`` if given, and `sweep` it.
 
@@ -522,6 +584,10 @@ def sweep_file(
     from adcsim.analysis._records import read_record
     from adcsim.stages._resample import resample
 
+    conv = converter if converter is not None else ConverterConfig()
+    for scheme in schemes:
+        for b in (min(bits), max(bits)):
+            conv.validate(scheme=scheme, bits=int(b), rate=rate)
     data, info = read_record(
         path, command="sweep", advice="sweep an excerpt (sox in.wav part.wav trim 0 60)"
     )
@@ -539,6 +605,7 @@ def sweep_file(
         dither=dither,
         seed=seed,
         params=params,
+        converter=conv,
     )
     meta = {
         "path": path,

@@ -22,6 +22,8 @@ from adcsim.cli._options import (
     PATH,
     RATE,
     chain_options,
+    converter_config,
+    converter_options,
     csv_option,
     force_option,
     plot_option,
@@ -365,6 +367,7 @@ def compare(
 @report_option("Write the rows as JSON (- for stdout).")
 @plot_option("SNR against bits and level, with theory (.png, .svg, .pdf).")
 @force_option()
+@converter_options
 def sweep(
     input_path: str,
     bits_text: str,
@@ -379,6 +382,7 @@ def sweep(
     report_path: str | None,
     plot_path: str | None,
     force: bool,
+    **converter_values: Any,
 ) -> None:
     """Measure SNR over a grid of schemes, bit depths and input levels.
 
@@ -406,6 +410,13 @@ def sweep(
         raise click.BadParameter(
             str(exc), param_hint="'-s' / '--scheme' or '--bits'"
         ) from None
+    converter = converter_config(converter_values)
+    try:
+        for name in schemes:
+            for depth in (min(bits), max(bits)):
+                converter.validate(scheme=name, bits=depth, rate=rate)
+    except AdcsimError as exc:
+        raise click.UsageError(str(exc)) from None
     with _errors():
         _check_outputs([csv_path, report_path, plot_path], force, (input_path,))
         if plot_path is not None:
@@ -421,6 +432,7 @@ def sweep(
             dither=dither,
             seed=seed,
             params=params,
+            converter=converter,
         )
         table = sw.rows_to_csv(rows)
         if csv_path is not None:
@@ -442,6 +454,11 @@ def sweep(
                         "dither": dither,
                         "seed": seed,
                         "params": params,
+                        **(
+                            {"converter": converter.settings()}
+                            if converter.active
+                            else {}
+                        ),
                     },
                     "rows": rows,
                 },

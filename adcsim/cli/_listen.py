@@ -19,6 +19,8 @@ from adcsim.cli._options import (
     DITHER_KINDS,
     PATH,
     RATE,
+    converter_config,
+    converter_options,
     csv_option,
     force_option,
     plot_option,
@@ -37,6 +39,9 @@ Examples:
   adcsim listen a.wav b.wav -o s/ --condition tel=scheme=alaw,bits=8,rate=8000
   adcsim listen take.wav -o s/ --file other=take_tool.wav --design abx --trials 20
   adcsim listen music.wav -o s/ --bits 10,16 --dither tpdf --export webmushra
+  adcsim listen music.wav -o s/ --bits 12 --noise-lsb 0.5  # all conditions
+  adcsim listen music.wav -o s/ \\
+      --condition cheap=bits=12,rate=16000,jitter=5e-9,anti-alias=off
 """
 
 RESULTS_EPILOG = """\b
@@ -146,6 +151,7 @@ def _list_option(
     help="WAV sample format of the stimuli.",
 )
 @force_option("Replace an earlier adcsim session in DIR (only the files it wrote).")
+@converter_options
 def listen(
     references: Sequence[str],
     out_dir: str,
@@ -163,6 +169,7 @@ def listen(
     exports: Sequence[str],
     subtype: str,
     force: bool,
+    **converter_values: Any,
 ) -> None:
     """Build a blind MUSHRA and ABX listening test that runs in any browser.
 
@@ -171,10 +178,15 @@ def listen(
     and writes DIR/index.html (opens from the file system), DIR/key.json (keep
     it from listeners) and DIR/README.txt. Conditions are the cross product of
     --scheme, --bits, --rate and --dither, plus any --condition and --file.
+    The converter options (--jitter, --noise-lsb, ...) apply to every
+    rendered condition; a --condition's own keys (jitter=5e-9) win.
     """
+    import dataclasses
+
     from adcsim.listening import _session as listening
     from adcsim.quantizers._registry import SCHEMES
 
+    converter = converter_config(converter_values)
     conditions = []
     if any(v is not None for v in (scheme, bits, rate, dither)):
         for name in scheme or []:
@@ -193,14 +205,23 @@ def listen(
             raise click.BadParameter(
                 "--scheme and --dither need --bits", param_hint="--bits"
             )
-        conditions += listening.cross_conditions(
+        crossed = listening.cross_conditions(
             schemes=scheme or ["uniform"],
             bits=bits or [None],
             rates=rate or [None],
             dithers=dither or ["none"],
         )
+        for condition in crossed:
+            try:
+                conditions.append(dataclasses.replace(condition, converter=converter))
+            except AdcsimError as exc:
+                raise click.BadParameter(str(exc), param_hint="--bits") from None
+
+    def parse(text: str) -> Any:
+        return listening.parse_condition(text, converter=converter)
+
     for spec in condition_specs:
-        conditions.append(_usage(listening.parse_condition, spec, "--condition"))
+        conditions.append(_usage(parse, spec, "--condition"))
     for spec in file_specs:
         conditions.append(_usage(listening.parse_file_condition, spec, "--file"))
     cut = (

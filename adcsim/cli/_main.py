@@ -32,6 +32,8 @@ from adcsim.cli._boundary import DEBUG, AdcsimCommand
 from adcsim.cli._options import (
     PATH,
     chain_options,
+    converter_config,
+    converter_options,
     force_option,
     plot_option,
     report_option,
@@ -95,6 +97,7 @@ def _usage(message: str) -> click.UsageError:
 
 def quantizer_options(func: F) -> F:
     """The options of commands that run one quantizer: bits, scheme, chain."""
+    func = converter_options(func)
     func = click.option(
         "--noise-shaping",
         default=_DEFAULTS.noise_shaping,
@@ -136,6 +139,7 @@ def build_config(
 ) -> QuantizeConfig:
     """A validated config from option values; bad values are usage errors (exit 2)."""
     params = {k: v for k, v in (("mu", mu), ("a", a)) if v is not None}
+    extra["converter"] = converter_config(extra)
     try:
         from adcsim.quantizers._registry import SCHEMES
 

@@ -19,6 +19,7 @@ import click
 from adcsim._rate import check_rate
 from adcsim.errors import AdcsimError
 from adcsim.run._config import QuantizeConfig
+from adcsim.stages._converter import OPTION_FIELDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -181,3 +182,139 @@ def chain_options(func: F) -> F:
             seed_option("Seed of the dither noise.", _DEFAULTS.seed),
         ],
     )
+
+
+#: The converter model's options (issue 13), spelled as on the command line.
+CONVERTER_OPTIONS = OPTION_FIELDS
+_IDEAL = _DEFAULTS.converter
+
+
+def _on_off(ctx: click.Context, param: click.Parameter, value: str) -> bool:
+    return value == "on"
+
+
+def converter_options(func: F) -> F:
+    """The converter model's options: sampling, jitter, noise, static errors.
+
+    Shared by ``quantize``, ``sweep`` and ``listen``; their values build a
+    `adcsim.stages._converter.ConverterConfig` (`converter_config`).
+    """
+    lsb = "LSB of the chosen --bits"
+    return _apply(
+        func,
+        [
+            click.option(
+                "--anti-alias",
+                "anti_alias",
+                type=click.Choice(["on", "off"]),
+                default="on" if _IDEAL.anti_alias else "off",
+                show_default=True,
+                callback=_on_off,
+                help="off: with --rate, sample the input at the new rate without "
+                "the low-pass filter, so content above the new Nyquist folds "
+                "back (e.g. -r 16000 --anti-alias off).",
+            ),
+            click.option(
+                "--jitter",
+                type=float,
+                default=_IDEAL.jitter,
+                metavar="SECONDS",
+                help="RMS aperture jitter of the sampling clock, white Gaussian "
+                "(e.g. 1e-9) [default: none].",
+            ),
+            click.option(
+                "--noise-lsb",
+                type=float,
+                default=_IDEAL.noise_lsb,
+                metavar="X",
+                help=f"Input-referred white Gaussian noise, RMS in {lsb} "
+                "(e.g. 0.5) [default: none].",
+            ),
+            click.option(
+                "--offset-lsb",
+                type=float,
+                default=_IDEAL.offset_lsb,
+                metavar="X",
+                help=f"Offset error at zero input, in {lsb} (e.g. 2.5).",
+            ),
+            click.option(
+                "--gain-error-lsb",
+                type=float,
+                default=_IDEAL.gain_error_lsb,
+                metavar="X",
+                help=f"Full-scale gain error, in {lsb}: the full-scale range "
+                "grows by X LSB (e.g. -3).",
+            ),
+            click.option(
+                "--inl-lsb",
+                type=float,
+                default=_IDEAL.inl_lsb,
+                metavar="X",
+                help="Smooth endpoint INL of peak X LSB (see --inl-shape).",
+            ),
+            click.option(
+                "--inl-shape",
+                type=click.Choice(["bow", "s"]),
+                default=_IDEAL.inl_shape,
+                show_default=True,
+                help="Shape of --inl-lsb: bow (second order) or s (third order).",
+            ),
+            click.option(
+                "--dnl-lsb",
+                type=float,
+                default=_IDEAL.dnl_lsb,
+                metavar="X",
+                help="Random transition-level errors of RMS X LSB (missing codes "
+                "when large).",
+            ),
+            click.option(
+                "--transfer",
+                type=PATH,
+                default=None,
+                metavar="FILE",
+                help='The static curve of a part: JSON {"bits": N, '
+                '"transitions": [...]} in full-scale units.',
+            ),
+            click.option(
+                "--transfer-out",
+                type=PATH,
+                default=None,
+                metavar="FILE",
+                help="Write the realized static curve (same JSON form).",
+            ),
+            click.option(
+                "--sigma-delta",
+                type=int,
+                default=None,
+                metavar="ORDER",
+                help="Oversampling sigma-delta modulator of this order (with --osr).",
+            ),
+            click.option(
+                "--osr",
+                type=int,
+                default=None,
+                metavar="K",
+                help="Oversampling ratio of --sigma-delta (e.g. 64).",
+            ),
+            click.option(
+                "--modulator-bits",
+                type=int,
+                default=None,
+                metavar="B",
+                help="Bits of the modulator's internal quantizer [default: 1 "
+                "for order <= 2, multi-bit above].",
+            ),
+        ],
+    )
+
+
+def converter_config(values: dict[str, Any]) -> Any:
+    """Pop the converter options out of a command's ``values``; their config.
+
+    Not validated here: `QuantizeConfig.validate` checks it with the scheme,
+    depth and rate it serves.
+    """
+    from adcsim.stages._converter import ConverterConfig
+
+    given = {field: values.pop(field) for field in OPTION_FIELDS.values()}
+    return ConverterConfig(**given)

@@ -43,7 +43,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +53,7 @@ from numpy.typing import NDArray
 from adcsim._version import __version__
 from adcsim.errors import AdcsimError
 from adcsim.listening._sessiondir import SessionDirectory
+from adcsim.stages._converter import OPTION_FIELDS, ConverterConfig, option_value
 
 Design = Literal["mushra", "abx", "both"]
 DESIGNS: tuple[str, ...] = ("mushra", "abx", "both")
@@ -104,6 +105,10 @@ class Condition:
         Scheme parameters (``mu``, ``a``).
     path : str or None
         An existing file to use instead of processing (``--file NAME=PATH``).
+    converter : ConverterConfig
+        The converter model's impairments (the options of ``quantize``);
+        a condition with any needs ``bits`` and is rendered through the
+        quantize chain (`adcsim.listening._render`).
     """
 
     name: str
@@ -113,6 +118,7 @@ class Condition:
     dither: str = "none"
     params: Mapping[str, float] = field(default_factory=dict)
     path: str | None = None
+    converter: ConverterConfig = field(default_factory=ConverterConfig)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name) or self.name in RESERVED:
@@ -122,6 +128,11 @@ class Condition:
             )
         if self.path is None and self.bits is None and self.rate is None:
             raise AdcsimError(f"condition {self.name!r} sets neither bits nor rate")
+        if self.converter.active and (self.bits is None or self.path is not None):
+            raise AdcsimError(
+                f"condition {self.name!r}: the converter options "
+                f"({', '.join(self.converter.settings())}) need bits=N"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the condition as a dict for the key file."""
@@ -133,14 +144,25 @@ class Condition:
             "dither": None if self.path else self.dither,
             "params": dict(self.params),
             "path": self.path,
+            # (absent for an ideal converter: key files stay as they were)
+            **(
+                {"converter": self.converter.settings()}
+                if self.converter.active
+                else {}
+            ),
         }
 
 
-def parse_condition(text: str) -> Condition:
+def parse_condition(
+    text: str, *, converter: ConverterConfig | None = None
+) -> Condition:
     """Parse ``NAME=key=value,key=value`` (``--condition``).
 
-    Keys are ``scheme``, ``bits``, ``rate``, ``dither`` and the scheme's own
-    parameters (``mu``, ``a``).
+    Keys are ``scheme``, ``bits``, ``rate``, ``dither``, the converter
+    options of ``quantize`` without their dashes (``jitter=5e-9``,
+    ``anti-alias=off``, ``noise-lsb=0.5``, ...) and the scheme's own
+    parameters (``mu``, ``a``). The converter options not given are those
+    of ``converter`` (the command's own), else an ideal converter's.
 
     Raises
     ------
@@ -151,17 +173,26 @@ def parse_condition(text: str) -> Condition:
     --------
     >>> parse_condition("tel=scheme=mulaw,bits=8,rate=8000")
     Condition(name='tel', scheme='mulaw', bits=8, rate=8000, dither='none', \
-params={}, path=None)
+params={}, path=None, converter=ConverterConfig())
+    >>> parse_condition("cheap=bits=12,jitter=5e-9,noise-lsb=0.5").converter
+    ConverterConfig(jitter=5e-09, noise_lsb=0.5)
     """
     name, sep, options = text.partition("=")
     if not sep or not options:
         raise AdcsimError(f"condition={text!r} must be NAME=key=value,...")
     values: dict[str, Any] = {}
     params: dict[str, float] = {}
+    own: dict[str, Any] = {}
     for item in options.split(","):
         key, sep, value = item.strip().partition("=")
-        if not sep or not value or key in values or key in params:
+        if not sep or not value or key in values or key in params or key in own:
             raise AdcsimError(f"condition {name!r}: {item!r} must be a new key=value")
+        if key in OPTION_FIELDS:
+            try:
+                _, own[key] = option_value(key, value)
+            except AdcsimError as exc:
+                raise AdcsimError(f"condition {name!r}: {exc}") from None
+            continue
         try:
             if key in ("bits", "rate"):
                 values[key] = int(value)
@@ -173,7 +204,11 @@ params={}, path=None)
             raise AdcsimError(
                 f"condition {name!r}: {key}={value!r} is not a number"
             ) from None
-    return Condition(name=name, params=params, **values)
+    fields_given = {OPTION_FIELDS[k]: v for k, v in own.items()}
+    base = converter if converter is not None else ConverterConfig()
+    return Condition(
+        name=name, params=params, converter=replace(base, **fields_given), **values
+    )
 
 
 def parse_file_condition(text: str) -> Condition:
@@ -263,6 +298,10 @@ def render_condition(
     from adcsim.stages._dither import dither
     from adcsim.stages._resample import resample
 
+    if condition.converter.active:
+        from adcsim.listening._render import render_converted
+
+        return render_converted(x, rate=rate, condition=condition, seed=seed)
     y = x
     work_rate = rate if condition.rate is None else condition.rate
     resampled = work_rate != rate
@@ -422,6 +461,10 @@ def export_listening_test(
     for condition in conditions:
         if condition.path is None:
             check_dither(condition.dither)
+            if condition.converter.active:
+                from adcsim.listening._render import check_converted
+
+                check_converted(condition)
     out = Path(out_dir)
     inputs = [*references, *(c.path for c in conditions if c.path is not None)]
     with SessionDirectory(out, force=force, inputs=inputs) as stage:

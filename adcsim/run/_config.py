@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from adcsim.errors import AdcsimError
+from adcsim.stages._converter import ConverterConfig
 
 LLOYDMAX = "lloydmax"
 #: Longest span the figure's waveform panels show (seconds).
@@ -57,13 +58,17 @@ class QuantizeConfig:
         (start, duration) in seconds of the quantized stream that the
         figure's waveform panels show; None shows 10 ms around the loudest
         point of the loudest second.
+    converter : ConverterConfig
+        The converter model's impairments (issue 13); the default is an
+        ideal converter, which leaves the chain and the report as they are.
 
     Examples
     --------
     >>> QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}).validate()
     QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
 noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, \
-subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
+subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None, \
+converter=ConverterConfig())
     """
 
     bits: int = 8
@@ -79,6 +84,7 @@ subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
     error_gain_db: float = 0.0
     blocksize: int = 65536
     plot_window: tuple[float, float] | None = None
+    converter: ConverterConfig = field(default_factory=ConverterConfig)
 
     def validate(self) -> QuantizeConfig:
         """Check every value (building the quantizer once); return self.
@@ -123,6 +129,7 @@ subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
             check_rate(self.rate)
         check_dither(self.dither)
         check_seed(self.seed)
+        self.converter.validate(scheme=self.scheme, bits=self.bits, rate=self.rate)
         if not -200.0 <= self.error_gain_db <= 200.0:
             raise AdcsimError(
                 f"error_gain_db={self.error_gain_db} must be in [-200, 200]"
@@ -147,13 +154,16 @@ subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None)
 
         ``dither_domain`` says where the dither is added: ``linear`` (to the
         signal itself, before any compressor, sized for the uniform N-bit
-        LSB), or None without dither.
+        LSB), or None without dither. ``converter`` holds the converter
+        model's options that are set, and is absent for an ideal converter.
         """
         d = asdict(self)
         keys = ("bits", "scheme", "rate", "dither", "seed", "noise_shaping")
         out = {k: d[k] for k in keys}
         out["dither_domain"] = None if self.dither == "none" else "linear"
         out.update(self.params)
+        if self.converter.active:
+            out["converter"] = self.converter.settings()
         return out
 
     def check_plot_window(self, duration_s: float, path: str) -> None:

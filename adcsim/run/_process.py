@@ -36,6 +36,7 @@ from adcsim.io._writer import AudioWriter
 from adcsim.quantizers._base import Quantizer
 from adcsim.quantizers._registry import make_quantizer
 from adcsim.quantizers._stage import QuantizeStage
+from adcsim.run import _adc as adc
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
 from adcsim.run._outputs import STDIO, OutputPaths
 from adcsim.run._provenance import HashingReader, HashingWriter, sha256_file, versions
@@ -71,20 +72,23 @@ def build_chain(
 ) -> tuple[Chain, Tap, list[tuple[str, Any]]]:
     """The started chain of one run, its reference tap, and its named stages.
 
-    Resampler, the reference tap (the signal r the error is measured
-    against), then dither and quantizer, or one noise-shaping stage doing
-    both. The names are the report's (``resample``, ``dither``, ...).
+    Sampling (the resampler, or the converter's sampler: `adcsim.run._adc`),
+    the reference tap (the signal r the error is measured against), the
+    converter's static errors, then dither and quantizer, or one
+    noise-shaping stage doing both. The names are the report's
+    (``resample``, ``dither``, ...).
     """
-    named: list[tuple[str, Any]] = []
-    if config.rate:
-        named.append(("resample", Resampler(out_rate=config.rate)))
     tap = Tap("reference")
+    head, named = adc.sampling_stages(config, source, tap)
+    static = adc.static_stages(config, quantizer.bits)
+    named += static
+    tail: list[tuple[str, Any]] = []
     if config.noise_shaping != "none":
         from adcsim.stages._shaping import NoiseShapingStage, get_filter
 
         rate = config.rate or source.rate
         shaping = get_filter(config.noise_shaping, rate)
-        named.append(
+        tail.append(
             (
                 "noise_shaping",
                 NoiseShapingStage(
@@ -93,16 +97,15 @@ def build_chain(
             )
         )
     else:
-        named.append(
+        tail.append(
             (
                 "dither",
                 DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
             )
         )
-        named.append(("quantize", QuantizeStage(quantizer)))
-    stages = [s for _, s in named]
-    at = 1 if config.rate else 0
-    chain = Chain([*stages[:at], tap, *stages[at:]])
+        tail.append(("quantize", QuantizeStage(quantizer)))
+    named += tail
+    chain = Chain([*head, *(s for _, s in static), *(s for _, s in tail)])
     chain.start(source)
     return chain, tap, named
 
@@ -321,6 +324,16 @@ def _process_file(
         "input_sha256": input_sha,
         "output_sha256": output_sha,
     }
+    section = adc.adc_section(
+        named,
+        window=taps.tone_window() if taps is not None else None,
+        metrics=report.metrics,
+        rate=run.info.rate,
+        bits=quantizer.bits,
+        dither=config.dither,
+    )
+    if section is not None:
+        report.extra["adc"] = section
     run.write_extras(report, taps)
     return report
 

@@ -250,6 +250,15 @@ class Taps:
         ]
         return metrics, channels
 
+    def tone_window(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """The aligned reference and output kept for the tone figures, or None.
+
+        The first `TONE_FRAMES` frames, float64 ``(frames, channels)`` each.
+        """
+        if not self._tone_ref:
+            return None
+        return np.concatenate(self._tone_ref), np.concatenate(self._tone_out)
+
     def _tone_metrics(self) -> tuple[Metrics, list[Metrics]]:
         """IEEE 1241 tone figures of the kept window (see `adcsim.metrics._tone`)."""
         from adcsim.metrics._tone import TONE_KEYS, tone_metrics_channels

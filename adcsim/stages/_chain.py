@@ -190,8 +190,13 @@ class Chain:
     [[1, 1]]
     """
 
+    #: A chain is itself a stage (`process`, `flush`): a `Tee` runs two.
+    active = True
+    takes_integers = True
+
     def __init__(self, stages: Sequence[Stage]) -> None:
         self.stages = list(stages)
+        self.counters: dict[str, int] = {}
         self.info: StreamInfo | None = None
         #: The active stages, each with whether its input is made float first.
         self._plan: list[tuple[Stage, bool]] = []
@@ -227,6 +232,22 @@ class Chain:
             block = stage.process(as_float(block) if convert else block)
         return block
 
+    def process(self, block: Block) -> Block:
+        """One block through every active stage (0..n frames come out)."""
+        return self._push(block, self._plan)
+
+    def flush(self) -> Block:
+        """Every stage's tail, each sent through the stages after it, joined."""
+        tails = [
+            self._push(stage.flush(), self._plan[i + 1 :])
+            for i, (stage, _) in enumerate(self._plan)
+        ]
+        tails = [t for t in tails if t.shape[0]]
+        if not tails:
+            assert self.info is not None, "Chain.start() first"
+            return np.zeros((0, self.info.channels))
+        return tails[0] if len(tails) == 1 else np.concatenate(tails)
+
     def run(self, blocks: Iterable[Block]) -> Iterator[Block]:
         """Yield the processed non-empty blocks, then the flushed tails.
 
@@ -247,3 +268,146 @@ class Chain:
         """Reset every stage for another stream with the same info."""
         for stage in self.stages:
             stage.reset()
+
+
+class _Fifo:
+    """Frames waiting for their partner in a `Tee`."""
+
+    def __init__(self) -> None:
+        self.blocks: deque[NDArray[Any]] = deque()
+        self.frames = 0
+
+    def push(self, block: NDArray[Any]) -> None:
+        if block.shape[0]:
+            self.blocks.append(block)
+            self.frames += block.shape[0]
+
+    def pop(self, frames: int) -> NDArray[Any]:
+        """The first ``frames`` frames (there must be as many)."""
+        parts = []
+        while frames:
+            head = self.blocks[0]
+            if head.shape[0] <= frames:
+                parts.append(self.blocks.popleft())
+            else:
+                parts.append(head[:frames])
+                self.blocks[0] = head[frames:]
+            frames -= parts[-1].shape[0]
+            self.frames -= parts[-1].shape[0]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+class Tee:
+    """Two branches fed from one stream: the reference to a tap, the signal on.
+
+    A converter's impairments act on the analog input, while the error is
+    measured against the ideal signal: ``reference`` (a `Chain`, e.g. the
+    ideal resampler, or empty) makes the signal the report compares with and
+    hands it to ``tap``; ``signal`` (a `Chain`: the sampler without
+    anti-alias filter, the jittered sampler) makes what the converter goes
+    on with, which the tee returns. Each branch may buffer (filters with
+    look-ahead): the tee passes on only frames both branches have produced,
+    so that every block it returns is aligned with the block it gave the tap,
+    and the stages after it may keep block lengths as the tap requires. If
+    the branches end with different lengths, the longer one's extra frames
+    are dropped (counted in ``counters["unmatched_frames"]``).
+
+    Examples
+    --------
+    >>> tap = Tap("reference")
+    >>> tee = Tee(Chain([]), Chain([_Lookahead(2)]), tap)
+    >>> _ = tee.start(StreamInfo(rate=8000, channels=1))
+    >>> out = tee.process(np.arange(5.0)[:, None])
+    >>> out.ravel().tolist(), tap.pop().ravel().tolist()
+    ([0.0, 1.0, 2.0], [0.0, 1.0, 2.0])
+    >>> tee.flush().ravel().tolist(), tap.pop().ravel().tolist()
+    ([3.0, 4.0], [3.0, 4.0])
+    """
+
+    active = True
+    takes_integers = True
+
+    def __init__(self, reference: Chain, signal: Chain, tap: Tap) -> None:
+        self.reference, self.signal, self.tap = reference, signal, tap
+        self.counters: dict[str, int] = {}
+        self._ref, self._sig = _Fifo(), _Fifo()
+        self._channels = 0
+
+    def start(self, info: StreamInfo) -> StreamInfo:
+        """Start both branches; they must agree on rate and channels."""
+        ref = self.reference.start(info)
+        out = self.signal.start(info)
+        if (ref.rate, ref.channels) != (out.rate, out.channels):
+            raise AdcsimError(
+                f"tee: reference at {ref.rate} Hz x {ref.channels}, signal at "
+                f"{out.rate} Hz x {out.channels}: they must agree"
+            )
+        self._channels = out.channels
+        self.tap.start(ref)
+        self.reset()
+        return out
+
+    def _emit(self) -> NDArray[Any]:
+        frames = min(self._ref.frames, self._sig.frames)
+        if not frames:
+            return np.zeros((0, self._channels))
+        self.tap.process(self._ref.pop(frames))
+        return self._sig.pop(frames)
+
+    def process(self, block: NDArray[Any]) -> NDArray[Any]:
+        """Feed both branches; return the signal frames the reference matches."""
+        self._ref.push(self.reference.process(block))
+        self._sig.push(self.signal.process(block))
+        return self._emit()
+
+    def flush(self) -> NDArray[Any]:
+        """Both branches' tails, matched; unmatched frames are dropped."""
+        self._ref.push(self.reference.flush())
+        self._sig.push(self.signal.flush())
+        out = self._emit()
+        unmatched = self._ref.frames + self._sig.frames
+        if unmatched:
+            self.counters["unmatched_frames"] = unmatched
+            self._ref, self._sig = _Fifo(), _Fifo()
+        return out
+
+    def reset(self) -> None:
+        """Both branches and the waiting frames back to the start."""
+        self.reference.reset()
+        self.signal.reset()
+        self.tap.reset()
+        self._ref, self._sig = _Fifo(), _Fifo()
+        self.counters = {}
+
+
+class _Lookahead:
+    """A stage holding back its last ``frames`` frames until more come (tests).
+
+    What a filter with look-ahead does; the values pass unchanged.
+    """
+
+    active = True
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.counters: dict[str, int] = {}
+        self._channels = 0
+        self._held: NDArray[Any] = np.zeros((0, 0))
+
+    def start(self, info: StreamInfo) -> StreamInfo:
+        self._channels = info.channels
+        self.reset()
+        return info
+
+    def process(self, block: NDArray[Any]) -> NDArray[Any]:
+        data = np.concatenate([self._held, block])
+        cut = max(0, data.shape[0] - self.frames)
+        self._held = data[cut:]
+        return data[:cut]
+
+    def flush(self) -> NDArray[Any]:
+        held, self._held = self._held, np.zeros((0, self._channels))
+        return held
+
+    def reset(self) -> None:
+        self._held = np.zeros((0, self._channels))

@@ -1,0 +1,182 @@
+"""The converter model in the chain of one run, and the report's ``adc`` section.
+
+Responsible for where the converter's stages (issue 13) sit in the chain
+that `adcsim.run._process.build_chain` starts, and for assembling the
+report's ``adc`` section from each active stage's ``adc_entry``. Not
+responsible for the stages (``adcsim.stages._front``, ``_sampler``) nor for
+reading or writing files.
+
+The chain, each step present only when its option is set (with every option
+off it is exactly the chain of an ideal converter: resampler, reference tap,
+dither, quantizer)::
+
+    read -> sampling -> gain/offset -> input noise -> [sigma-delta]
+         -> dither -> quantizer (or its static transfer curve) -> container
+
+Sampling is the ideal resampler (``--rate``) followed by the reference tap
+when it is ideal. When it is not (``--anti-alias off``, ``--jitter``), a
+`adcsim.stages._chain.Tee` feeds two branches from one read: the reference
+branch makes the ideal signal the error is measured against (the ideal
+resampler, or nothing) and hands it to the tap, the signal branch samples the
+input as the converter does (the sampler at the new instants without the
+anti-alias filter, or the resampled signal at jittered instants).
+
+Gain, offset and noise act after sampling, on the samples, although a real
+converter's are input-referred: they are memoryless and the sampler linear,
+so gain and offset commute with it exactly, and white noise sampled at any
+instants is white noise of the same RMS; applied to the samples the noise
+is exactly X LSB RMS at the quantizer whatever the rates, where before a
+resampler it would be low-passed with the signal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from adcsim.run._config import QuantizeConfig
+from adcsim.stages._chain import Stage, StreamInfo, Tap
+from adcsim.stages._converter import AdcFigures
+from adcsim.stages._resample import Resampler
+
+Named = list[tuple[str, Any]]
+
+
+def sampling_stages(
+    config: QuantizeConfig, source: StreamInfo, tap: Tap
+) -> tuple[list[Stage], Named]:
+    """The chain's head up to and with the reference tap, and its named stages.
+
+    Parameters
+    ----------
+    config : QuantizeConfig
+        The run's settings (``rate`` and ``converter``).
+    source : StreamInfo
+        The input stream.
+    tap : Tap
+        The reference tap: in the chain after the ideal resampler, or fed by
+        the tee that splits reference and signal.
+    """
+    conv = config.converter
+    resampler = Resampler(out_rate=config.rate) if config.rate else None
+    named: Named = [("resample", resampler)] if resampler is not None else []
+    ideal = [resampler] if resampler is not None else []
+    # (--anti-alias off and --jitter are refused by the config until the
+    # sampler is in: `adcsim.stages._converter.UNAVAILABLE`)
+    assert conv.anti_alias and not conv.jitter
+    return [*ideal, tap], named
+
+
+def static_stages(config: QuantizeConfig, bits: int) -> Named:
+    """Gain/offset and input noise (those that are set), named, in chain order."""
+    from adcsim.stages._front import static_stages as front
+
+    return front(config.converter, bits=bits, seed=config.seed)
+
+
+#: Dither error power in LSB**2 (uniform +-1/2 LSB: 1/12; TPDF: twice that).
+DITHER_LSB2 = {"none": 0.0, "rpdf": 1.0 / 12.0, "tpdf": 2.0 / 12.0}
+
+
+def adc_section(
+    named: Named,
+    *,
+    window: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
+    metrics: dict[str, Any],
+    rate: int,
+    bits: int,
+    dither: str = "none",
+) -> dict[str, Any] | None:
+    """The report's ``adc`` section: one entry per active converter stage.
+
+    Parameters
+    ----------
+    named : list of (str, stage)
+        The run's named stages; those with an ``adc_entry`` method that are
+        active give an entry under their name.
+    window : (reference, output) or None
+        The aligned ``(frames, channels)`` blocks the tone figures are taken
+        on (`adcsim.run._taps.Taps.tone_window`), None when nothing was
+        measured: the entries' measured values are then None.
+    metrics : dict
+        The report's ``metrics``.
+    rate, bits : int
+        The output's rate and the quantizer's depth.
+    dither : str
+        The dither kind (its error power is not the converter's).
+
+    Returns
+    -------
+    dict or None
+        None when no converter stage is active (the report then has no
+        ``adc`` key).
+    """
+    stages = [(n, s) for n, s in named if s.active and hasattr(s, "adc_entry")]
+    if not stages:
+        return None
+    figures = adc_figures(
+        window,
+        metrics=metrics,
+        rate=rate,
+        bits=bits,
+        quantization_lsb2=1.0 / 12.0 + DITHER_LSB2.get(dither, 0.0),
+    )
+    return {name: stage.adc_entry(figures) for name, stage in stages}
+
+
+def adc_figures(
+    window: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
+    *,
+    metrics: dict[str, Any],
+    rate: int,
+    bits: int,
+    quantization_lsb2: float = 1.0 / 12.0,
+) -> AdcFigures:
+    """Sine fits and reference-to-output lines of each channel of ``window``.
+
+    Examples
+    --------
+    >>> n = np.arange(4096)[:, None]
+    >>> ref = 0.5 * np.sin(2 * np.pi * 0.01 * n)
+    >>> f = adc_figures((ref, 1.01 * ref + 0.002), metrics={}, rate=48000, bits=8)
+    >>> round(f.out_fits[0].offset, 6), [round(v, 6) for v in f.regressions[0]]
+    (0.002, [0.002, 1.01])
+    """
+    from adcsim.metrics._sinefit import fit_sine
+    from adcsim.metrics._tone import is_tonal
+
+    if window is None:
+        channels = 0
+    else:
+        ref, out = window
+        channels = ref.shape[1]
+    ref_fits: list[Any] = [None] * channels
+    out_fits: list[Any] = [None] * channels
+    lines: list[tuple[float, float] | None] = [None] * channels
+    residuals: list[float | None] = [None] * channels
+    for c in range(channels):
+        r, y = ref[:, c], out[:, c]
+        if r.size >= 8 and is_tonal(r, rate):
+            ref_fits[c] = fit_sine(r, rate)
+            out_fits[c] = fit_sine(y, rate, initial_freq_hz=ref_fits[c].freq_hz)
+        r_mean, y_mean = float(r.mean()), float(y.mean())
+        dr = r - r_mean
+        power = float(dr @ dr)
+        if power > 0:
+            gain = float(dr @ (y - y_mean)) / power
+            offset = y_mean - gain * r_mean
+            lines[c] = (offset, gain)
+            left = y - (gain * r + offset)
+            residuals[c] = float(left @ left) / r.size
+    return AdcFigures(
+        rate=rate,
+        bits=bits,
+        metrics=metrics,
+        ref_fits=ref_fits,
+        out_fits=out_fits,
+        regressions=lines,
+        residual_powers=residuals,
+        quantization_lsb2=quantization_lsb2,
+    )
