@@ -223,11 +223,11 @@ def _harmonic_columns(
 
 def _harmonic_fit(
     x: NDArray[np.float64], rate: float, fit: SineFit
-) -> tuple[float, float | None, float]:
+) -> tuple[float, dict[int, float], float]:
     """Joint least squares of offset, fundamental and harmonics at known frequencies.
 
-    Returns the fundamental's power, the summed harmonic power (None when no
-    harmonic can be measured) and the mean square of what is left (noise).
+    Returns the fundamental's power, the power of each harmonic measured (by
+    order; empty when none can be) and the mean square of what is left (noise).
 
     The fit is weighted by the 7-term Blackman-Harris window: components in the
     model are still fitted exactly, and a component outside it (a spur, hum,
@@ -273,11 +273,8 @@ def _harmonic_fit(
         pair = coef[i : i + 2]
         return float(pair @ gram[i : i + 2, i : i + 2] @ pair) / frames
 
-    fundamental = component_power(1)
-    harmonic = None
-    if orders:
-        harmonic = sum(component_power(3 + 2 * i) for i in range(len(orders)))
-    return fundamental, harmonic, noise / frames
+    powers = {order: component_power(3 + 2 * i) for i, order in enumerate(orders)}
+    return component_power(1), powers, noise / frames
 
 
 def _spur_power(x: NDArray[np.float64], rate: float, fit: SineFit) -> float | None:
@@ -328,7 +325,8 @@ def _measure(
         if detected is None:
             return None
         fit = fit_sine(x, rate, initial_freq_hz=detected.freq_hz)
-    fundamental_h, harmonic, noise = _harmonic_fit(x, rate, fit)
+    fundamental_h, powers, noise = _harmonic_fit(x, rate, fit)
+    harmonic = sum(powers.values()) if powers else None
     return _Measurement(
         fit=fit,
         fundamental_power=fit.amplitude**2 / 2,
@@ -484,6 +482,41 @@ def _tone_block(x: ArrayLike, name: str) -> NDArray[np.float64]:
     return as_block(x, name=name, owner="tone metrics")
 
 
+def harmonic_ratios_db(x: ArrayLike, rate: float, fit: SineFit) -> dict[int, float]:
+    """Each harmonic's amplitude relative to the fundamental, dBc, by order.
+
+    The same joint least-squares fit as THD in `tone_metrics` (offset,
+    fundamental and harmonics 2 to 10 at the frequencies of ``fit``, weighted
+    by the 7-term Blackman-Harris window), reported per harmonic: ``10
+    log10(P_k / P_1)``. Orders that fold onto DC, the fundamental or a lower
+    harmonic are left out; a harmonic fitted as exactly zero is ``-inf``.
+
+    Parameters
+    ----------
+    x : array_like, 1-D
+        The channel, full scale, finite.
+    rate : float > 0
+        Sample rate, Hz.
+    fit : SineFit
+        The fundamental (`adcsim.metrics.fit_sine` of ``x``).
+
+    Examples
+    --------
+    >>> n = np.arange(4096)
+    >>> s = 0.5 * np.sin(2 * np.pi * 1000.3 * n / 48000)
+    >>> x = s + 0.01 * (s / 0.5) ** 2
+    >>> ratios = harmonic_ratios_db(x, 48000, fit_sine(x, 48000))
+    >>> round(ratios[2], 2)  # 0.005 cos 2wt against 0.5: -40 dBc
+    -40.0
+    """
+    samples = _check_channel(x, "x")
+    fundamental, powers, _ = _harmonic_fit(samples, _check_rate(rate), fit)
+    return {
+        order: 10.0 * math.log10(power / fundamental) if power > 0 else -math.inf
+        for order, power in powers.items()
+    }
+
+
 def tone_metrics_channels(
     x: ArrayLike, rate: float, *, reference: ArrayLike | None = None
 ) -> tuple[dict[str, float | None], list[dict[str, float | None]]]:
@@ -579,4 +612,10 @@ def _pool(tonal: list[_Measurement]) -> dict[str, float | None]:
     }
 
 
-__all__ = ["TONE_KEYS", "is_tonal", "tone_metrics", "tone_metrics_channels"]
+__all__ = [
+    "TONE_KEYS",
+    "harmonic_ratios_db",
+    "is_tonal",
+    "tone_metrics",
+    "tone_metrics_channels",
+]
