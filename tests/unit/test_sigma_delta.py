@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from adcsim.errors import AdcsimError
+from adcsim.kernels._sigma_delta import modulate
 from adcsim.stages._chain import StreamInfo
 from adcsim.stages._sigma_delta import SigmaDeltaStage, sigma_delta
 
@@ -36,6 +39,74 @@ def _sqnr_db(x, y):
     return 10 * np.log10(np.mean(s**2) / np.mean(e**2))
 
 
+def _modulator(u, order, bits):
+    """The modulator alone (the kernel) on one channel, at its own rate."""
+    c = np.array([(-1.0) ** k * math.comb(order, k) for k in range(1, order + 1)])
+    limit = 2 * 2.0 / (2**bits - 1)
+    v, overloads, limited = modulate(
+        np.ascontiguousarray(u[:, None]),
+        c,
+        np.zeros((1, order)),
+        bits=bits,
+        limit=limit,
+    )
+    return v[:, 0], overloads, limited
+
+
+def _toolbox_sqnr_db(v, tone_bin, osr):
+    """In-band SQNR as the Delta-Sigma Toolbox measures it (Schreier's
+    ``ds_hann`` window, ``calculateSNR``: the tone is bins f-1..f+1 of the
+    Hann-windowed FFT, the noise every other bin up to N / (2 OSR))."""
+    n = v.size
+    hann = 0.5 * (1 - np.cos(2 * np.pi * np.arange(n) / n))
+    spectrum = np.abs(np.fft.fft(v * hann)[: int(np.ceil(n / (2 * osr))) + 1]) ** 2
+    signal = spectrum[tone_bin - 1 : tone_bin + 2].sum()
+    return 10 * np.log10(signal / (spectrum.sum() - signal))
+
+
+def _modulator_tone(osr, frames=1 << 16, amplitude=0.5):
+    band = int(np.ceil(frames / (2 * osr)))
+    tone_bin = (band // 3) | 1
+    u = amplitude * np.sin(2 * np.pi * tone_bin * np.arange(frames) / frames)
+    return u, tone_bin
+
+
+@pytest.mark.parametrize("osr", [16, 32, 64, 128])
+@pytest.mark.parametrize(("order", "tolerance_db"), [(1, 3.0), (2, 2.0), (3, 2.0)])
+def test_multibit_modulator_meets_the_formula_measured_as_the_toolbox_does(
+    order, osr, tolerance_db
+):
+    u, tone_bin = _modulator_tone(osr)
+    v, _, limited = _modulator(u, order, 4)
+    assert limited == 0
+    expected = _formula_db(order, osr, 4, 20 * np.log10(0.5))
+    assert abs(_toolbox_sqnr_db(v, tone_bin, osr) - expected) < tolerance_db
+
+
+def test_one_bit_mod2_at_osr_64_is_stable_and_meets_the_model_of_its_quantizer():
+    # Issue 13 asks for 6 dB of 79.2 dB (the formula with N = 1). Measured:
+    # 70.3 dB. The formula's step for N = 1 is 1 (levels +-0.5, inside the
+    # input's range); the binary quantizer's levels are +-1, step 2, 6.02 dB
+    # more noise (Schreier & Temes 2005, ch. 2 and 4, the toolbox's nlev=2
+    # convention): 73.2 dB. The rest is the binary quantizer's error, which
+    # is not confined to +-D/2 (MOD2's quantizer input swings past +-2): with
+    # its measured power in the same white-noise model the SQNR is predicted
+    # within 1 dB. Expectations derived here, not taken from the code.
+    u, tone_bin = _modulator_tone(64)
+    v, overloads, limited = _modulator(u, 2, 1)
+    assert limited == 0  # stable: the loop never lost track
+    assert np.all(np.abs(v) == 1.0)
+    measured = _toolbox_sqnr_db(v, tone_bin, 64)
+    at_step = _formula_db(2, 64, 1, 20 * np.log10(0.5)) - 20 * np.log10(2)
+    assert at_step - 3.5 < measured < at_step
+    # e from Y = U + (1 - z^-1)^2 E: sum (v - u) twice.
+    e = np.cumsum(np.cumsum(v - u))
+    power = np.var(e)
+    assert 1.4 < power / (4.0 / 12) < 1.9  # D = 2: D**2 / 12 = 1/3
+    in_band = power * np.pi**4 / (5 * 64.0**5)
+    assert abs(measured - 10 * np.log10(0.125 / in_band)) < 1.0
+
+
 @pytest.mark.parametrize(
     ("order", "osr", "tolerance_db"),
     [
@@ -54,15 +125,18 @@ def test_multibit_in_band_sqnr_matches_the_ideal_formula(order, osr, tolerance_d
     assert abs(_sqnr_db(x, y) - expected) < tolerance_db
 
 
-def test_one_bit_second_order_modulator_stays_stable_at_minus_6_dbfs():
+def test_one_bit_second_order_stage_stays_stable_at_minus_6_dbfs():
     x = _sine(0.5)[:, None]
     stage = SigmaDeltaStage(order=2, osr=64)
     stage.start(StreamInfo(rate=RATE, channels=1))
     y = np.concatenate([stage.process(x), stage.flush()])
-    # Occasional quantizer overload, but the fed-back error never needed limiting.
+    # Frequent excursions past +-2, but the fed-back error never needed limiting.
     assert stage.counters["modulator_error_limited"] == 0
-    # Measured 71.2 dB against the formula's 79.2 (see the stage's notes).
-    assert _sqnr_db(x[:, 0], y[:, 0]) > 65.0
+    # Through the decimator: 71.2 dB; the formula at the binary step (see
+    # the test above) 73.2; soxr's transition band drops some of the top
+    # of the band, where MOD2's noise is largest.
+    at_step = _formula_db(2, 64, 1, 20 * np.log10(0.5)) - 20 * np.log10(2)
+    assert at_step - 3.0 < _sqnr_db(x[:, 0], y[:, 0]) < at_step + 1.0
 
 
 def test_any_block_split_gives_identical_output():
