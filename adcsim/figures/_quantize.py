@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
 from adcsim.figures._chart import Chart, Fill, Line, Panel
+from adcsim.figures._histogram import linearity_panels
 from adcsim.metrics._meters import SPECTRUM_NFFT, BlockPair
 from adcsim.metrics._windows import window
 
@@ -261,20 +262,25 @@ def _db(power: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 # The figure's layout, in figure fractions: four rows of panels, the third
-# split in two (histogram, transfer characteristic).
+# split in two (histogram, transfer characteristic); a fifth row, split in
+# DNL and INL, when the quantizer has a static transfer curve.
 _LEFT, _RIGHT, _TOP, _BOTTOM = 0.085, 0.98, 0.93, 0.05
 _ROW_GAP, _COLUMN_GAP = 0.45, 0.2  # as fractions of a panel's height, width
-_ROW_HEIGHT = (_TOP - _BOTTOM) / (4 + 3 * _ROW_GAP)
 _HALF_WIDTH = (_RIGHT - _LEFT) / (2 + _COLUMN_GAP)
+#: Height of the figure (inches) per row of panels.
+_INCHES_PER_ROW = 2.5
 
 
-def _box(row: int, column: int | None = None) -> tuple[float, float, float, float]:
+def _box(
+    row: int, column: int | None = None, *, rows: int = 4
+) -> tuple[float, float, float, float]:
     """The (left, bottom, width, height) of a panel; ``column`` 0/1 for half width."""
-    bottom = _TOP - (row + 1) * _ROW_HEIGHT - row * _ROW_GAP * _ROW_HEIGHT
+    height = (_TOP - _BOTTOM) / (rows + (rows - 1) * _ROW_GAP)
+    bottom = _TOP - (row + 1) * height - row * _ROW_GAP * height
     if column is None:
-        return (_LEFT, bottom, _RIGHT - _LEFT, _ROW_HEIGHT)
+        return (_LEFT, bottom, _RIGHT - _LEFT, height)
     left = _LEFT + column * _HALF_WIDTH * (1 + _COLUMN_GAP)
-    return (left, bottom, _HALF_WIDTH, _ROW_HEIGHT)
+    return (left, bottom, _HALF_WIDTH, height)
 
 
 def quantize_chart(
@@ -291,6 +297,9 @@ def quantize_chart(
     it (high SNR); ``resampled`` names it "input (resampled)". The histogram
     covers every error; its dashed bounds (uniform schemes) are the outer
     edges of the bins holding -D/2 and +D/2, so ties at +-D/2 fall inside.
+    A quantizer with a static transfer curve (``quantizer.curve``, issue 13)
+    adds a row: the realized curve's DNL and INL per code
+    (`adcsim.figures._histogram.linearity_panels`).
 
     Examples
     --------
@@ -303,6 +312,12 @@ def quantize_chart(
     """
     ref, out = tap.best_ref[:, :1], tap.best_out[:, :1]
     rate = tap.rate
+    curve = getattr(quantizer, "curve", None)
+    rows = 4 if curve is None else 5
+
+    def box(row: int, column: int | None = None) -> tuple[float, float, float, float]:
+        return _box(row, column, rows=rows)
+
     lo, hi = 0, ref.shape[0]
     if tap.span is None:
         where = "around the loudest point of the loudest second"
@@ -316,14 +331,14 @@ def quantize_chart(
     else:
         where = f"(--plot-window starts after the end, {tap.frames_seen / rate:.4g} s)"
     wave = Panel(
-        _box(0),
+        box(0),
         title=f"waveform {where}, channel 1 of {tap.channels}",
         xlabel="time (s)",
         ylabel="amplitude (full scale)",
         legend="best",
     )
     error = Panel(
-        _box(1),
+        box(1),
         title="error = output - input",
         xlabel="time (s)",
         ylabel="error (full scale)",
@@ -336,7 +351,7 @@ def quantize_chart(
         error.lines.append(Line(t_s, out[lo:hi, 0] - ref[lo:hi, 0], "C3", width=0.8))
     step = quantizer.step
     histogram = Panel(
-        _box(2, 0),
+        box(2, 0),
         title="error histogram" + (" (dashed: +-D/2)" if step else ""),
         xlabel="error (full scale)",
         ylabel="samples",
@@ -356,7 +371,7 @@ def quantize_chart(
     norm = max(tap.segments, 1) * np.sum(window(NFFT) ** 2) * rate / 2
     # Log frequency, as audio people read spectra; DC has no place on it.
     spectra = Panel(
-        _box(3),
+        box(3),
         title="spectra (channel mean, averaged over the whole stream)",
         xlabel="frequency (Hz, log scale)",
         ylabel="PSD (dB full scale / Hz)",
@@ -371,8 +386,13 @@ def quantize_chart(
             )
         ],
     )
-    panels = [wave, error, histogram, *_transfer_panels(quantizer, _box(2, 1)), spectra]
-    return Chart(11.0, 10.0, title, panels, dpi=DPI)
+    panels = [wave, error, histogram, *_transfer_panels(quantizer, box(2, 1)), spectra]
+    if curve is not None:
+        # the curve the run applied (its realized transitions), not a measurement
+        panels += linearity_panels(
+            curve.linearity(), box(4, 0), box(4, 1), prefix="static "
+        )
+    return Chart(11.0, _INCHES_PER_ROW * rows, title, panels, dpi=DPI)
 
 
 def _transfer_panels(

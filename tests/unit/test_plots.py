@@ -148,3 +148,23 @@ def test_the_inset_tick_labels_clear_the_transfer_panel_s_axis() -> None:
     gap_pt = (inset.box[1] - panel.box[1]) * chart.height_in * 72
     # tick (3.5 pt), pad (3.5 pt) and a label line (1.2 em) below the inset
     assert gap_pt > 3.5 + 3.5 + 1.2 * inset.tick_size
+
+
+def test_a_static_transfer_curve_adds_its_dnl_and_inl_row_below_the_rest() -> None:
+    from adcsim.quantizers._transfer import design_transfer
+    from adcsim.quantizers._transfer_scheme import TransferQuantizer
+
+    curve = design_transfer(bits=8, dnl_lsb=0.6, rng=np.random.default_rng(3))
+    ref, out = _stream(4000)
+    tap = _feed(PlotTap(rate=RATE, channels=2, error_scale=2**-8), ref, out, 1000)
+    plain = quantize_chart(tap, quantizer=make_quantizer("uniform", bits=8), title="")
+    chart = quantize_chart(tap, quantizer=TransferQuantizer(curve), title="")
+    dnl, inl = chart.panels[-2:]
+    missing = len(curve.linearity().missing_codes)
+    assert dnl.title == f"static DNL per code ({missing} missing codes)"
+    assert np.count_nonzero(dnl.lines[0].y == -1.0) == missing > 0
+    assert inl.lines[0].x.size == 255
+    assert len(chart.panels) == len(plain.panels) + 2
+    assert chart.height_in > plain.height_in
+    lowest = min(p.box[1] for p in chart.panels if p not in (dnl, inl))
+    assert dnl.box[1] + dnl.box[3] < lowest
