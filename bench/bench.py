@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import converter
 import numpy as np
 from music import HERE, WORK, make_batch_files, make_long_file
 
@@ -427,7 +428,7 @@ _COMPANDERS = (
 )
 
 
-ALL_CASES = tuple(str(k) for k in range(1, 12))
+ALL_CASES = tuple(str(k) for k in range(1, 14))
 
 
 class Bench:
@@ -876,7 +877,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(ALL_CASES),
-        help="comma-separated case numbers (all: 1 to 11)",
+        help="comma-separated case numbers (all: 1 to 13)",
     )
     parser.add_argument(
         "--minutes",
@@ -934,7 +935,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--runs, --loop-files must be >= 1 and --batch-files >= 2")
     args.cases = {c.strip() for c in args.cases.split(",") if c.strip()}
     if not args.cases <= set(ALL_CASES):
-        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 11")
+        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 13")
     return args
 
 
@@ -1001,6 +1002,28 @@ def run_cases(bench: Bench, args: argparse.Namespace) -> tuple[list[Outcome], bo
                         functools.partial(bench.file_case, case, minutes),
                     )
                 )
+        elif key == "12":
+            for minutes in args.minutes:
+                runs.append(
+                    (
+                        f"Case 12: converter impairments at 16 bits, {minutes:g} min",
+                        functools.partial(
+                            converter.converter_case,
+                            bench,
+                            minutes,
+                            sys.modules[__name__],
+                        ),
+                    )
+                )
+        elif key == "13":
+            runs.append(
+                (
+                    "Case 13: sigma-delta order 2, OSR 64, 48 kHz mono",
+                    functools.partial(
+                        converter.sigma_delta_case, bench, sys.modules[__name__]
+                    ),
+                )
+            )
         elif key == "11":
             for minutes in args.minutes:
                 runs.append(
