@@ -167,6 +167,9 @@ class TransferStage(QuantizeStage):
     inl_lsb, inl_shape, dnl_lsb, transfer
         The options the curve came from, for the report (``transfer`` the
         file it was read from, if any).
+    quantizer : TransferQuantizer, optional
+        The curve's quantizer, when the run already has it (its int16 table
+        is then built once).
 
     Examples
     --------
@@ -186,8 +189,11 @@ class TransferStage(QuantizeStage):
         inl_shape: str = "bow",
         dnl_lsb: float = 0.0,
         transfer: str | None = None,
+        quantizer: TransferQuantizer | None = None,
     ) -> None:
-        super().__init__(TransferQuantizer(curve))
+        super().__init__(
+            quantizer if quantizer is not None else TransferQuantizer(curve)
+        )
         self.curve = curve
         self.inl_lsb = inl_lsb
         self.inl_shape = inl_shape
@@ -232,7 +238,7 @@ class TransferStage(QuantizeStage):
             )
         measured = [
             h[order]
-            for h in getattr(figures, "out_harmonics_db", [])
+            for h in figures.out_harmonics_db
             if h is not None and order in h and math.isfinite(h[order])
         ]
         entry[f"predicted_hd{order}_dbc"] = predicted

@@ -31,15 +31,22 @@ resampler it would be low-passed with the signal.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from adcsim.errors import AdcsimError
+from adcsim.io import _files as files
+from adcsim.quantizers._base import Quantizer
+from adcsim.quantizers._stage import QuantizeStage
 from adcsim.run._config import QuantizeConfig
 from adcsim.stages._chain import Stage, StreamInfo, Tap
-from adcsim.stages._converter import AdcFigures
+from adcsim.stages._converter import AdcFigures, stage_generators
 from adcsim.stages._resample import Resampler
+
+if TYPE_CHECKING:
+    from adcsim.quantizers._transfer_scheme import TransferQuantizer
 
 Named = list[tuple[str, Any]]
 
@@ -70,10 +77,112 @@ def sampling_stages(
 
 
 def static_stages(config: QuantizeConfig, bits: int) -> Named:
-    """Gain/offset and input noise (those that are set), named, in chain order."""
+    """Gain/offset, input noise and the sigma-delta (those set), named, in order."""
     from adcsim.stages._front import static_stages as front
 
-    return front(config.converter, bits=bits, seed=config.seed)
+    named: Named = list(front(config.converter, bits=bits, seed=config.seed))
+    conv = config.converter
+    if conv.sigma_delta is not None:
+        from adcsim.stages._sigma_delta import SigmaDeltaStage
+
+        assert conv.osr is not None  # (validated)
+        stage = SigmaDeltaStage(
+            order=conv.sigma_delta, osr=conv.osr, modulator_bits=conv.modulator_bits
+        )
+        named.append(("sigma_delta", stage))
+    return named
+
+
+def static_quantizer(config: QuantizeConfig) -> TransferQuantizer | None:
+    """The quantizer of the run's static transfer curve, None without one.
+
+    The curve is the ``--transfer`` file, or the ideal one with the smooth
+    INL and the random transition errors of the options; those are drawn
+    from the run's seed on a generator of their own (`stage_generators`
+    under the name ``dnl``), so one seed gives one curve.
+
+    Raises
+    ------
+    AdcsimError
+        A bad ``--transfer`` file, or one whose ``bits`` is not ``--bits``.
+    """
+    conv = config.converter
+    if not conv.static_transfer:
+        return None
+    from adcsim.quantizers._transfer import design_transfer, load_transfer
+    from adcsim.quantizers._transfer_scheme import TransferQuantizer as Static
+
+    if conv.transfer is not None:
+        curve = load_transfer(conv.transfer)
+        if curve.bits != config.bits:
+            raise AdcsimError(
+                f"transfer {conv.transfer!r} has bits={curve.bits}, not the "
+                f"--bits {config.bits} of this run"
+            )
+    else:
+        rng = stage_generators(config.seed, "dnl", 1)[0] if conv.dnl_lsb else None
+        curve = design_transfer(
+            bits=config.bits,
+            inl_lsb=conv.inl_lsb,
+            inl_shape="s" if conv.inl_shape == "s" else "bow",
+            dnl_lsb=conv.dnl_lsb,
+            rng=rng,
+        )
+    return Static(curve)
+
+
+def pending_transfer_out(
+    config: QuantizeConfig, static: TransferQuantizer | None
+) -> str | None:
+    """``--transfer-out``'s path if it is still to be written, else None.
+
+    A file that already holds exactly this curve (the earlier files of a
+    batch, one seed, one curve) is left as it is rather than refused.
+    """
+    path = config.converter.transfer_out
+    if path is None or static is None:
+        return None
+    given = config.converter.transfer
+    if given is not None and files.same_file(path, given):
+        raise AdcsimError(f"--transfer-out {path!r} is the --transfer input")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == static.curve.to_json():
+                return None
+    except (OSError, UnicodeDecodeError):
+        pass
+    return path
+
+
+def write_transfer_out(config: QuantizeConfig, quantizer: Quantizer) -> None:
+    """Write the realized curve to ``--transfer-out`` (atomically), if not there.
+
+    The path was checked before the run (never an input or another output).
+    """
+    from adcsim.quantizers._transfer_scheme import TransferQuantizer as Static
+
+    assert isinstance(quantizer, Static)
+    path = pending_transfer_out(config, quantizer)
+    if path is not None:
+        files.write_text(path, quantizer.curve.to_json())
+
+
+def quantize_stage(config: QuantizeConfig, quantizer: Quantizer) -> tuple[str, Any]:
+    """The chain's quantizer stage, named: the static curve's, or the plain one."""
+    from adcsim.quantizers._transfer_scheme import TransferQuantizer, TransferStage
+
+    if isinstance(quantizer, TransferQuantizer):
+        conv = config.converter
+        stage = TransferStage(
+            quantizer.curve,
+            inl_lsb=conv.inl_lsb,
+            inl_shape=conv.inl_shape,
+            dnl_lsb=conv.dnl_lsb,
+            transfer=conv.transfer,
+            quantizer=quantizer,
+        )
+        return "static_transfer", stage
+    return "quantize", QuantizeStage(quantizer)
 
 
 #: Dither error power in LSB**2 (uniform +-1/2 LSB: 1/12; TPDF: twice that).
@@ -145,7 +254,7 @@ def adc_figures(
     (0.002, [0.002, 1.01])
     """
     from adcsim.metrics._sinefit import fit_sine
-    from adcsim.metrics._tone import is_tonal
+    from adcsim.metrics._tone import harmonic_ratios_db, is_tonal
 
     if window is None:
         channels = 0
@@ -156,11 +265,13 @@ def adc_figures(
     out_fits: list[Any] = [None] * channels
     lines: list[tuple[float, float] | None] = [None] * channels
     residuals: list[float | None] = [None] * channels
+    harmonics: list[dict[int, float] | None] = [None] * channels
     for c in range(channels):
         r, y = ref[:, c], out[:, c]
         if r.size >= 8 and is_tonal(r, rate):
             ref_fits[c] = fit_sine(r, rate)
             out_fits[c] = fit_sine(y, rate, initial_freq_hz=ref_fits[c].freq_hz)
+            harmonics[c] = harmonic_ratios_db(y, rate, out_fits[c])
         r_mean, y_mean = float(r.mean()), float(y.mean())
         dr = r - r_mean
         power = float(dr @ dr)
@@ -174,6 +285,7 @@ def adc_figures(
         rate=rate,
         bits=bits,
         metrics=metrics,
+        out_harmonics_db=harmonics,
         ref_fits=ref_fits,
         out_fits=out_fits,
         regressions=lines,

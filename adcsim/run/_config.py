@@ -130,6 +130,11 @@ converter=ConverterConfig())
         check_dither(self.dither)
         check_seed(self.seed)
         self.converter.validate(scheme=self.scheme, bits=self.bits, rate=self.rate)
+        if self.converter.static_transfer and self.noise_shaping != "none":
+            raise AdcsimError(
+                "a static transfer curve (--inl-lsb, --dnl-lsb, --transfer) is "
+                "the quantizer: not with --noise-shaping, whose loop has its own"
+            )
         if not -200.0 <= self.error_gain_db <= 200.0:
             raise AdcsimError(
                 f"error_gain_db={self.error_gain_db} must be in [-200, 200]"

@@ -103,7 +103,7 @@ def build_chain(
                 DitherStage(kind=config.dither, bits=quantizer.bits, seed=config.seed),
             )
         )
-        tail.append(("quantize", QuantizeStage(quantizer)))
+        tail.append(adc.quantize_stage(config, quantizer))
     named += tail
     chain = Chain([*head, *(s for _, s in static), *(s for _, s in tail)])
     chain.start(source)
@@ -121,8 +121,12 @@ def _stage_record(name: str, stage: Any) -> dict[str, Any]:
     return record
 
 
-def _check_outputs(paths: OutputPaths, input_path: str, force: bool) -> None:
+def _check_outputs(
+    paths: OutputPaths, input_path: str, force: bool, transfer_out: str | None = None
+) -> None:
     targets = paths.files()
+    if transfer_out is not None:
+        targets.append(transfer_out)
     if len(set(targets)) != len(targets):
         raise AdcsimError(f"output paths collide: {', '.join(targets)}")
     for path in targets:
@@ -173,8 +177,13 @@ def process_file(
     AdcsimError
         Bad input, unwritable or existing output; nothing is left behind.
     """
-    _check_outputs(paths, input_path, force)
-    if config.scheme == LLOYDMAX:
+    static = adc.static_quantizer(config)
+    transfer_out = adc.pending_transfer_out(config, static)
+    _check_outputs(paths, input_path, force, transfer_out)
+    quantizer: Quantizer
+    if static is not None:
+        quantizer = static
+    elif config.scheme == LLOYDMAX:
         quantizer = make_quantizer(
             LLOYDMAX,
             bits=config.bits,
@@ -334,6 +343,9 @@ def _process_file(
     )
     if section is not None:
         report.extra["adc"] = section
+    if config.converter.transfer_out is not None:
+        adc.write_transfer_out(config, quantizer)
+        report.output["transfer_out_path"] = config.converter.transfer_out
     run.write_extras(report, taps)
     return report
 
@@ -561,6 +573,14 @@ class _Run:
                 f"noise-shaping feedback limited {stage_counters['feedback_limited']}"
                 " times (overload)"
             )
+        for record in stages:
+            if record["counters"].get("modulator_error_limited"):
+                notes.append(
+                    "sigma-delta modulator overloaded: its fed-back error was "
+                    f"limited {record['counters']['modulator_error_limited']} "
+                    "times (the loop lost track; lower the input or use more "
+                    "--modulator-bits)"
+                )
         if config.dither != "none" and not any(
             s.get("dither_active", s["active"])
             for s in stages

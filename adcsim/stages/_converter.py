@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from adcsim.errors import AdcsimError
@@ -47,18 +47,13 @@ MAX_OSR = 1024
 MAX_MODULATOR_BITS = 16
 
 #: Options whose stage is not wired into the chain yet: refused with a clear
-#: error (the static transfer curve and the sigma-delta; issue 13).
+#: error (issue 13).
 UNAVAILABLE: dict[str, str] = {
     "anti_alias": "--anti-alias off",
     "jitter": "--jitter",
-    "inl_lsb": "--inl-lsb",
-    "dnl_lsb": "--dnl-lsb",
-    "transfer": "--transfer",
-    "transfer_out": "--transfer-out",
-    "sigma_delta": "--sigma-delta",
-    "osr": "--osr",
-    "modulator_bits": "--modulator-bits",
 }
+#: Depths a static transfer curve can have (adcsim.quantizers._transfer).
+TRANSFER_BITS = (2, 16)
 
 
 #: Every option of the converter model as the command line spells it (without
@@ -287,6 +282,7 @@ needs scheme uniform, midrise or floor, not scheme='mulaw'
                 "--inl-lsb, --dnl-lsb or --transfer"
             )
         self._check_sigma_delta()
+        self._check_static(scheme=scheme, bits=bits)
         lsb_options = self.lsb_options
         if lsb_options and scheme not in LSB_SCHEMES:
             verb = "is" if len(lsb_options) == 1 else "are"
@@ -295,6 +291,36 @@ needs scheme uniform, midrise or floor, not scheme='mulaw'
                 f"needs scheme uniform, midrise or floor, not scheme={scheme!r}"
             )
         return self
+
+    @property
+    def static_transfer(self) -> bool:
+        """Whether the quantizer is a static transfer curve (INL, DNL or a file)."""
+        return bool(self.inl_lsb or self.dnl_lsb or self.transfer is not None)
+
+    def _check_static(self, *, scheme: str, bits: int) -> None:
+        if not self.static_transfer:
+            return
+        flag = (
+            "--transfer"
+            if self.transfer is not None
+            else ("--inl-lsb" if self.inl_lsb else "--dnl-lsb")
+        )
+        if self.sigma_delta is not None:
+            raise AdcsimError(
+                f"{flag} sets the static curve of a Nyquist-rate quantizer: not "
+                "with --sigma-delta (its output quantizer is ideal)"
+            )
+        if scheme != "uniform":
+            raise AdcsimError(
+                f"{flag} moves the transitions of the mid-tread grid: it needs "
+                f"scheme uniform, not scheme={scheme!r}"
+            )
+        low, high = TRANSFER_BITS
+        if not low <= bits <= high:
+            raise AdcsimError(
+                f"{flag}: a static transfer curve has {low} to {high} bits, "
+                f"not --bits {bits}"
+            )
 
     def _check_sigma_delta(self) -> None:
         order = self.sigma_delta
@@ -370,6 +396,9 @@ class AdcFigures:
         ``out = gain * ref + offset`` over the same window (any input).
     residual_powers : list of float or None
         Per channel, the mean square of what that line leaves.
+    out_harmonics_db : list of dict or None
+        Per tonal channel, each harmonic of the output relative to its
+        fundamental, dBc, by order (`adcsim.metrics._tone.harmonic_ratios_db`).
     quantization_lsb2 : float
         The error power, LSB**2, of the quantizer and dither alone, as theory
         has it for a busy signal (1/12 for a uniform quantizer without dither,
@@ -384,6 +413,7 @@ class AdcFigures:
     regressions: list[tuple[float, float] | None]
     residual_powers: list[float | None]
     quantization_lsb2: float = 1.0 / 12.0
+    out_harmonics_db: list[dict[int, float] | None] = field(default_factory=list)
 
     @property
     def lsb(self) -> float:

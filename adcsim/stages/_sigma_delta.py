@@ -132,7 +132,7 @@ class SigmaDeltaStage:
     ----------
     order : int in [1, 5]
         L, the order of the NTF ``(1 - z^-1)^L``.
-    osr : int in [2, 256]
+    osr : int in [2, 1024]
         The oversampling ratio K.
     modulator_bits : int in [1, 16], optional
         B, the internal quantizer's bits; default 1 for L <= 2, 4 above
@@ -195,7 +195,7 @@ class SigmaDeltaStage:
         self, *, order: int, osr: int, modulator_bits: int | None = None
     ) -> None:
         self.order = _check_int(order, "order", 1, 5)
-        self.osr = _check_int(osr, "osr", 2, 256)
+        self.osr = _check_int(osr, "osr", 2, 1024)
         if modulator_bits is None:
             modulator_bits = 1 if self.order <= 2 else 4
         self.modulator_bits = _check_int(modulator_bits, "modulator_bits", 1, 16)

@@ -356,7 +356,9 @@ def test_quantize_with_noise_writes_the_adc_section(
     [
         (["--noise-lsb", "1", "-s", "mulaw"], "scheme='mulaw'"),
         (["--noise-lsb", "-1"], "noise_lsb=-1.0"),
-        (["--inl-lsb", "1"], "--inl-lsb is not available yet"),
+        (["--inl-lsb", "1", "-b", "20"], "not --bits 20"),
+        (["--dnl-lsb", "1", "-s", "midrise"], "needs scheme uniform"),
+        (["--inl-lsb", "1", "--sigma-delta", "2", "--osr", "8"], "not with --sigma"),
     ],
 )
 def test_bad_converter_options_are_usage_errors_before_any_output(

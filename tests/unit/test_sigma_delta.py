@@ -175,7 +175,7 @@ def test_full_scale_third_order_input_overloads_but_stays_bounded():
         ({"order": 0, "osr": 64}, "order=0 must be an integer in"),
         ({"order": 6, "osr": 64}, "order=6"),
         ({"order": 2, "osr": 1}, "osr=1"),
-        ({"order": 2, "osr": 512}, "osr=512"),
+        ({"order": 2, "osr": 2048}, "osr=2048"),
         ({"order": 2, "osr": 64, "modulator_bits": 0}, "modulator_bits=0"),
         ({"order": 2.5, "osr": 64}, "order=2.5"),
     ],
