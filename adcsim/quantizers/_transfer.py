@@ -10,12 +10,10 @@ errors: `design_transfer`), the ``--transfer FILE`` JSON form (`load_transfer`,
 transitions (`linearity`: DNL and INL per code, missing codes, maxima, RMS),
 which `adcsim.analysis._histogram` also uses on the levels it measures.
 
-What is wired and what is not: nothing here is in the scheme registry yet and no
-command has an option for it. A later step of issue 13 puts a `TransferCurve` in
-the quantize stage of the chain (``--inl-lsb``, ``--inl-shape``, ``--dnl-lsb``,
-``--transfer``, ``--transfer-out``) once the one-chain refactor (issue 12) has
-landed; until then it is a library module, used by tests and by Python callers.
-It computes no dynamic figures (SINAD, HD2: those are `adcsim.metrics`).
+The chain applies a curve through `adcsim.quantizers._transfer_scheme`
+(``--inl-lsb``, ``--inl-shape``, ``--dnl-lsb``, ``--transfer``,
+``--transfer-out``; placed by ``adcsim.run._adc``). This module computes no
+dynamic figures (SINAD, HD2: those are `adcsim.metrics`).
 """
 
 from __future__ import annotations

@@ -288,7 +288,8 @@ def _process_file(
         try:
             blocks = reader.blocks(config.blocksize, native=True)
             for out in chain.run(_counted(blocks, reader, progress, "quantize")):
-                run.push(tap.pop(), out)
+                if out.shape[0]:  # (a delaying stage may hand on nothing yet)
+                    run.push(tap.pop(out.shape[0]), out)
             taps = run.taps
             run.commit()
         except BaseException:

@@ -107,8 +107,10 @@ class Tap:
 
     Meters sit at named chain positions (the reference after resampling):
     the chain hands each block on unchanged and `pop` returns them in order.
-    The chain after the tap must keep block lengths (dither, quantizer), so
-    that each block leaving the chain is aligned with the one popped.
+    A chain after the tap that keeps block lengths (dither, quantizer) leaves
+    each block aligned with the one popped; one that delays (the sigma-delta's
+    filters) takes ``pop(frames)``: the next ``frames`` frames that went by,
+    across block boundaries.
 
     Examples
     --------
@@ -116,6 +118,10 @@ class Tap:
     >>> block = np.zeros((2, 1), dtype=np.int16)
     >>> tap.process(block) is block, tap.pop() is block
     (True, True)
+    >>> for first, stop in ((0, 3), (3, 5)):
+    ...     _ = tap.process(np.arange(first, stop, dtype=float)[:, None])
+    >>> tap.pop(2).ravel().tolist(), tap.pop(3).ravel().tolist()
+    ([0.0, 1.0], [2.0, 3.0, 4.0])
     """
 
     active = True
@@ -136,9 +142,26 @@ class Tap:
         self._blocks.append(block)
         return block
 
-    def pop(self) -> NDArray[Any]:
-        """The oldest block that went by."""
-        return self._blocks.popleft()
+    def pop(self, frames: int | None = None) -> NDArray[Any]:
+        """The oldest block that went by, or its next ``frames`` frames."""
+        if frames is None:
+            return self._blocks.popleft()
+        pieces = []
+        while frames > 0:
+            block = self._blocks[0]
+            if block.shape[0] <= frames:
+                pieces.append(self._blocks.popleft())
+                frames -= block.shape[0]
+            else:
+                pieces.append(block[:frames])
+                self._blocks[0] = block[frames:]
+                frames = 0
+        if len(pieces) == 1:
+            return pieces[0]
+        if not pieces:
+            first = self._blocks[0] if self._blocks else np.zeros((0, 0))
+            return first[:0]
+        return np.concatenate(pieces)
 
     def flush(self) -> NDArray[Any]:
         """Nothing is buffered (an empty block)."""

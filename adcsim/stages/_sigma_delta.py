@@ -4,9 +4,9 @@ Responsible for `SigmaDeltaStage` (upsampling by the OSR, the modulator loop,
 decimation back to the stream's rate, its per-channel state and overload
 counters) and its function form `sigma_delta`. Not responsible for the
 modulator's compiled loop (``adcsim.kernels._sigma_delta``), for the output
-quantizer after it (``adcsim.quantizers``) or for the command line: the
-options ``--sigma-delta ORDER --osr K --modulator-bits B`` of quantize, sweep
-and listen, and their registry entries, are wired in a later step (issue 13).
+quantizer after it (``adcsim.quantizers``) or for its place in the chain
+(``adcsim.run._adc``, options ``--sigma-delta ORDER --osr K
+--modulator-bits B``).
 
 Resampling: soxr (VHQ, as `adcsim.stages._resample`), one stream up and one
 down per stage. The decimator must remove the shaped noise above the band,
