@@ -51,18 +51,11 @@ class TransferQuantizer(Quantizer):
     summary = "a static transfer curve (transition levels; issue 13)"
 
     def __init__(self, curve: TransferCurve) -> None:
-        from adcsim.kernels._transfer import bucket_table
-
         super().__init__(bits=curve.bits)
         self.curve = curve
         step = curve.step
         # a writable copy: the compiled search takes plain (not read-only) arrays
         t = self._transitions = np.array(curve.transitions)
-        # one-LSB buckets over [-1 - 2D, 1 + 2D): edges are exact multiples of D
-        self._low = -1.0 - 2.0 * step
-        self._start = bucket_table(
-            t, low=self._low, width=step, buckets=self.levels + 4
-        )
         self._under = float(t[0]) - step
         self._over = float(t[-1]) + step
 
@@ -95,13 +88,25 @@ class TransferQuantizer(Quantizer):
         codes, clipped = count_transitions(
             flat,
             self._transitions,
-            self._start,
-            low=self._low,
-            width=self.step,
             under=self._under,
             over=self._over,
         )
         return codes.reshape(samples.shape), int(clipped[0])
+
+    def encode_int32(
+        self, x: NDArray[np.int32]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+        """Codes of int32 PCM ``(frames, channels)`` and each channel's overloads.
+
+        The whole block in one pass of the kernel (``x / 2**31`` is exact in
+        float64), rather than one channel at a time.
+        """
+        from adcsim.kernels._transfer import count_transitions
+
+        samples = np.ascontiguousarray(np.multiply(x, 2.0**-31, dtype=np.float64))
+        return count_transitions(
+            samples, self._transitions, under=self._under, over=self._over
+        )
 
     def __repr__(self) -> str:
         return f"TransferQuantizer(bits={self.bits})"

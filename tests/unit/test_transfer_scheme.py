@@ -41,7 +41,7 @@ def test_codes_are_the_number_of_transitions_at_or_below_the_input(curve):
             t,  # exactly on every transition: the upper code
             np.nextafter(t, -np.inf),
             np.nextafter(t, np.inf),
-            [-np.inf, np.inf, -1e300, 1e300],
+            [-np.inf, np.inf, -1e300, 1e300, np.nan],
         ]
     )
     codes, _ = TransferQuantizer(curve).encode_counting(x)
