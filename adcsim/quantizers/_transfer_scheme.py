@@ -82,16 +82,15 @@ class TransferQuantizer(Quantizer):
         from adcsim.kernels._transfer import count_transitions
 
         samples = np.asarray(x, dtype=np.float64)
-        flat = np.ascontiguousarray(samples.reshape(-1, 1))
+        # a (frames, channels) block goes through whole; anything else as a column
+        shaped = samples if samples.ndim == 2 else samples.reshape(-1, 1)
+        flat = np.ascontiguousarray(shaped)
         if not flat.flags.writeable:
             flat = flat.copy()
         codes, clipped = count_transitions(
-            flat,
-            self._transitions,
-            under=self._under,
-            over=self._over,
+            flat, self._transitions, under=self._under, over=self._over
         )
-        return codes.reshape(samples.shape), int(clipped[0])
+        return codes.reshape(samples.shape), int(clipped.sum())
 
     def encode_int32(
         self, x: NDArray[np.int32]
