@@ -59,14 +59,6 @@ class AdcsimGroup(click.Group):
 
     command_class = AdcsimCommand
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        """Find the command; its own arguments are kept for reports' provenance."""
-        name, command, rest = super().resolve_command(ctx, args)
-        ctx.meta["adcsim.args"] = tuple(rest)
-        return name, command, rest
-
 
 @click.group(
     cls=AdcsimGroup,
@@ -616,52 +608,62 @@ def _plot_window(value: str | None) -> tuple[float, float] | None:
 
 
 def _command_without_inputs(ctx: click.Context) -> CommandLine:
-    """The running command as typed, without its INPUT arguments and --from-list.
+    """The running command's options given on its command line, without inputs.
 
-    Option values are told from inputs as Click tells them: ``--name=value``,
-    ``--name value``, ``-bVALUE``, ``-b VALUE`` and flags bundled as ``-qf``;
-    after ``--`` everything is an input.
+    Click tells where each value came from (`click.Context.get_parameter_source`):
+    only options given on the command line are recorded, each in its long
+    spelling with the value Click parsed, so a default is never written down
+    as a choice and ``-qb8``, ``-q -b 8`` and ``--bits=8 --quiet`` record the
+    same line. ``--from-list`` names inputs, not a setting: it is left out.
 
     Examples
     --------
-    >>> args = ("a.wav", "-qb", "8", "--out-dir=o", "b.wav", "--from-list", "l")
-    >>> with main.make_context("adcsim", ["quantize"]) as root:
-    ...     root.meta["adcsim.args"] = args
-    ...     with quantize.make_context("quantize", [], parent=root) as ctx:
-    ...         _command_without_inputs(ctx).options
-    ('-qb', '8', '--out-dir=o')
+    >>> args = ["a.wav", "-qb", "8", "--out-dir=o", "b.wav", "--from-list", "l"]
+    >>> with quantize.make_context("quantize", args) as ctx:
+    ...     _command_without_inputs(ctx).options
+    ('--bits', '8', '--out-dir', 'o', '--quiet')
     """
+    from click.core import ParameterSource
+
     from adcsim.run._batch import CommandLine
 
-    takes_value = {
-        name
-        for param in ctx.command.params
-        if isinstance(param, click.Option) and not (param.is_flag or param.count)
-        for name in param.opts
-    }
-    args = ctx.meta.get("adcsim.args", ())
     options: list[str] = []
-    i = 0
-    while i < len(args) and args[i] != "--":
-        token, taken = args[i], 1
-        if token.startswith("--"):
-            name, equals, _ = token.partition("=")
-            taken += name in takes_value and not equals
-        elif token.startswith("-") and token != "-":
-            # Bundled short flags: the first that takes a value takes the
-            # rest of the token, or the next token when nothing is left.
-            name = ""
-            for end, letter in enumerate(token[1:], 2):
-                if f"-{letter}" in takes_value:
-                    name, taken = f"-{letter}", 1 + (end == len(token))
-                    break
-        else:  # an input
-            i += 1
+    for param in ctx.command.params:
+        name = param.name
+        if not isinstance(param, click.Option) or name in (None, "from_list"):
             continue
-        if name != "--from-list":
-            options += args[i : i + taken]
-        i += taken
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            options += _option_words(param, ctx.params[name])
     return CommandLine(tuple(ctx.command_path.split(" ")), tuple(options))
+
+
+def _option_words(option: click.Option, value: Any) -> list[str]:
+    """``option`` and its parsed ``value`` as words a shell gives back to Click.
+
+    Examples
+    --------
+    >>> _option_words(click.Option(["--plot-window"]), (12.5, 0.02))
+    ['--plot-window', '12.5:0.02']
+    >>> _option_words(click.Option(["-q", "--quiet"], is_flag=True), True)
+    ['--quiet']
+    >>> _option_words(click.Option(["--file"], multiple=True), ("a=x", "b=y"))
+    ['--file', 'a=x', '--file', 'b=y']
+    """
+    spelled = max(option.opts, key=len)
+    if option.is_flag:
+        if not value and option.secondary_opts:
+            return [max(option.secondary_opts, key=len)]
+        return [spelled]
+    values = value if option.multiple else (value,)
+    return [word for item in values for word in (spelled, _option_text(item))]
+
+
+def _option_text(value: Any) -> str:
+    # The one tuple-valued option, --plot-window, is parsed from START:DUR;
+    # str() of a float reads back as the same float.
+    if isinstance(value, tuple):
+        return ":".join(str(item) for item in value)
+    return str(value)
 
 
 def _read_list(stream: Iterable[str]) -> list[str]:

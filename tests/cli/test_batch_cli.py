@@ -288,11 +288,17 @@ def test_each_report_records_the_command_that_makes_its_own_outputs(
     result = runner.invoke(main, ["quantize", *map(str, args)], prog_name="adcsim")
     assert result.exit_code == 0, result.stderr
     program = ["adcsim", "quantize"]
+    # The options given, each once in its long spelling (Click's parameter
+    # sources), in the command's order; --from-list and defaults are left out.
+    given = [
+        *("--bits", "6", "--scheme", "mulaw", "--out-dir", str(out)),
+        *("--no-plot", "--quiet"),
+    ]
     for path, expected in (
-        (a, [*program, str(a), *options]),
-        (b, [*program, str(b), *options]),
-        (c, [*program, str(c), *options]),
-        (d, [*program, *options, "--", d]),
+        (a, [*program, str(a), *given]),
+        (b, [*program, str(b), *given]),
+        (c, [*program, str(c), *given]),
+        (d, [*program, *given, "--", d]),
     ):
         report = json.loads((out / f"{Path(path).stem}.mulaw-6bit.json").read_text())
         assert shlex.split(report["provenance"]["command_line"]) == expected
@@ -305,6 +311,40 @@ def test_each_report_records_the_command_that_makes_its_own_outputs(
     again = runner.invoke(main, shlex.split(line)[1:])
     assert again.exit_code == 0, again.stderr
     assert audio.read_bytes() == made
+
+
+def test_a_batch_report_names_its_own_input_and_only_options_given(
+    tmp_path: Path, runner: CliRunner, noise: Any, out: Path
+) -> None:
+    first, second = make(tmp_path, noise, "it's a.wav", "b $x.wav")
+    result = runner.invoke(
+        main,
+        [
+            "quantize",
+            str(first),
+            str(second),
+            "--out-dir",
+            str(out),
+            "--plot-window=0.01:0.005",
+            "-qb7",
+            "--dither",
+            "tpdf",
+        ],
+        prog_name="adcsim",
+    )
+    assert result.exit_code == 0, result.stderr
+    for path, other in ((first, second), (second, first)):
+        data = json.loads((out / f"{path.stem}.uniform-7bit.json").read_text())
+        line = data["provenance"]["command_line"]
+        words = shlex.split(line)  # the shell reads back the quoted names
+        assert words == [
+            *("adcsim", "quantize", str(path)),
+            *("--bits", "7", "--dither", "tpdf", "--out-dir", str(out)),
+            *("--plot-window", "0.01:0.005", "--quiet"),
+        ]
+        assert str(other) not in line
+        # Defaults (--seed 0, --blocksize, --scheme uniform) are not choices.
+        assert not {"--seed", "--blocksize", "--scheme", "--jobs"} & set(words)
 
 
 def test_a_temp_file_never_remains_in_the_output_directory(

@@ -211,7 +211,7 @@ def test_pipe_in_to_files_records_the_hash_of_the_bytes_read(
     )
     y, _ = sf.read(str(out), always_2d=True)
     np.testing.assert_array_equal(y, ref_uniform(codes16 / 32768, 6))
-    assert "quantize - -b 6" in report["provenance"]["command_line"]
+    assert "quantize - --bits 6" in report["provenance"]["command_line"]
     assert report["input"]["frames"] in (None, 2000)
     assert report["output"]["frames"] == 2000
 
