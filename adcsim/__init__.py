@@ -48,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "sweep_file": "adcsim.analysis._sweep",
     "generate": "adcsim.analysis._generate",
     "LloydMaxQuantizer": "adcsim.quantizers._lloydmax_scheme",
-    "Codebook": "adcsim.quantizers._lloydmax",
+    "Codebook": "adcsim.quantizers._codebook",
     "LloydMaxTrainer": "adcsim.quantizers._lloydmax",
     "design_lloyd_max": "adcsim.quantizers._lloydmax",
     "export_listening_test": "adcsim.listening._session",

@@ -184,7 +184,7 @@ def scheme_params(scheme: str, params: Mapping[str, Any] | None) -> dict[str, An
 
 #: The scheme whose codebook is designed on the sweep's own input.
 _LLOYDMAX = "lloydmax"
-#: Deepest Lloyd-Max design (``adcsim.quantizers._lloydmax.MAX_BITS``).
+#: Deepest Lloyd-Max design (``adcsim.quantizers._codebook.MAX_BITS``).
 _LLOYDMAX_MAX_BITS = 16
 
 

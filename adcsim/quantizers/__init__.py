@@ -24,7 +24,7 @@ __getattr__, __dir__, __all__ = attach(
         "G711MulawQuantizer": "_g711_schemes",
         "G711AlawQuantizer": "_g711_schemes",
         "LloydMaxQuantizer": "_lloydmax_scheme",
-        "Codebook": "_lloydmax",
+        "Codebook": "_codebook",
         "LloydMaxTrainer": "_lloydmax",
         "design_lloyd_max": "_lloydmax",
     },

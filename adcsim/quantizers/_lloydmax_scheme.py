@@ -17,7 +17,7 @@ from adcsim.quantizers._base import Quantizer
 # --- Lloyd-Max quantizer (design in adcsim.quantizers._lloydmax) ---
 
 if TYPE_CHECKING:  # imported where used: only Lloyd-Max runs need it
-    from adcsim.quantizers._lloydmax import Codebook
+    from adcsim.quantizers._codebook import Codebook
 
 
 class LloydMaxQuantizer(Quantizer):
@@ -29,7 +29,7 @@ class LloydMaxQuantizer(Quantizer):
         Depth N; must equal ``codebook.bits``.
     codebook : Codebook
         Levels and thresholds, e.g. from `design_lloyd_max` or
-        `adcsim.quantizers._lloydmax.Codebook.load`.
+        `adcsim.quantizers._codebook.Codebook.load`.
 
     Raises
     ------
@@ -61,7 +61,7 @@ class LloydMaxQuantizer(Quantizer):
     PARAMS = {"codebook": None}
 
     def __init__(self, *, bits: int = 8, codebook: Codebook) -> None:
-        from adcsim.quantizers._lloydmax import Codebook
+        from adcsim.quantizers._codebook import Codebook
 
         super().__init__(bits=bits)
         if not isinstance(codebook, Codebook):

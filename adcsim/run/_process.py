@@ -413,7 +413,8 @@ def lloydmax_codebook(
     on ``config.train`` or on the input itself, after the same resampling, in
     one streaming pass (``adcsim.quantizers._lloydmax.LloydMaxTrainer``).
     """
-    from adcsim.quantizers._lloydmax import Codebook, LloydMaxTrainer
+    from adcsim.quantizers._codebook import Codebook
+    from adcsim.quantizers._lloydmax import LloydMaxTrainer
 
     if (
         config.codebook is not None

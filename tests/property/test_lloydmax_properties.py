@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from adcsim.quantizers._lloydmax import Codebook, LloydMaxTrainer, design_lloyd_max
+from adcsim.quantizers._codebook import Codebook
+from adcsim.quantizers._lloydmax import LloydMaxTrainer, design_lloyd_max
 from adcsim.quantizers._lloydmax_scheme import LloydMaxQuantizer
 from adcsim.quantizers._stage import QuantizeStage
 from adcsim.stages._chain import Chain, StreamInfo

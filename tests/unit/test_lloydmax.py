@@ -24,9 +24,9 @@ import pytest
 from numpy.typing import NDArray
 
 from adcsim.errors import AdcsimError
+from adcsim.quantizers._codebook import Codebook
 from adcsim.quantizers._lloydmax import (
     DEFAULT_TOL,
-    Codebook,
     LloydMaxTrainer,
     design_lloyd_max,
 )
