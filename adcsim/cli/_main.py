@@ -379,6 +379,7 @@ def quantize(
     from adcsim.io._containers import check_container, check_subtype, format_for_path
     from adcsim.quantizers._registry import make_quantizer
     from adcsim.run import _batch as batch
+    from adcsim.run import _results as results
     from adcsim.run._config import LLOYDMAX
     from adcsim.run._outputs import OutputPaths, plan_outputs
 
@@ -440,7 +441,7 @@ def quantize(
         else:
             click.echo(line, err=True)
 
-    def show(item: batch.BatchItem) -> None:
+    def show(item: results.BatchItem) -> None:
         if item.error is not None:
             if report_path == "-":
                 line = json.dumps({"input": item.input, "error": item.error})
@@ -461,7 +462,7 @@ def quantize(
             for text in item.report.notes:
                 note(f"notice: {text}")
 
-    def advance(item: batch.BatchItem) -> None:
+    def advance(item: results.BatchItem) -> None:
         if bar is not None and len(inputs) > 1:
             info = item.report.input if item.report is not None else {}
             rate, frames = info.get("sample_rate"), info.get("frames")
@@ -491,7 +492,7 @@ def quantize(
             debug=bool(click.get_current_context().meta.get(DEBUG)),
             progress=file_bar,
         )
-    except batch.BatchInterrupted as exc:
+    except results.BatchInterrupted as exc:
         if bar is not None:
             bar.close()
         click.echo(exc.summary(), err=True)
@@ -501,7 +502,7 @@ def quantize(
     if bar is not None:
         bar.close()
     if summary_path is not None:
-        batch.write_summary(summary_path, result)
+        results.write_summary(summary_path, result)
     if result.failed or (len(inputs) > 1 and not quiet):
         click.echo(result.summary(), err=True)
     if result.exit_code:

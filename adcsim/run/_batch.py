@@ -2,80 +2,39 @@
 
 Responsible for running a list of inputs with their planned outputs: checking
 the whole batch before any work (the same input named twice, two inputs
-writing one file, an output landing on an input), running the inputs in this
-process or in long-lived worker processes, skipping inputs that are up to
-date, leaving nothing behind for an input that failed or was interrupted, and
-summarizing (`BatchResult`, `write_summary`). Not responsible for processing
-one file (``adcsim.run._process``), for printing or for signal handlers of the
-command line (``adcsim.cli._main``).
-
-Workers
--------
-With ``jobs > 1`` each worker is a process started once (forked where the
-platform allows it, so it starts with adcsim already imported) that takes one
-input at a time from a pipe and sends back its `BatchItem`. Results are handed
-to ``on_item`` in input order. A worker that dies (a signal, out of memory)
-fails only the input it held (``worker died (signal 9)``); the main process
-removes that input's temporary and new output files and starts a replacement.
-Workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group; the
-main process decides) and turn SIGTERM into `KeyboardInterrupt`, so the
-pipeline's own clean-up runs when the main process stops them.
+writing one file, an output landing on an input), running each input (the
+job: `process_file`, recording an `AdcsimError` as a failed item and leaving
+nothing behind), in this process or on the worker processes of
+`adcsim.run._pool`, skipping inputs that are up to date (`up_to_date`), the
+``--mirror`` tree (`mirror_dir`) and the per-input command line of each
+report (`CommandLine`). Not responsible for processing one file
+(``adcsim.run._process``), for the worker processes themselves
+(``adcsim.run._pool``), for the items, their order and the summary table
+(``adcsim.run._results``), for printing or for signal handlers of the command
+line (``adcsim.cli``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import re
 import shlex
-import signal
-import sys
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from adcsim.errors import AdcsimError
 from adcsim.io import _files as files
 from adcsim.run._config import LLOYDMAX, QuantizeConfig
 from adcsim.run._outputs import STDIO, OutputPaths
+from adcsim.run._pool import Pool, remove_traces, signals_held, snapshot
 from adcsim.run._process import Progress, process_file
 from adcsim.run._provenance import sha256_file
 from adcsim.run._report import Report
+from adcsim.run._results import BatchInterrupted, BatchItem, BatchResult, Ordered
 
-if TYPE_CHECKING:  # multiprocessing is imported only when workers start
-    from multiprocessing.connection import Connection
-
+if TYPE_CHECKING:
     from adcsim.figures._child import PlotChild
-
-#: Columns of the ``--summary`` CSV, one row per input.
-SUMMARY_COLUMNS = (
-    "input",
-    "output",
-    "status",
-    "error",
-    "sample_rate",
-    "channels",
-    "frames",
-    "bits",
-    "scheme",
-    "snr_db",
-    "mse",
-    "max_abs_error",
-    "levels_used",
-    "clipped_samples",
-    "sinad_db",
-    "enob_bits",
-)
-_METRIC_COLUMNS = SUMMARY_COLUMNS[9:]
-
-#: How long stopped workers get to clean up before they are killed (seconds).
-_STOP_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -104,102 +63,6 @@ class CommandLine:
         if path.startswith("-") and path != "-":  # not an option
             return shlex.join([*self.program, *self.options, "--", path])
         return shlex.join([*self.program, path, *self.options])
-
-
-#: (st_dev, st_ino, st_mtime_ns, st_size) of a file, None when absent.
-_Identity = tuple[int, int, int, int] | None
-
-
-@dataclass
-class BatchItem:
-    """One input of a batch: its report, or the error that stopped it.
-
-    ``skipped`` items were up to date (``skip_existing``); their ``report`` is
-    the one found beside the output.
-    """
-
-    input: str
-    report: Report | None = None
-    error: str | None = None
-    skipped: bool = False
-    #: Its `summary_row`, kept when the report is not (``keep_reports="rows"``).
-    row: dict[str, Any] | None = None
-
-    @property
-    def status(self) -> str:
-        """``ok``, ``failed`` or ``skipped``."""
-        if self.error is not None:
-            return "failed"
-        return "skipped" if self.skipped else "ok"
-
-
-def _count(n: int, noun: str = "file") -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-@dataclass
-class BatchResult:
-    """All inputs of a batch, in input order; owns the exit code.
-
-    Examples
-    --------
-    >>> r = BatchResult([BatchItem("a"), BatchItem("b", error="bad")])
-    >>> r.summary(), r.exit_code
-    ('1 file quantized, 1 failed', 1)
-    >>> BatchResult([BatchItem("a"), BatchItem("b", skipped=True)]).summary()
-    '1 file quantized, 1 skipped, 0 failed'
-    """
-
-    items: list[BatchItem] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        """How many inputs failed."""
-        return sum(item.error is not None for item in self.items)
-
-    @property
-    def skipped(self) -> int:
-        """How many inputs were up to date and left untouched."""
-        return sum(item.skipped for item in self.items)
-
-    @property
-    def quantized(self) -> int:
-        """How many inputs were quantized."""
-        return len(self.items) - self.failed - self.skipped
-
-    @property
-    def exit_code(self) -> int:
-        """0 when no input failed, else 1."""
-        return 1 if self.failed else 0
-
-    def summary(self) -> str:
-        """``12 files quantized, 1 failed`` (``, 2 skipped`` when some were)."""
-        skipped = f", {self.skipped} skipped" if self.skipped else ""
-        return f"{_count(self.quantized)} quantized{skipped}, {self.failed} failed"
-
-
-class BatchInterrupted(KeyboardInterrupt):
-    """A batch stopped by `KeyboardInterrupt` (Ctrl-C, or SIGTERM via the CLI).
-
-    Raised by `run_batch` after its clean-up: no temporary file is left, and
-    the inputs that were in progress have no outputs. ``result`` holds the
-    inputs finished before the stop (in input order); ``total`` counts all.
-    A subclass of `KeyboardInterrupt`, so callers that stop on Ctrl-C still do.
-    """
-
-    def __init__(self, result: BatchResult, total: int) -> None:
-        super().__init__(f"{total - len(result.items)} of {total} inputs not done")
-        self.result = result
-        self.total = total
-
-    @property
-    def not_done(self) -> int:
-        """Inputs neither finished nor failed."""
-        return self.total - len(self.result.items)
-
-    def summary(self) -> str:
-        """``interrupted: 3 files quantized, 0 failed, 7 not done``."""
-        return f"interrupted: {self.result.summary()}, {self.not_done} not done"
 
 
 def run_batch(
@@ -310,7 +173,7 @@ def run_batch(
         debug=debug,
         progress=progress if len(inputs) == 1 else None,
     )
-    out = _Ordered(len(inputs), on_item, on_done, keep_reports=keep_reports)
+    out = Ordered(len(inputs), on_item, on_done, keep_reports=keep_reports)
     workers = min(available_cores() if jobs == 0 else jobs, len(inputs))
     tasks = list(enumerate(zip(inputs, plans)))
     try:
@@ -329,7 +192,7 @@ def run_batch(
                 from adcsim.figures._quantize import preload
 
                 preload(figures[0])
-            _Pool(job, workers, out).run(tasks)
+            Pool(job, workers, out).run(tasks)
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(out.finished(), len(inputs)) from exc
     return out.result
@@ -523,48 +386,6 @@ def _report_from_dict(data: dict[str, Any]) -> Report:
     )
 
 
-# --- one input, leaving nothing when it fails ----------------------------------
-
-
-def _identity(path: str) -> _Identity:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-def _snapshot(paths: OutputPaths) -> dict[str, _Identity]:
-    return {p: _identity(p) for p in paths.files()}
-
-
-def _temp_files(target: str) -> Iterator[Path]:
-    """Temporary files `files.AtomicFile` makes for ``target``.
-
-    AtomicFile names them ``.<name>.<random hex>.part`` beside the target; a
-    killed process leaves them behind.
-    """
-    path = Path(target)
-    folder = path.parent if str(path.parent) else Path(".")
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]+\.part\Z")
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(folder):
-            if pattern.match(entry.name):
-                yield folder / entry.name
-
-
-def _remove_traces(paths: OutputPaths, before: dict[str, _Identity]) -> None:
-    """Remove an unfinished input's temporary files and the outputs it wrote."""
-    for target, identity in before.items():
-        for tmp in _temp_files(target):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        now = _identity(target)
-        if now is not None and now != identity:
-            with contextlib.suppress(OSError):
-                os.unlink(target)
-
-
 @dataclass(frozen=True)
 class _Job:
     """What every input of a batch shares; runs one input."""
@@ -600,7 +421,7 @@ class _Job:
             # Not up to date (the input or the settings changed): redo it,
             # replacing the outputs an earlier run made from this input.
             force = force or made_from(path, paths)
-        before = _snapshot(paths)
+        before = snapshot(paths)
         command_line = None if self.command is None else self.command.for_input(path)
         try:
             if self.make_dirs:
@@ -618,13 +439,13 @@ class _Job:
                 progress=self.progress,
             )
         except AdcsimError as exc:
-            _remove_traces(paths, before)
+            remove_traces(paths, before)
             if self.debug:
                 raise
             return BatchItem(input=path, error=str(exc))
         except BaseException:
-            with _signals_held():
-                _remove_traces(paths, before)
+            with signals_held():
+                remove_traces(paths, before)
             raise
         return BatchItem(input=path, report=report)
 
@@ -655,352 +476,3 @@ def _make_parents(paths: OutputPaths) -> None:
                 raise AdcsimError(
                     f"cannot create directory {parent!r}: {reason}"
                 ) from exc
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ignore SIGINT and SIGTERM meanwhile, so a second Ctrl-C cannot cut clean-up."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in old.items():
-            signal.signal(s, handler)
-
-
-# --- results in input order -----------------------------------------------------
-
-
-class _Ordered:
-    """Collects items that finish in any order and hands them on in input order."""
-
-    def __init__(
-        self,
-        total: int,
-        on_item: Callable[[BatchItem], None] | None,
-        on_done: Callable[[BatchItem], None] | None,
-        *,
-        keep_reports: bool | Literal["rows"] = True,
-    ) -> None:
-        self.result = BatchResult()
-        self.total = total
-        self.on_item, self.on_done = on_item, on_done
-        self.keep_reports = keep_reports
-        self.waiting: dict[int, BatchItem] = {}
-
-    def put(self, index: int, item: BatchItem) -> None:
-        if self.on_done is not None:
-            self.on_done(item)
-        self.waiting[index] = item
-        while len(self.result.items) in self.waiting:
-            ready = self.waiting.pop(len(self.result.items))
-            self.result.items.append(ready)
-            if self.on_item is not None:
-                self.on_item(ready)
-            if self.keep_reports is not True:
-                if self.keep_reports == "rows":
-                    ready.row = summary_row(ready)
-                ready.report = None
-
-    def finished(self) -> BatchResult:
-        """Every finished item (also those after a gap), in input order."""
-        done = [*self.result.items, *(self.waiting[k] for k in sorted(self.waiting))]
-        return BatchResult(done)
-
-
-# --- worker processes -------------------------------------------------------------
-
-
-def _context() -> Any:
-    """Fork where available: workers start with adcsim imported, in milliseconds."""
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _worker_main(conn: Connection, job: _Job, parent: int) -> None:
-    """Take (index, path, paths) tasks until None or EOF; send (index, item)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        _end_with(parent)
-        while True:
-            try:
-                task = conn.recv()
-            except EOFError:
-                return
-            if task is None:
-                return
-            index, path, paths = task
-            conn.send((index, job.run(path, paths)))
-    except KeyboardInterrupt:
-        # Stopped by the main process: job.run has removed this input's traces.
-        return
-
-
-def _end_with(parent: int) -> None:
-    """Get SIGTERM when the main process ``parent`` dies, however it dies.
-
-    A SIGKILLed main process (the OOM killer) closes its pipe ends, but the
-    workers forked after a worker hold copies of that worker's end, so
-    end-of-file never came and the workers lived on. Linux sends the
-    parent-death signal (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread
-    checks the parent every half second. SIGTERM then stops the worker as the
-    main process would: the input it runs leaves nothing.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
-        if prctl is not None and prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) == 0:
-            if os.getppid() != parent:  # it died before the call
-                raise KeyboardInterrupt("parent died")
-            return
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="adcsim-parent-watch", daemon=True).start()
-
-
-#: linux/prctl.h
-_PR_SET_PDEATHSIG = 1
-
-#: Tasks a worker holds at once: the one it runs and the next, already in
-#: its pipe, so that it never waits for the main process between two inputs.
-_TASKS_PER_WORKER = 2
-
-
-class _Worker:
-    """One worker process, its pipe, and the tasks it holds (oldest first)."""
-
-    def __init__(self, ctx: Any, job: _Job) -> None:
-        # A forked child flushes the std streams it inherited when it ends:
-        # flush them first, or buffered output would appear twice.
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                stream.flush()
-        parent, child = ctx.Pipe()
-        self.process = ctx.Process(
-            target=_worker_main,
-            args=(child, job, os.getpid()),
-            name="adcsim-worker",
-            daemon=True,
-        )
-        self.process.start()
-        child.close()
-        self.conn: Connection = parent
-        self.tasks: deque[tuple[int, str, OutputPaths, dict[str, _Identity]]] = deque()
-
-    def give(self, index: int, path: str, paths: OutputPaths) -> None:
-        self.tasks.append((index, path, paths, _snapshot(paths)))
-        try:
-            self.conn.send((index, path, paths))
-        except OSError:
-            self.tasks.pop()
-            raise
-
-    def receive(self) -> tuple[int, BatchItem] | None:
-        """The oldest task, finished, or None when the worker died running it."""
-        try:
-            if self.conn.poll():
-                index, item = self.conn.recv()
-                self.tasks.popleft()
-                return index, item
-        except (EOFError, OSError):
-            pass
-        return None
-
-    def death(self) -> str:
-        """Why the worker's process ended, once it has."""
-        self.process.join()
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            return f"worker died (signal {-code})"
-        return f"worker died (exit code {code})"
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-class _Pool:
-    """Runs tasks on ``size`` workers, each holding up to `_TASKS_PER_WORKER`."""
-
-    def __init__(self, job: _Job, size: int, out: _Ordered) -> None:
-        self.job, self.size, self.out = job, size, out
-        self.ctx = _context()
-        self.workers: list[_Worker] = []
-
-    def run(self, tasks: list[tuple[int, tuple[str, OutputPaths]]]) -> None:
-        import multiprocessing.connection
-
-        queue = deque(tasks)
-        try:
-            self.workers = [_Worker(self.ctx, self.job) for _ in range(self.size)]
-            while True:
-                self._dispatch(queue)
-                busy = [w for w in self.workers if w.tasks]
-                if not busy:
-                    break
-                handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-                ready = set(multiprocessing.connection.wait(handles))
-                for w in busy:
-                    if w.conn in ready or w.process.sentinel in ready:
-                        self._collect(w, queue)
-        except BaseException:
-            with _signals_held():
-                self._stop()
-            raise
-        for w in self.workers:
-            with contextlib.suppress(OSError):
-                w.conn.send(None)
-        for w in self.workers:
-            w.process.join()
-            w.close()
-
-    def _dispatch(self, queue: deque[tuple[int, tuple[str, OutputPaths]]]) -> None:
-        # Every worker its first task before any its second.
-        for held in range(_TASKS_PER_WORKER):
-            for slot in range(len(self.workers)):
-                while len(self.workers[slot].tasks) <= held and queue:
-                    index, (path, paths) = queue.popleft()
-                    if path == STDIO:
-                        # A forked worker's stdin is /dev/null: stdin is read here.
-                        self.out.put(index, self.job.run(path, paths))
-                        continue
-                    try:
-                        self.workers[slot].give(index, path, paths)
-                    except OSError:
-                        queue.appendleft((index, (path, paths)))
-                        if self.workers[slot].tasks:
-                            break  # it died running one: `_collect` sees to it
-                        # It died while idle: the input goes to its replacement.
-                        self._replace(slot)
-
-    def _replace(self, slot: int) -> _Worker:
-        old = self.workers[slot]
-        old.process.join()
-        old.close()
-        self.workers[slot] = _Worker(self.ctx, self.job)
-        return self.workers[slot]
-
-    def _collect(
-        self, w: _Worker, queue: deque[tuple[int, tuple[str, OutputPaths]]]
-    ) -> None:
-        slot = self.workers.index(w)
-        done = w.receive()
-        if done is not None:
-            self.out.put(*done)
-            if w.process.is_alive():
-                return
-        # It ended: take what else it finished, fail the input it died on,
-        # and hand the ones it had not started to the others.
-        while w.tasks and (done := w.receive()) is not None:
-            self.out.put(*done)
-        if w.tasks:
-            index, path, paths, before = w.tasks.popleft()
-            reason = w.death()
-            _remove_traces(paths, before)
-            self._requeue(w, queue)
-            error = f"cannot quantize {path!r}: {reason}"
-            self.out.put(index, BatchItem(input=path, error=error))
-        self._replace(slot)
-
-    @staticmethod
-    def _requeue(w: _Worker, queue: deque[tuple[int, tuple[str, OutputPaths]]]) -> None:
-        """Tasks a dead worker had not started go first to the others."""
-        while w.tasks:
-            index, path, paths, _ = w.tasks.pop()
-            queue.appendleft((index, (path, paths)))
-
-    def _stop(self) -> None:
-        """Stop every worker (SIGTERM, then SIGKILL) and clean up its task.
-
-        Results a worker sent before it stopped count as done: their outputs
-        are complete and stay.
-        """
-        for w in self.workers:
-            if w.process.is_alive():
-                w.process.terminate()
-        for w in self.workers:
-            w.process.join(_STOP_TIMEOUT_S)
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join()
-            while w.tasks and (done := w.receive()) is not None:
-                self.out.put(*done)
-            for _, _, paths, before in w.tasks:
-                _remove_traces(paths, before)
-            w.close()
-
-
-# --- the summary table -----------------------------------------------------------
-
-
-def summary_rows(result: BatchResult) -> list[dict[str, Any]]:
-    """One row per input for the ``--summary`` table (`SUMMARY_COLUMNS`).
-
-    Examples
-    --------
-    >>> rows = summary_rows(BatchResult([BatchItem("a.wav", error="bad")]))
-    >>> rows[0]["input"], rows[0]["status"], rows[0]["error"], rows[0]["snr_db"]
-    ('a.wav', 'failed', 'bad', None)
-    """
-    return [
-        summary_row(item) if item.row is None else item.row for item in result.items
-    ]
-
-
-def summary_row(item: BatchItem) -> dict[str, Any]:
-    """The ``--summary`` row of one input (`SUMMARY_COLUMNS`)."""
-    row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS)
-    row.update(input=item.input, status=item.status, error=item.error)
-    if item.report is not None:
-        r = item.report
-        row.update(
-            output=r.output.get("path"),
-            sample_rate=r.output.get("sample_rate"),
-            channels=r.output.get("channels"),
-            frames=r.output.get("frames"),
-            bits=r.settings.get("bits"),
-            scheme=r.settings.get("scheme"),
-        )
-        row.update({k: r.metrics.get(k) for k in _METRIC_COLUMNS})
-    return row
-
-
-def summary_csv(result: BatchResult) -> str:
-    """The ``--summary`` table as CSV text (empty cells for missing values).
-
-    Floats are written with ``repr`` (shortest exact form).
-
-    Examples
-    --------
-    >>> print(summary_csv(BatchResult([BatchItem("a.wav", error="bad")])), end="")
-    input,output,status,error,sample_rate,channels,frames,bits,scheme,snr_db,mse,\
-max_abs_error,levels_used,clipped_samples,sinad_db,enob_bits
-    a.wav,,failed,bad,,,,,,,,,,,,
-    """
-    import csv
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in summary_rows(result):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buffer.getvalue()
-
-
-def write_summary(path: str, result: BatchResult) -> None:
-    """Write `summary_csv` atomically to ``path`` (``-``: stdout)."""
-    files.write_text(path, summary_csv(result))

@@ -18,6 +18,7 @@ from adcsim.cli._progress import Progress, format_duration, progress_line
 from adcsim.errors import AdcsimError
 from adcsim.io import _files as files
 from adcsim.run import _batch as batch
+from adcsim.run import _results as results
 from adcsim.run._config import QuantizeConfig
 from adcsim.run._outputs import OutputPaths, plan_outputs
 
@@ -155,8 +156,8 @@ def test_a_corrupt_file_in_the_middle_fails_alone_and_order_is_kept(
     bad = _corrupt(tmp_path / "bad.wav")
     out = tmp_path / "out"
     out.mkdir()
-    in_order: list[batch.BatchItem] = []
-    done: list[batch.BatchItem] = []
+    in_order: list[results.BatchItem] = []
+    done: list[results.BatchItem] = []
     result = batch.run_batch(
         [a, b, bad, c, d],
         CFG,
@@ -269,7 +270,7 @@ def test_interrupt_removes_the_unfinished_input_and_says_what_was_not_done(
         raise KeyboardInterrupt
 
     _kill_writer_of(monkeypatch, "b.uniform", interrupt)
-    with pytest.raises(batch.BatchInterrupted) as info:
+    with pytest.raises(results.BatchInterrupted) as info:
         batch.run_batch(inputs, CFG, _planner(out))
     assert isinstance(info.value, KeyboardInterrupt)
     assert info.value.not_done == 2
@@ -350,9 +351,9 @@ def test_summary_table_has_one_row_per_input_with_independent_snr(
     out.mkdir()
     result = batch.run_batch([a, bad, c], CFG, _planner(out))
     target = tmp_path / "summary.csv"
-    batch.write_summary(str(target), result)
+    results.write_summary(str(target), result)
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
-    assert tuple(rows[0]) == batch.SUMMARY_COLUMNS
+    assert tuple(rows[0]) == results.SUMMARY_COLUMNS
     assert [r["input"] for r in rows] == [a, bad, c]
     assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
     assert rows[1]["error"] and rows[1]["snr_db"] == "" and rows[0]["error"] == ""
@@ -424,7 +425,7 @@ def test_a_batch_keeping_only_summary_rows_writes_the_same_summary(
         result = batch.run_batch(
             inputs, CFG, _planner(out), keep_reports=keep, force=True
         )
-        rows = batch.summary_rows(result)
+        rows = results.summary_rows(result)
         tables[keep] = [
             {**r, "output": os.path.basename(r["output"] or "")} for r in rows
         ]

@@ -15,6 +15,7 @@ import soundfile as sf
 from adcsim.errors import AdcsimError
 from adcsim.run import _batch as batch
 from adcsim.run import _process as pipeline
+from adcsim.run import _results as results
 from adcsim.run._config import QuantizeConfig
 from adcsim.run._outputs import OutputPaths, default_audio_name, plan_outputs
 
@@ -145,7 +146,7 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
     def plan(path: str) -> OutputPaths:
         return plan_outputs(path, cfg, out_dir=str(out), no_plot=True)
 
-    seen: list[batch.BatchItem] = []
+    seen: list[results.BatchItem] = []
     result = batch.run_batch(
         [str(good), str(bad), str(good2)], cfg, plan, on_item=seen.append
     )
@@ -162,9 +163,9 @@ def test_failing_file_leaves_nothing_and_batch_goes_on(
 
 
 def test_batch_summary_and_exit_code() -> None:
-    ok = batch.BatchResult([batch.BatchItem("a", report=None)])
+    ok = results.BatchResult([results.BatchItem("a", report=None)])
     assert ok.exit_code == 0 and ok.summary() == "1 file quantized, 0 failed"
-    assert batch.BatchResult().exit_code == 0
+    assert results.BatchResult().exit_code == 0
 
 
 def test_two_inputs_writing_one_output_are_refused_before_any_work(
