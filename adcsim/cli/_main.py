@@ -42,7 +42,6 @@ from adcsim.errors import AdcsimError
 from adcsim.run._config import QuantizeConfig
 
 if TYPE_CHECKING:
-    from adcsim.figures._child import PlotChild
     from adcsim.run._batch import CommandLine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -363,9 +362,6 @@ def quantize(
         raise _usage(
             "--skip-existing needs the report files (not --no-report or --report -)"
         )
-    plot_child = None
-    if len(inputs) == 1 and (plot_path is not None or not no_plot):
-        plot_child = _fork_plot_child()
     config = build_config(
         subtype=subtype,
         error_gain_db=error_gain,
@@ -485,7 +481,6 @@ def quantize(
             skip_existing=skip_existing,
             # --out-dir and --mirror trees are created as needed (mkdir -p).
             make_dirs=mirror_root is not None or out_dir != ".",
-            plot_child=plot_child,
             reports=not quiet or report_path == "-" or summary_path is not None,
             # Seen by show() and forgotten; the summary keeps its rows only.
             keep_reports="rows" if summary_path is not None else False,
@@ -507,22 +502,6 @@ def quantize(
         click.echo(result.summary(), err=True)
     if result.exit_code:
         sys.exit(result.exit_code)
-
-
-def _fork_plot_child() -> PlotChild | None:
-    """A process that draws the figure of a one-input run (`adcsim.figures._child`).
-
-    Forked before numpy is imported here: the child imports numpy and the
-    figure's renderer while this process imports the rest and reads the
-    input. It is cancelled when the command ends if no run used it (a bad
-    option, an input skipped as up to date).
-    """
-    from adcsim.figures import _child as plot_child
-
-    child = plot_child.fork()
-    if child is not None:
-        click.get_current_context().call_on_close(child.cancel)
-    return child
 
 
 def _keep_freed_memory() -> None:

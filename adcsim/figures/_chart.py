@@ -2,7 +2,7 @@
 
 A `Chart` says what to draw and where, in figure fractions, points and data
 units; it holds no drawing code and imports no plotting library, so it is
-cheap to build and to pickle (to a plot child, `adcsim.figures._child`). Two
+cheap to build and to test without a renderer. Two
 renderers draw it: `adcsim.figures._png` (Pillow, the fast PNG path) and
 `adcsim.figures._mpl` (matplotlib, for SVG and PDF). The axis limits and ticks
 are decided here, once, so both renderers show the same axes.

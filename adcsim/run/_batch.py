@@ -21,7 +21,7 @@ import os
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from adcsim.errors import AdcsimError
 from adcsim.io import _files as files
@@ -32,9 +32,6 @@ from adcsim.run._process import Progress, process_file
 from adcsim.run._provenance import sha256_file
 from adcsim.run._report import Report
 from adcsim.run._results import BatchInterrupted, BatchItem, BatchResult, Ordered
-
-if TYPE_CHECKING:
-    from adcsim.figures._child import PlotChild
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,6 @@ def run_batch(
     jobs: int = 1,
     skip_existing: bool = False,
     make_dirs: bool = False,
-    plot_child: PlotChild | None = None,
     reports: bool = True,
     keep_reports: bool | Literal["rows"] = True,
     debug: bool = False,
@@ -115,9 +111,6 @@ def run_batch(
     make_dirs : bool
         Create missing parent directories of each input's outputs just before
         it runs (``--mirror``).
-    plot_child : PlotChild, optional
-        For a one-input batch: the child process that draws its figure (see
-        `process_file`); the caller cancels it if it is left unused.
     progress : callable, optional
         For a one-input batch: told how far the input has been read (see
         `process_file`), for a progress bar.
@@ -168,7 +161,6 @@ def run_batch(
         measure,
         skip_existing,
         make_dirs,
-        plot_child=plot_child if len(inputs) == 1 else None,
         keep_reports=reports,
         debug=debug,
         progress=progress if len(inputs) == 1 else None,
@@ -396,8 +388,6 @@ class _Job:
     measure: bool
     skip_existing: bool
     make_dirs: bool
-    #: Draws the figure of a one-input run (see adcsim.figures._child).
-    plot_child: PlotChild | None = None
     #: Keep the reports in the items (see `run_batch`).
     keep_reports: bool = True
     #: Raise an input's AdcsimError instead of recording it (see `run_batch`).
@@ -435,7 +425,6 @@ class _Job:
                 force=force,
                 command_line=command_line,
                 measure=self.measure,
-                plot_child=self.plot_child,
                 progress=self.progress,
             )
         except AdcsimError as exc:

@@ -13,15 +13,14 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
 
+from adcsim._background import InOrder
 from adcsim.errors import AdcsimError
-from adcsim.figures._child import PlotChild
 from adcsim.io import _files as files
 from adcsim.io._containers import (
     Container,
@@ -143,7 +142,6 @@ def process_file(
     stdin: BinaryIO | None = None,
     stdout: BinaryIO | None = None,
     measure: bool = True,
-    plot_child: PlotChild | None = None,
     progress: Progress | None = None,
 ) -> Report:
     """Quantize one input and write its outputs; return its report.
@@ -167,10 +165,6 @@ def process_file(
         read: ``phase`` is ``"design"`` (the Lloyd-Max training pass) or
         ``"quantize"``, ``frames`` the input frames read so far, ``total``
         the input's length (None for a stream), ``rate`` its rate.
-    plot_child : PlotChild, optional
-        A child process forked to draw the figure (`adcsim.figures._child.fork`);
-        without one, the figure is drawn in this process. Left running when
-        there is no figure to draw: its owner cancels it.
 
     Raises
     ------
@@ -192,37 +186,24 @@ def process_file(
     else:
         params = tuple(sorted(config.params.items()))
         quantizer = _shared_quantizer(config.scheme, config.bits, params)
-    child = None
     if paths.plot is not None:
         from adcsim.figures import _quantize as plots  # (only runs with a figure)
 
-        if plot_child is not None:
-            child = plot_child
-            child.start(paths.plot)
-        else:
-            # The renderer's import (matplotlib's, for SVG and PDF, takes half
-            # a second) runs while the main thread is inside numpy and
-            # libsndfile (which release the GIL).
-            threading.Thread(
-                target=plots.preload, args=(paths.plot,), daemon=True
-            ).start()
-    try:
-        return _process_file(
-            input_path,
-            config,
-            quantizer,
-            paths,
-            command_line,
-            stdin,
-            stdout,
-            measure,
-            child,
-            progress,
-        )
-    except BaseException:
-        if child is not None:
-            child.cancel()
-        raise
+        # The renderer's import (matplotlib's, for SVG and PDF, takes half a
+        # second) runs while the main thread is inside numpy and libsndfile
+        # (which release the GIL).
+        InOrder(depth=1, name="adcsim-preload").submit(plots.preload, paths.plot)
+    return _process_file(
+        input_path,
+        config,
+        quantizer,
+        paths,
+        command_line,
+        stdin,
+        stdout,
+        measure,
+        progress,
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -246,7 +227,6 @@ def _process_file(
     stdin: BinaryIO | None,
     stdout: BinaryIO | None,
     measure: bool,
-    child: PlotChild | None,
     progress: Progress | None = None,
 ) -> Report:
     in_stream = (
@@ -284,7 +264,6 @@ def _process_file(
             measure=measure,
             count_values=memoryless and long_int16,
         )
-        run.plot_child = child
         try:
             blocks = reader.blocks(config.blocksize, native=True)
             for out in chain.run(_counted(blocks, reader, progress, "quantize")):
@@ -301,10 +280,9 @@ def _process_file(
         _remeasure(taps, config, source, input_path, paths.audio)
         run.lossy_remeasured = True
     resampled = run.info.rate != source.rate
-    run.start_plot(taps, input_path, resampled)  # first: a plot child draws
+    run.start_plot(taps, input_path, resampled)
     # The hashes are the report's: when nobody reads it, they cost for nothing.
-    # Taken after the audio work, whose cores they would share, one after the
-    # other while a plot child draws on the other core.
+    # Taken after the audio work, whose cores they would share.
     input_sha = output_sha = None
     if measure or paths.report is not None:
         input_sha = (
@@ -638,17 +616,11 @@ class _Run:
             notes=notes,
         )
 
-    #: Where the figure is drawn, if not in this process.
-    plot_child: PlotChild | None = None
-
     def start_plot(
         self, taps: Taps | None, input_path: str, resampled: bool = False
     ) -> None:
-        """Close the figure's data; a plot child starts drawing it now."""
+        """Close the figure's data: the chart `write_extras` draws."""
         if taps is None or taps.plot is None or self.paths.plot is None:
-            if self.plot_child is not None:
-                self.plot_child.cancel()
-                self.plot_child = None
             return
         from adcsim.figures import _quantize as plots
 
@@ -659,18 +631,13 @@ class _Run:
             title=plot_title(input_path, self.paths.audio, self.quantizer),
             resampled=resampled,
         )
-        if self.plot_child is not None:
-            self.plot_child.send(self._chart)
 
     def write_extras(self, report: Report, taps: Taps | None) -> None:
         """Plot and report files (the report last, so it can name the plot)."""
         if taps is not None and taps.plot is not None and self.paths.plot is not None:
-            if self.plot_child is not None:
-                self.plot_child.wait()
-            else:
-                from adcsim.figures import _quantize as plots
+            from adcsim.figures import _quantize as plots
 
-                plots.save_chart(self._chart, self.paths.plot)
+            plots.save_chart(self._chart, self.paths.plot)
             report.output["plot_path"] = self.paths.plot
         if self.paths.report is not None and self.paths.report != STDIO:
             report.output["report_path"] = self.paths.report

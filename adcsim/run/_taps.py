@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from adcsim._background import InOrder
 from adcsim.metrics._meters import (
     Block,
     BlockPair,
@@ -28,7 +29,6 @@ from adcsim.metrics._meters import (
 )
 from adcsim.metrics._theory import sqnr_theory_db
 from adcsim.quantizers._base import Quantizer
-from adcsim.run._background import InOrder
 from adcsim.stages._chain import as_float
 
 #: Frames (from the start) the tone metrics are computed on: about 6 s at

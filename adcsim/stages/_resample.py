@@ -7,16 +7,14 @@ not for choosing when to resample (the pipeline does).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim._background import InOrder, Pending
 from adcsim._rate import check_rate
 from adcsim.stages._chain import StreamInfo
-
-if TYPE_CHECKING:  # imported when a worker starts: quantize starts faster
-    import concurrent.futures
 
 #: soxr's very-high-quality preset: 28-bit precision, stop-band attenuation
 #: about 170 dB and a pass band to 91% of Nyquist (libsoxr's soxr.h), well past
@@ -88,8 +86,8 @@ class Resampler:
         self._stream: Any = None
         self._in_rate = 0
         self._channels = 0
-        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pending: concurrent.futures.Future[NDArray[np.float64]] | None = None
+        self._worker: InOrder | None = None
+        self._pending: Pending[NDArray[np.float64]] | None = None
 
     def start(self, info: StreamInfo) -> StreamInfo:
         """Set up the converter; bypass when ``info.rate`` is already the target."""
@@ -157,9 +155,7 @@ class Resampler:
         import soxr
 
         if self._pending is not None:  # it still runs on the old stream
-            import concurrent.futures
-
-            concurrent.futures.wait([self._pending])
+            self._pending.wait()
             self._pending = None
         self._stop_worker()
         self._stream = soxr.ResampleStream(
@@ -170,13 +166,9 @@ class Resampler:
             quality=QUALITY,
         )
 
-    def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
+    def _pool(self) -> InOrder:
         if self._worker is None:
-            import concurrent.futures
-
-            self._worker = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="adcsim-resample"
-            )
+            self._worker = InOrder(name="adcsim-resample")
         return self._worker
 
     def _take_pending(self) -> NDArray[np.float64] | None:
@@ -191,7 +183,7 @@ class Resampler:
 
     def _stop_worker(self) -> None:
         if self._worker is not None:
-            self._worker.shutdown(wait=False)  # idle: its thread ends at once
+            self._worker.close()  # idle: its thread ends at once
             self._worker = None
 
 
