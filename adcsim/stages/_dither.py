@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from adcsim._background import InOrder, Pending
 from adcsim.errors import AdcsimError
 from adcsim.quantizers._base import check_bits
 from adcsim.stages._chain import StreamInfo, as_float
@@ -98,8 +99,8 @@ class NoiseSource:
     def __init__(self, kind: str, *, step: float) -> None:
         self.kind, self.step = kind, step
         self._generators: list[np.random.Generator] = []
-        self._pool: Any = None
-        self._ahead: list[Any] = []  # one future per channel, or none
+        self._workers: list[InOrder] = []  # one thread per channel, once needed
+        self._ahead: list[Pending[NDArray[np.float64]]] = []  # one per channel
         self._left: list[NDArray[np.float64]] = []
 
     def restart(self, generators: list[np.random.Generator]) -> None:
@@ -129,26 +130,25 @@ class NoiseSource:
         return out
 
     def _draw_ahead(self, frames: int) -> None:
-        if self._pool is None:
-            # (imported only here: a twentieth of a short run's start-up)
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(
-                max_workers=len(self._generators), thread_name_prefix="adcsim-dither"
-            )
+        if not self._workers:
+            # The package's one thread helper (adcsim._background), one
+            # worker a channel: each generator's draws stay in order.
+            self._workers = [
+                InOrder(depth=1, name="adcsim-dither") for _ in self._generators
+            ]
         self._ahead = [
-            self._pool.submit(make_noise, self.kind, rng, frames, self.step)
-            for rng in self._generators
+            worker.submit(make_noise, self.kind, rng, frames, self.step)
+            for worker, rng in zip(self._workers, self._generators)
         ]
 
     def close(self) -> None:
         """Wait for the draws ahead (their values are dropped); end the threads."""
-        for future in self._ahead:
-            future.exception()  # waits; an error there no longer matters
+        for pending in self._ahead:
+            pending.wait()  # an error there no longer matters
         self._ahead = []
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
 
 
 def _joined(
