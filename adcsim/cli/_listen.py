@@ -183,6 +183,7 @@ def listen(
     """
     import dataclasses
 
+    from adcsim.listening import _conditions as parsing
     from adcsim.listening import _session as listening
     from adcsim.quantizers._registry import SCHEMES
 
@@ -205,7 +206,7 @@ def listen(
             raise click.BadParameter(
                 "--scheme and --dither need --bits", param_hint="--bits"
             )
-        crossed = listening.cross_conditions(
+        crossed = parsing.cross_conditions(
             schemes=scheme or ["uniform"],
             bits=bits or [None],
             rates=rate or [None],
@@ -218,16 +219,14 @@ def listen(
                 raise click.BadParameter(str(exc), param_hint="--bits") from None
 
     def parse(text: str) -> Any:
-        return listening.parse_condition(text, converter=converter)
+        return parsing.parse_condition(text, converter=converter)
 
     for spec in condition_specs:
         conditions.append(_usage(parse, spec, "--condition"))
     for spec in file_specs:
-        conditions.append(_usage(listening.parse_file_condition, spec, "--file"))
+        conditions.append(_usage(parsing.parse_file_condition, spec, "--file"))
     cut = (
-        None
-        if excerpt is None
-        else _usage(listening.parse_excerpt, excerpt, "--excerpt")
+        None if excerpt is None else _usage(parsing.parse_excerpt, excerpt, "--excerpt")
     )
     session = listening.export_listening_test(
         references,

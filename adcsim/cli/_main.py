@@ -108,7 +108,8 @@ def schemes() -> None:
 
 def _register_commands() -> None:
     """Commands defined in their own modules (each imports only click at the top)."""
-    from adcsim.cli._analysis import analyze, compare, generate, sweep
+    from adcsim.cli._analysis import analyze, compare, sweep
+    from adcsim.cli._generate import generate
     from adcsim.cli._listen import listen, listen_results
     from adcsim.cli._quantize import quantize
 

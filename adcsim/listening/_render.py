@@ -1,11 +1,11 @@
 """Stimuli of listening conditions with converter impairments (issue 13).
 
-Responsible for rendering a `adcsim.listening._session.Condition` whose
+Responsible for rendering a `adcsim.listening._conditions.Condition` whose
 converter options are set through the same chain ``adcsim quantize`` runs
 (`adcsim.run._process.build_chain`: sampling, gain/offset, noise, dither,
 quantizer), so that a listener hears what ``quantize`` writes; the stimulus is
 then resampled back to the reference's rate. Not responsible for ideal
-conditions (`adcsim.listening._session.render_condition` renders those) or for
+conditions (`adcsim.listening._conditions.render_condition` renders those) or for
 the session.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from adcsim.listening._session import Condition
+    from adcsim.listening._conditions import Condition
     from adcsim.run._config import QuantizeConfig
 
 
@@ -62,7 +62,7 @@ def render_converted(
 
     Examples
     --------
-    >>> from adcsim.listening._session import Condition
+    >>> from adcsim.listening._conditions import Condition
     >>> from adcsim.stages._converter import ConverterConfig
     >>> c = Condition(name="off", bits=8, converter=ConverterConfig(offset_lsb=1))
     >>> y = render_converted(np.zeros((4, 1)), rate=8000, condition=c, seed=0)

@@ -28,10 +28,8 @@ import numpy as np
 
 from adcsim._version import __version__
 from adcsim.errors import AdcsimError
+from adcsim.listening._conditions import ANCHOR_LOW, ANCHOR_MID, HIDDEN_REFERENCE
 from adcsim.listening._session import (
-    ANCHOR_LOW,
-    ANCHOR_MID,
-    HIDDEN_REFERENCE,
     KEY_FORMAT,
     MUSHRA_SCREEN_FRACTION,
     MUSHRA_SCREEN_SCORE,

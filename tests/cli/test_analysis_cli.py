@@ -13,7 +13,8 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from adcsim.cli._analysis import analyze, compare, generate, sweep
+from adcsim.cli._analysis import analyze, compare, sweep
+from adcsim.cli._generate import generate
 
 RATE = 8000
 COMMANDS = [analyze, compare, sweep, generate]

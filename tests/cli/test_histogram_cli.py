@@ -14,7 +14,8 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from adcsim.analysis._histogram import required_samples
-from adcsim.cli._analysis import analyze, generate
+from adcsim.cli._analysis import analyze
+from adcsim.cli._generate import generate
 
 BITS = 8
 M = 1 << BITS

@@ -396,7 +396,7 @@ def test_sweep_with_noise_follows_the_textbook_snr(
 
 
 def test_a_listen_condition_takes_the_converter_keys_over_the_commands() -> None:
-    from adcsim.listening._session import parse_condition
+    from adcsim.listening._conditions import parse_condition
 
     base = ConverterConfig(noise_lsb=0.5, offset_lsb=1.0)
     c = parse_condition("cheap=bits=12,noise-lsb=2,gain-error-lsb=3", converter=base)
@@ -417,7 +417,7 @@ def test_a_listen_condition_takes_the_converter_keys_over_the_commands() -> None
 def test_a_listen_stimulus_with_impairments_is_what_quantize_writes(
     tmp_path: Path, wav_file: Any, tone: Any
 ) -> None:
-    from adcsim.listening._session import Condition, render_condition
+    from adcsim.listening._conditions import Condition, render_condition
 
     x = tone(frames=4000, channels=2)
     src = wav_file(tmp_path, x, 48000, subtype="FLOAT")

@@ -11,19 +11,17 @@ import pytest
 from adcsim.errors import AdcsimError
 from adcsim.io._reader import read as read_audio
 from adcsim.io._writer import write as write_audio
-from adcsim.listening._scoring import binomial_p_value, mean_interval, score_results
-from adcsim.listening._session import (
-    PEAK_LIMIT,
+from adcsim.listening._conditions import (
     Condition,
     apply_fades,
     cross_conditions,
-    export_listening_test,
-    fnv1a32,
     lowpass_anchor,
     parse_condition,
     parse_excerpt,
     render_condition,
 )
+from adcsim.listening._scoring import binomial_p_value, mean_interval, score_results
+from adcsim.listening._session import PEAK_LIMIT, export_listening_test, fnv1a32
 from adcsim.metrics._loudness import integrated_loudness
 
 RATE = 16000

@@ -14,7 +14,8 @@ import pytest
 from adcsim.errors import AdcsimError
 from adcsim.io._writer import write as write_audio
 from adcsim.listening import _sessiondir
-from adcsim.listening._session import Condition, export_listening_test
+from adcsim.listening._conditions import Condition
+from adcsim.listening._session import export_listening_test
 from adcsim.listening._sessiondir import MANIFEST
 
 RATE = 8000
