@@ -4,8 +4,9 @@ Responsible for `InOrder`: one background thread and a queue of at most
 ``depth`` calls, for the large numpy, libsndfile and soxr calls that release
 the GIL, so that they run beside the main thread's reading, measuring and
 writing: counting values (`adcsim.run._taps`), resampling the tail of a block
-(`adcsim.stages._resample`), importing a figure's renderer
-(`adcsim.run._process`). `InOrder.submit` returns a `Pending` whose `result`
+(`adcsim.stages._resample`), drawing the next block's dither noise, one
+worker a channel (`adcsim.stages._dither.NoiseSource`), importing a figure's
+renderer (`adcsim.run._process`). `InOrder.submit` returns a `Pending` whose `result`
 waits for the call; an exception in a call is raised again by its `result`,
 by the next `submit` or by `drain`, and the calls queued after it are skipped.
 Not responsible for processes: the batch's worker processes
