@@ -592,10 +592,23 @@ def sweep_file(
         path, command="sweep", advice="sweep an excerpt (sox in.wav part.wav trim 0 60)"
     )
     out_rate = info.rate
+    analog = data
     if rate is not None:
         out_rate = check_rate(rate)
         if out_rate != info.rate:
             data = resample(data, in_rate=info.rate, out_rate=out_rate)
+    sampled = None
+    if conv.jitter or not conv.anti_alias:
+        # What the converter samples (`adcsim.run._adc`): the input itself
+        # without the anti-alias filter, else the resampled signal, jittered.
+        from adcsim.stages._sampler import Sampler
+
+        source_rate = info.rate if not conv.anti_alias else out_rate
+        chain = Chain([Sampler(out_rate=out_rate, jitter=conv.jitter, seed=seed)])
+        chain.start(StreamInfo(rate=source_rate, channels=info.channels))
+        sampled = _run_once(chain, analog if not conv.anti_alias else data)
+        frames = min(sampled.shape[0], data.shape[0])
+        sampled, data = sampled[:frames], data[:frames]
     rows = sweep(
         data,
         out_rate,
@@ -606,6 +619,7 @@ def sweep_file(
         seed=seed,
         params=params,
         converter=conv,
+        sampled=sampled,
     )
     meta = {
         "path": path,

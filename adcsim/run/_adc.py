@@ -70,10 +70,20 @@ def sampling_stages(
     resampler = Resampler(out_rate=config.rate) if config.rate else None
     named: Named = [("resample", resampler)] if resampler is not None else []
     ideal = [resampler] if resampler is not None else []
-    # (--anti-alias off and --jitter are refused by the config until the
-    # sampler is in: `adcsim.stages._converter.UNAVAILABLE`)
-    assert conv.anti_alias and not conv.jitter
-    return [*ideal, tap], named
+    if conv.anti_alias and not conv.jitter:
+        return [*ideal, tap], named
+    from adcsim.stages._chain import Chain, Tee
+    from adcsim.stages._sampler import Sampler
+
+    out_rate = config.rate or source.rate
+    sampler = Sampler(out_rate=out_rate, jitter=conv.jitter, seed=config.seed)
+    if conv.anti_alias:
+        # The resampled (anti-aliased) signal, sampled at jittered instants.
+        head: list[Stage] = [*ideal, Tee(Chain([]), Chain([sampler]), tap)]
+    else:
+        # The input itself, sampled at the new instants: no low-pass.
+        head = [Tee(Chain(ideal), Chain([sampler]), tap)]
+    return head, [*named, ("sample", sampler)]
 
 
 def static_stages(config: QuantizeConfig, bits: int) -> Named:
@@ -220,9 +230,14 @@ def adc_section(
     -------
     dict or None
         None when no converter stage is active (the report then has no
-        ``adc`` key).
+        ``adc`` key). A stage that models several impairments (the sampler:
+        ``anti_alias``, ``jitter``) gives one entry each by ``adc_entries``.
     """
-    stages = [(n, s) for n, s in named if s.active and hasattr(s, "adc_entry")]
+    stages = [
+        (n, s)
+        for n, s in named
+        if s.active and (hasattr(s, "adc_entry") or hasattr(s, "adc_entries"))
+    ]
     if not stages:
         return None
     figures = adc_figures(
@@ -232,7 +247,13 @@ def adc_section(
         bits=bits,
         quantization_lsb2=1.0 / 12.0 + DITHER_LSB2.get(dither, 0.0),
     )
-    return {name: stage.adc_entry(figures) for name, stage in stages}
+    section: dict[str, Any] = {}
+    for name, stage in stages:
+        if hasattr(stage, "adc_entries"):
+            section.update(stage.adc_entries(figures))
+        else:
+            section[name] = stage.adc_entry(figures)
+    return section
 
 
 def adc_figures(
@@ -291,4 +312,5 @@ def adc_figures(
         regressions=lines,
         residual_powers=residuals,
         quantization_lsb2=quantization_lsb2,
+        out_window=None if window is None else window[1],
     )

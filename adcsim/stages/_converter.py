@@ -48,10 +48,7 @@ MAX_MODULATOR_BITS = 16
 
 #: Options whose stage is not wired into the chain yet: refused with a clear
 #: error (issue 13).
-UNAVAILABLE: dict[str, str] = {
-    "anti_alias": "--anti-alias off",
-    "jitter": "--jitter",
-}
+UNAVAILABLE: dict[str, str] = {}
 #: Depths a static transfer curve can have (adcsim.quantizers._transfer).
 TRANSFER_BITS = (2, 16)
 
@@ -399,6 +396,9 @@ class AdcFigures:
     out_harmonics_db : list of dict or None
         Per tonal channel, each harmonic of the output relative to its
         fundamental, dBc, by order (`adcsim.metrics._tone.harmonic_ratios_db`).
+    out_window : ndarray or None
+        The output's ``(frames, channels)`` samples over that window (for
+        figures a stage measures itself, such as aliased tones).
     quantization_lsb2 : float
         The error power, LSB**2, of the quantizer and dither alone, as theory
         has it for a busy signal (1/12 for a uniform quantizer without dither,
@@ -414,6 +414,7 @@ class AdcFigures:
     residual_powers: list[float | None]
     quantization_lsb2: float = 1.0 / 12.0
     out_harmonics_db: list[dict[int, float] | None] = field(default_factory=list)
+    out_window: Any = None
 
     @property
     def lsb(self) -> float:
