@@ -68,6 +68,10 @@ def make_noise(
         noise = np.subtract(pair[0::2], pair[1::2])
         noise *= step
         return noise
+    if kind == "gaussian":  # (the converter's input noise: step is the RMS)
+        gauss = rng.standard_normal(frames)
+        gauss *= step
+        return gauss
     return np.zeros(frames)
 
 

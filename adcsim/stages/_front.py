@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from adcsim.quantizers._base import check_bits
 from adcsim.stages._chain import StreamInfo
 from adcsim.stages._converter import AdcFigures, stage_generators
-from adcsim.stages._dither import check_seed
+from adcsim.stages._dither import NoiseSource, check_seed
 
 if TYPE_CHECKING:
     from adcsim.stages._converter import ConverterConfig
@@ -151,7 +151,7 @@ class NoiseStage:
         self.active = self.noise_lsb > 0
         self.counters: dict[str, int] = {}
         self._channels = 0
-        self._generators: list[np.random.Generator] = []
+        self._source = NoiseSource("gaussian", step=self.sigma)
 
     def start(self, info: StreamInfo) -> StreamInfo:
         """Spawn one generator per channel; the stream passes unchanged."""
@@ -160,21 +160,24 @@ class NoiseStage:
         return info
 
     def process(self, block: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``block`` plus fresh noise (a new array)."""
-        noise = np.empty(block.shape)
-        for channel, rng in enumerate(self._generators):
-            noise[:, channel] = rng.standard_normal(block.shape[0])
-        noise *= self.sigma
-        noise += block
-        return noise
+        """``block`` plus fresh noise (a new array).
+
+        Drawn by the dither's `adcsim.stages._dither.NoiseSource` (the next
+        block's noise on threads meanwhile), the same draws in the same order.
+        """
+        out = np.array(block, dtype=np.float64)
+        for channel, noise in enumerate(self._source.draw(block.shape[0])):
+            out[:, channel] += noise
+        return out
 
     def flush(self) -> NDArray[np.float64]:
-        """Nothing is buffered: an empty block."""
+        """Nothing is buffered: an empty block (the drawing threads end)."""
+        self._source.close()
         return np.zeros((0, self._channels))
 
     def reset(self) -> None:
         """Restart every channel's noise from the seed."""
-        self._generators = stage_generators(self.seed, self.name, self._channels)
+        self._source.restart(stage_generators(self.seed, self.name, self._channels))
 
     def adc_entry(self, figures: AdcFigures) -> dict[str, Any]:
         """Parameters, predicted and measured noise, and the tone's SINAD.
