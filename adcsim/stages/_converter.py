@@ -46,9 +46,6 @@ MAX_SIGMA_DELTA_ORDER = 5
 MAX_OSR = 1024
 MAX_MODULATOR_BITS = 16
 
-#: Options whose stage is not wired into the chain yet: refused with a clear
-#: error (issue 13).
-UNAVAILABLE: dict[str, str] = {}
 #: Depths a static transfer curve can have (adcsim.quantizers._transfer).
 TRANSFER_BITS = (2, 16)
 
@@ -241,12 +238,6 @@ needs scheme uniform, midrise or floor, not scheme='mulaw'
             The first value out of range or combination that makes no sense,
             naming the option.
         """
-        for name, flag in UNAVAILABLE.items():
-            if getattr(self, name) != getattr(_IDEAL, name):
-                raise AdcsimError(
-                    f"{flag} is not available yet (issue 13: its "
-                    "stage is not in the chain)"
-                )
         if not isinstance(self.anti_alias, bool):
             raise AdcsimError(f"anti_alias={self.anti_alias!r} must be on or off")
         if not self.anti_alias and rate is None:

@@ -23,7 +23,6 @@ from adcsim.quantizers._stage import QuantizeStage
 from adcsim.run import _process as pipeline
 from adcsim.run._config import QuantizeConfig
 from adcsim.run._outputs import OutputPaths
-from adcsim.stages import _converter
 from adcsim.stages._chain import Chain, StreamInfo, Tap, Tee, _Lookahead
 from adcsim.stages._converter import ConverterConfig
 from adcsim.stages._dither import DitherStage
@@ -97,25 +96,12 @@ def test_bad_converter_values_are_refused_by_name(
     ],
 )
 def test_combinations_that_make_no_sense_are_refused(
-    monkeypatch: pytest.MonkeyPatch,
     converter: ConverterConfig,
     rate: int | None,
     message: str,
 ) -> None:
-    # (checked as they will be once every stage is in)
-    monkeypatch.setattr(_converter, "UNAVAILABLE", {})
     with pytest.raises(AdcsimError, match=message):
         converter.validate(scheme="uniform", bits=8, rate=rate)
-
-
-def test_options_without_their_stage_say_so() -> None:
-    for name, flag in _converter.UNAVAILABLE.items():
-        value: Any = False if name == "anti_alias" else 1
-        if name in ("transfer", "transfer_out"):
-            value = "t.json"
-        converter = ConverterConfig(**{name: value})
-        with pytest.raises(AdcsimError, match=f"{flag} is not available yet"):
-            converter.validate(scheme="uniform", bits=8, rate=16000)
 
 
 # -- the chain ----------------------------------------------------------------
