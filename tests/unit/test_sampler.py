@@ -223,7 +223,7 @@ def test_anti_alias_off_without_a_rate_is_a_usage_error(
 
 
 def test_a_cheap_listen_condition_aliases_as_quantize_does() -> None:
-    from adcsim.listening._session import parse_condition, render_condition
+    from adcsim.listening._conditions import parse_condition, render_condition
 
     rate = 44100
     n = np.arange(rate)
