@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from adcsim.errors import AdcsimError
 from adcsim.metrics._meters import measure
-from adcsim.metrics._samples import check_samples
+from adcsim.metrics._samples import check_samples, checked_blocks
 from adcsim.metrics._tone import tone_metrics_channels
 from adcsim.stages._chain import as_block
 
@@ -432,8 +432,7 @@ def _analyze_stream(path: str) -> tuple[dict[str, Any], Any]:
         peaks = np.zeros(info.channels)
         frames = 0
         head = []
-        for block in reader.blocks():
-            check_samples(block, repr(path))
+        for block in checked_blocks(reader.blocks(), repr(path)):
             squares += np.einsum("ij,ij->j", block, block)
             peaks = np.maximum(peaks, np.abs(block).max(axis=0))
             if frames < TONE_FRAMES:

@@ -29,6 +29,7 @@ def _read_counts(
     """Code density of one channel of ``path`` at ``bits`` (default: the file's)."""
     from adcsim.analysis._histogram import codes_from_samples
     from adcsim.io import AudioReader
+    from adcsim.metrics._samples import checked_blocks
 
     with AudioReader(path) as reader:
         info = reader.info
@@ -60,7 +61,7 @@ def _read_counts(
             )
         levels = 1 << bits
         counts = np.zeros(levels, dtype=np.int64)
-        for block in reader.blocks():
+        for block in checked_blocks(reader.blocks(), repr(path)):
             codes = codes_from_samples(block[:, channel - 1], bits=bits)
             counts += np.bincount(codes, minlength=levels)
     return counts, bits, info

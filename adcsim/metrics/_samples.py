@@ -2,7 +2,10 @@
 
 Responsible for refusing, before any figure is computed, samples that no
 measurement can work with: NaN, infinities, and magnitudes so large that
-their squares and sums leave the float64 range. Not responsible for
+their squares and sums leave the float64 range. `checked_blocks` is the one
+check at the entry of every streamed command (quantize's chain, analyze,
+the histogram test), so that a bad block stops the run before a stage or
+meter touches it (numpy's overflow warnings came first otherwise). Not responsible for
 clipping at full scale (the quantizers count that) or for reading files.
 
 Notes
@@ -16,6 +19,9 @@ of squares of a record of up to 2**40 samples below 1e25, far from overflow.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,3 +69,43 @@ finite samples of at most 1e+06 times full scale (a corrupt or unscaled file?)
         f"{what} has a sample of {peak:.3g}: measurements take finite samples of "
         f"at most {MAX_ABS_SAMPLE:.0e} times full scale (a corrupt or unscaled file?)"
     )
+
+
+def checked_blocks(blocks: Iterable[NDArray[Any]], what: str) -> Iterator[NDArray[Any]]:
+    """``blocks`` passed on unchanged, each `check_samples`-ed first.
+
+    Integer blocks pass without a look (every integer sample is in range);
+    a float block costs one max and one min.
+
+    Parameters
+    ----------
+    blocks : iterable of ndarray
+        The blocks read, in order.
+    what : str
+        Names them in the message (the file's name, quoted).
+
+    Yields
+    ------
+    ndarray
+        Each block, not copied.
+
+    Raises
+    ------
+    AdcsimError
+        At the first block holding a non-finite sample or one beyond
+        `MAX_ABS_SAMPLE`, before it is yielded.
+
+    Examples
+    --------
+    >>> blocks = [np.zeros((2, 1)), np.full((2, 1), np.nan)]
+    >>> stream = checked_blocks(blocks, "'x.wav'")
+    >>> next(stream).shape
+    (2, 1)
+    >>> next(stream)
+    Traceback (most recent call last):
+    ...
+    adcsim.errors.AdcsimError: 'x.wav' contains non-finite samples (NaN or infinity)
+    """
+    for block in blocks:
+        check_samples(block, what)
+        yield block

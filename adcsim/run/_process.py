@@ -32,6 +32,7 @@ from adcsim.io._containers import (
 )
 from adcsim.io._reader import AudioInfo, AudioReader
 from adcsim.io._writer import AudioWriter
+from adcsim.metrics._samples import checked_blocks
 from adcsim.quantizers._base import Quantizer
 from adcsim.quantizers._registry import make_quantizer
 from adcsim.quantizers._stage import QuantizeStage
@@ -64,6 +65,11 @@ def _counted(
         done += block.shape[0]
         progress(phase, done, info.frames, info.rate)
         yield block
+
+
+def _shown(path: str) -> str:
+    """An input's name in a message: quoted, or ``stdin``."""
+    return "stdin" if path == STDIO else repr(path)
 
 
 def build_chain(
@@ -265,7 +271,11 @@ def _process_file(
             count_values=memoryless and long_int16,
         )
         try:
-            blocks = reader.blocks(config.blocksize, native=True)
+            # Refused at the chain's entry: 1e300 went through every stage
+            # and meter (numpy overflow warnings) before the tone figures did.
+            blocks = checked_blocks(
+                reader.blocks(config.blocksize, native=True), _shown(input_path)
+            )
             for out in chain.run(_counted(blocks, reader, progress, "quantize")):
                 if out.shape[0]:  # (a delaying stage may hand on nothing yet)
                     run.push(tap.pop(out.shape[0]), out)
@@ -416,7 +426,12 @@ def lloydmax_codebook(
     with AudioReader(training) as reader:
         info = reader.info
         source = StreamInfo(info.rate, info.channels, info.bits, info.frames)
-        blocks = _counted(reader.blocks(config.blocksize), reader, progress, "design")
+        blocks = _counted(
+            checked_blocks(reader.blocks(config.blocksize), _shown(training)),
+            reader,
+            progress,
+            "design",
+        )
         for block in reference_chain(config, source).run(blocks):
             trainer.update(block)
     book = trainer.design(config.bits)

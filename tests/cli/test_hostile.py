@@ -51,29 +51,72 @@ def huge_float_wav(path: Path, scale: float = 1e299) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("analyze", "huge.wav"),
-        ("analyze", "huge.wav", "--report", "-"),
-        ("compare", "huge.wav", "huge.wav"),
-        ("sweep", "huge.wav", "--bits", "8", "--report", "-"),
-        ("listen", "huge.wav", "-o", "s", "--bits", "8"),
-    ],
-)
-def test_huge_float_samples_are_one_error_and_nothing_on_stdout(tmp_path, args):
+def spiked_float_wav(path: Path) -> Path:
+    """Ten seconds of a quiet tone in doubles, one sample of 1e300 near the end."""
+    x = 0.5 * np.sin(2 * np.pi * 440 * np.arange(80_000) / 8000)
+    x[79_000] = 1e300
+    sf.write(str(path), x, 8000, "DOUBLE")
+    return path
+
+
+HUGE_COMMANDS = [
+    ("quantize", "huge.wav"),
+    ("quantize", "huge.wav", "--no-plot", "-r", "16000", "-b", "4"),
+    ("quantize", "huge.wav", "--no-plot", "--noise-shaping", "lipshitz", "-r", "44100"),
+    ("quantize", "huge.wav", "--no-plot", "-s", "lloydmax", "-b", "3"),
+    ("quantize", "huge.wav", "-o", "h.flac", "--no-report", "--no-plot"),
+    ("analyze", "huge.wav"),
+    ("analyze", "huge.wav", "--report", "-"),
+    ("analyze", "huge.wav", "--histogram", "--bits", "4", "--dnl-resolution", "1"),
+    ("compare", "huge.wav", "huge.wav"),
+    ("sweep", "huge.wav", "--bits", "8", "--report", "-"),
+    ("listen", "huge.wav", "-o", "s", "--bits", "8"),
+]
+
+
+@pytest.mark.parametrize("scale", ["1e+298", "1e+299", "1e+300"])
+@pytest.mark.parametrize("args", HUGE_COMMANDS)
+def test_huge_float_samples_are_one_error_and_nothing_on_stdout(tmp_path, args, scale):
     # Samples of 1e299 made the sine fit's LAPACK call print "On entry to
     # DLASCL parameter number 4 had an illegal value" on stdout and fail with
-    # LinAlgError (or spin for ever); numpy warned about overflows first.
-    huge_float_wav(tmp_path / "huge.wav")
+    # LinAlgError (or spin for ever); numpy warned about overflows first
+    # (quantize printed four RuntimeWarnings from the meters before its error:
+    # the check now sits at the entry of every command's stream).
+    huge_float_wav(tmp_path / "huge.wav", float(scale))
     done = adcsim(*args, cwd=tmp_path)
     assert done.returncode == 1
     message = one_error(done.stderr.decode())
-    assert "'huge.wav' has a sample of 1e+299" in message
+    assert f"'huge.wav' has a sample of {scale}" in message
     assert "1e+06 times full scale" in message
     assert done.stdout == b""
     assert "Warning" not in done.stderr.decode()
     assert sorted(os.listdir(tmp_path)) == ["huge.wav"]
+
+
+@pytest.mark.parametrize("args", HUGE_COMMANDS)
+def test_one_absurd_sample_in_a_real_file_stops_every_command_before_a_warning(
+    tmp_path, args
+):
+    spiked_float_wav(tmp_path / "huge.wav")
+    done = adcsim(*args, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "'huge.wav' has a sample of 1e+300" in one_error(done.stderr.decode())
+    assert done.stdout == b""
+    assert "Warning" not in done.stderr.decode()
+    assert sorted(os.listdir(tmp_path)) == ["huge.wav"]
+
+
+def test_absurd_samples_on_stdin_are_refused_before_the_chain(tmp_path):
+    x = np.zeros(800)
+    x[400] = -1e300
+    sf.write(str(tmp_path / "nan.wav"), x, 8000, "DOUBLE")
+    data = (tmp_path / "nan.wav").read_bytes()
+    (tmp_path / "nan.wav").unlink()
+    done = adcsim("quantize", "-", "-o", "out.wav", cwd=tmp_path, stdin=data)
+    assert done.returncode == 1
+    assert "stdin has a sample of -1e+300" in one_error(done.stderr.decode())
+    assert done.stdout == b"" and "Warning" not in done.stderr.decode()
+    assert os.listdir(tmp_path) == []
 
 
 def _failing_invocations(tmp_path: Path) -> list[list[str]]:
