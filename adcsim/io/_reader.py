@@ -24,6 +24,7 @@ from adcsim.errors import AdcsimError
 from adcsim.io import _wavstream as wavstream
 from adcsim.io._containers import FLOAT_SUBTYPES, PCM_BITS, error_reason
 from adcsim.io._files import STDIO
+from adcsim.io._quiet import quiet_stderr
 
 BLOCKSIZE = 65536
 
@@ -109,7 +110,8 @@ class AudioReader:
         try:
             # (bytes: a POSIX name need not be UTF-8; soundfile cannot encode
             # the surrogate escapes of such a name itself)
-            self._file = sf.SoundFile(os.fsencode(path))
+            with quiet_stderr():  # (libmpg123's notes on a damaged MP3)
+                self._file = sf.SoundFile(os.fsencode(path))
         except (sf.SoundFileError, RuntimeError, OSError) as exc:
             raise AdcsimError(f"cannot read {path!r}: {error_reason(exc)}") from exc
         f = self._file
@@ -145,7 +147,8 @@ class AudioReader:
         """The next ``frames`` frames of a file as float64 (fewer at its end)."""
         assert self._file is not None, "read_frames needs a file, not a stream"
         try:
-            return self._file.read(frames, dtype="float64", always_2d=True)
+            with quiet_stderr():
+                return self._file.read(frames, dtype="float64", always_2d=True)
         except (sf.SoundFileError, RuntimeError) as exc:
             raise AdcsimError(
                 f"cannot read {self.path!r}: {error_reason(exc)}"
@@ -190,9 +193,14 @@ class AudioReader:
         if dtype == "int32" and self._raw_pcm24:
             yield from self._pcm24_blocks(blocksize)
             return
+        mp3 = self._file.format == "MP3"  # (only libmpg123 chatters)
         try:
             while True:
-                block = self._file.read(blocksize, dtype=dtype, always_2d=True)
+                if mp3:
+                    with quiet_stderr():
+                        block = self._file.read(blocksize, dtype=dtype, always_2d=True)
+                else:
+                    block = self._file.read(blocksize, dtype=dtype, always_2d=True)
                 if block.shape[0] == 0:
                     return
                 yield block

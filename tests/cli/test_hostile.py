@@ -9,6 +9,7 @@ not asked for, no file left behind.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -515,3 +516,60 @@ def test_whole_file_commands_refuse_a_long_file_before_reading_it(
     assert "has 16000 frames x 1 channels, more than the 15999 samples" in message
     assert "trim" in message
     assert sorted(os.listdir(tmp_path)) == ["in.wav"]
+
+
+def _corrupt_mp3(tmp_path: Path) -> Path:
+    """A real MP3 (ffmpeg's LAME) with junk spliced in before frames.
+
+    libmpg123 meets the junk where it expects a frame header and prints
+    ``Note: Illegal Audio-MPEG-Header ... Trying to resync`` on fd 2.
+    """
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is needed to encode the seed MP3")
+    if "MP3" not in sf.available_formats():
+        pytest.skip("this libsndfile reads no MP3")
+    seed = tmp_path / "seed.mp3"
+    made = subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i"]
+        + ["sine=frequency=440:duration=2:sample_rate=8000", "-c:a", "libmp3lame"]
+        + ["-write_xing", "0", "-id3v2_version", "0", str(seed)],
+        capture_output=True,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"ffmpeg cannot encode MP3: {made.stderr.decode()[-200:]}")
+    data = seed.read_bytes()
+    seed.unlink()
+    # frame headers: 11 sync bits; junk before every fourth from the fifth on
+    syncs = [
+        i for i in range(1, len(data) - 1) if data[i] == 0xFF and data[i + 1] >= 0xE0
+    ]
+    cut = syncs[4::4][:6]
+    assert cut, "no frame headers found in the seed MP3"
+    pieces, last = [], 0
+    for at in cut:
+        pieces += [data[last:at], b"\x55\x00\x13" * 20]
+        last = at
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"".join(pieces) + data[last:])
+    return bad
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("analyze", "bad.mp3"),
+        ("quantize", "bad.mp3", "-q", "--no-plot", "-o", "out.wav"),
+        ("compare", "bad.mp3", "bad.mp3"),
+    ],
+)
+def test_a_damaged_mp3_prints_no_decoder_notes(tmp_path, args):
+    # libmpg123's notes went to stderr beside the table or the one Error line.
+    _corrupt_mp3(tmp_path)
+    done = adcsim(*args, cwd=tmp_path)
+    err = done.stderr.decode()
+    assert "Traceback" not in err
+    assert "Note:" not in err and "MPEG" not in err and "libmpg123" not in err, err
+    if done.returncode == 0:
+        assert err == ""
+    else:
+        assert done.returncode == 1 and len(err.splitlines()) == 1, err
