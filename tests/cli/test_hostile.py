@@ -107,6 +107,23 @@ def test_one_absurd_sample_in_a_real_file_stops_every_command_before_a_warning(
     assert sorted(os.listdir(tmp_path)) == ["huge.wav"]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_absurd_file_in_a_batch_fails_alone_and_the_next_input_runs(tmp_path, jobs):
+    # The 1e299 file spun for ever in the sine fit: with --jobs 1 Ctrl-C was
+    # ignored, with --jobs 2 the input queued behind it never ran, and
+    # kill -9 left its WAV and PNG without a report.
+    huge_float_wav(tmp_path / "huge.wav")
+    tone_wav(tmp_path / "in.wav")
+    done = adcsim("quantize", "huge.wav", "in.wav", "--jobs", jobs, cwd=tmp_path)
+    assert done.returncode == 1
+    err = done.stderr.decode()
+    assert "'huge.wav' has a sample of 1e+299" in one_error(err)
+    assert "1 files quantized, 1 failed" in err or "1 file quantized, 1 failed" in err
+    names = sorted(os.listdir(tmp_path))
+    assert [n for n in names if n.startswith("huge")] == ["huge.wav"]
+    assert "in.uniform-8bit.wav" in names and "in.uniform-8bit.json" in names
+
+
 def test_absurd_samples_on_stdin_are_refused_before_the_chain(tmp_path):
     x = np.zeros(800)
     x[400] = -1e300
