@@ -590,3 +590,34 @@ def test_a_damaged_mp3_prints_no_decoder_notes(tmp_path, args):
         assert err == ""
     else:
         assert done.returncode == 1 and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("args", "made"),
+    [
+        (["analyze", b"\xff.wav", "--report", b"\xfe.json"], [b"\xfe.json"]),
+        (["compare", b"\xff.wav", b"\xff.wav", "--plot", b"\xfd.png"], [b"\xfd.png"]),
+        (["sweep", b"\xff.wav", "--bits", "8", "--csv", b"\xfc.csv"], [b"\xfc.csv"]),
+        (["listen", b"\xff.wav", "-o", b"\xfb", "--bits", "8"], [b"\xfb"]),
+        (["generate", "sine", "-o", b"\xfa.wav"], [b"\xfa.wav"]),
+        (["analyze", b"\xf0missing.wav"], []),
+        (["generate", "sine", "-o", b"\xf1/x.wav"], []),
+    ],
+)
+def test_non_utf8_names_work_in_every_command_or_fail_in_one_line(tmp_path, args, made):
+    # Every command ended in UnicodeEncodeError (generate also left a .part).
+    tone_wav(tmp_path / "t.wav")
+    os.rename(tmp_path / "t.wav", os.path.join(os.fsencode(tmp_path), b"\xff.wav"))
+    done = subprocess.run(
+        [sys.executable, "-m", "adcsim", *args],
+        capture_output=True,
+        cwd=tmp_path,
+        env=ENV,
+        timeout=120,
+    )
+    err = done.stderr.decode("utf-8")  # printable: escapes, never raw bytes
+    if made:
+        assert done.returncode == 0, err
+    else:
+        assert done.returncode == 1 and "\\udcf" in one_error(err)
+    assert sorted(os.listdir(os.fsencode(tmp_path))) == sorted([b"\xff.wav", *made])
