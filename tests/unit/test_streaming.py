@@ -58,8 +58,17 @@ def test_any_blocksize_gives_the_same_audio_and_report(tmp_path, config):
         QuantizeConfig(bits=8, scheme="mulaw", params={"mu": 255.0}, subtype="FLOAT"),
         QuantizeConfig(bits=3, scheme="lloydmax"),
         QuantizeConfig(bits=8),
+        QuantizeConfig(bits=8, noise_shaping="first-order", dither="tpdf", seed=2),
+        QuantizeConfig(bits=8, noise_shaping="f-weighted", dither="tpdf", seed=2),
     ],
-    ids=["resampled", "float-output", "lloydmax", "uniform-int16"],
+    ids=[
+        "resampled",
+        "float-output",
+        "lloydmax",
+        "uniform-int16",
+        "first-order",
+        "weighted",
+    ],
 )
 def test_the_json_report_does_not_depend_on_the_blocksize(tmp_path, config):
     # issue 19: longer than two sum chunks, so blocks straddle chunk edges
