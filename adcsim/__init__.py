@@ -43,7 +43,7 @@ _EXPORTS: dict[str, str] = {
     "tone_metrics": "adcsim.metrics._tone",
     "fit_sine": "adcsim.metrics._sinefit",
     "compare": "adcsim.analysis._compare",
-    "compare_files": "adcsim.analysis._compare",
+    "compare_files": "adcsim.analysis._compare_files",
     "sweep": "adcsim.analysis._sweep",
     "sweep_file": "adcsim.analysis._sweep",
     "generate": "adcsim.analysis._generate",

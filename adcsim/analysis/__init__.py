@@ -8,7 +8,7 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "compare": "_compare",
-        "compare_files": "_compare",
+        "compare_files": "_compare_files",
         "sweep": "_sweep",
         "sweep_file": "_sweep",
         "generate": "_generate",

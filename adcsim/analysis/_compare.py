@@ -1,11 +1,13 @@
-"""The error report of one signal against another: `compare`, `compare_files`.
+"""The error report of one signal against another: `compare`, `analyze`.
 
 Responsible for putting two recordings of the same signal side by side
 (optionally trimming them to a common length, removing a constant delay found
 by cross-correlation and a constant gain found by least squares) and reporting
 the error figures of `adcsim.metrics._meters.measure` plus the tone figures of
-`adcsim.metrics._tone`. Not responsible for printing or plotting (``analysis_cli``,
-``sweep_plots``); files are read through `adcsim.io._reader`.
+`adcsim.metrics._tone`, for signals in memory; and ``analyze`` of a file in
+blocks. Not responsible for printing or plotting (`adcsim.cli._analysis`,
+`adcsim.figures._compare`) or for comparing files
+(`adcsim.analysis._compare_files`, in blocks).
 """
 
 from __future__ import annotations
@@ -29,6 +31,19 @@ def _as_block(x: ArrayLike, name: str) -> NDArray[np.float64]:
         raise AdcsimError(f"compare: {name} has no frames")
     check_samples(arr, f"compare: {name}")
     return arr
+
+
+def _as_pair(
+    ref: ArrayLike, test: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Both signals as checked blocks of the same channel count."""
+    r = _as_block(ref, "ref")
+    t = _as_block(test, "test")
+    if r.shape[1] != t.shape[1]:
+        raise AdcsimError(
+            f"compare: ref has {r.shape[1]} channels, test has {t.shape[1]}"
+        )
+    return r, t
 
 
 def find_delay(
@@ -63,12 +78,7 @@ def find_delay(
     >>> find_delay(x[:, None], np.roll(x, -3)[:, None])
     -3
     """
-    r = _as_block(ref, "ref")
-    t = _as_block(test, "test")
-    if r.shape[1] != t.shape[1]:
-        raise AdcsimError(
-            f"compare: ref has {r.shape[1]} channels, test has {t.shape[1]}"
-        )
+    r, t = _as_pair(ref, test)
     nr, nt = r.shape[0], t.shape[0]
     limit = min(nr, nt) - 1
     if max_delay_frames is not None:
@@ -130,12 +140,7 @@ def align_pair(
     >>> found["gain"], bool(np.array_equal(r, t))
     (2.0, True)
     """
-    r = _as_block(ref, "ref")
-    t = _as_block(test, "test")
-    if r.shape[1] != t.shape[1]:
-        raise AdcsimError(
-            f"compare: ref has {r.shape[1]} channels, test has {t.shape[1]}"
-        )
+    r, t = _as_pair(ref, test)
     if r.shape[0] != t.shape[0]:
         if not trim:
             raise AdcsimError(
@@ -216,7 +221,7 @@ def compare(
 
     See Also
     --------
-    compare_files : the same for two audio files.
+    adcsim.analysis._compare_files.compare_files : the same for two files.
 
     Examples
     --------
@@ -253,7 +258,7 @@ def compare(
 
 
 def info_block(path: str, info: Any) -> dict[str, Any]:
-    """The report block describing a file read by `adcsim.io._reader.read`."""
+    """The report block describing a file read by `adcsim.io._reader.AudioReader`."""
     return {
         "path": path,
         "sample_rate": info.rate,
@@ -262,107 +267,6 @@ def info_block(path: str, info: Any) -> dict[str, Any]:
         "format": info.format,
         "subtype": info.subtype,
     }
-
-
-def load_pair(
-    ref_path: str, test_path: str, *, trim: bool = False
-) -> tuple[NDArray[np.float64], NDArray[np.float64], Any, Any]:
-    """Read two files to compare, checking rates, channels and lengths.
-
-    Returns
-    -------
-    ref, test : ndarray of float64, (frames, channels)
-    ref_info, test_info : adcsim.io._reader.AudioInfo
-
-    Raises
-    ------
-    AdcsimError
-        A file cannot be read (missing, empty, unsupported), the sample rates
-        or channel counts differ, or the lengths differ without ``trim``.
-    """
-    from adcsim.analysis._records import read_record
-
-    advice = "compare the same excerpt of both (sox in.wav part.wav trim 0 60)"
-    ref, ref_info = read_record(ref_path, command="compare", advice=advice)
-    test, test_info = read_record(test_path, command="compare", advice=advice)
-    if ref_info.rate != test_info.rate:
-        raise AdcsimError(
-            f"sample rates differ: {ref_path!r} is {ref_info.rate} Hz, "
-            f"{test_path!r} is {test_info.rate} Hz"
-        )
-    if ref_info.channels != test_info.channels:
-        raise AdcsimError(
-            f"channel counts differ: {ref_path!r} has {ref_info.channels}, "
-            f"{test_path!r} has {test_info.channels}"
-        )
-    if ref.shape[0] != test.shape[0] and not trim:
-        raise AdcsimError(
-            f"lengths differ: {ref_path!r} has {ref.shape[0]} frames, "
-            f"{test_path!r} has {test.shape[0]} (use --trim)"
-        )
-    return ref, test, ref_info, test_info
-
-
-def compare_files(
-    ref_path: str,
-    test_path: str,
-    *,
-    trim: bool = False,
-    align: bool = False,
-    gain_match: bool = False,
-    max_delay_frames: int | None = None,
-) -> dict[str, Any]:
-    """Read two audio files and `compare` them; a JSON-ready report dict.
-
-    Parameters
-    ----------
-    ref_path, test_path : str
-        The reference and the file under test (any format libsndfile reads).
-    trim, align, gain_match, max_delay_frames
-        See `compare`.
-
-    Returns
-    -------
-    dict
-        ``schema_version``, ``input`` and ``test`` (path, sample_rate,
-        channels, frames, format, subtype), ``settings`` (the options),
-        ``metrics`` (everything `compare` returns but ``channels``) and
-        ``channels``.
-
-    Raises
-    ------
-    AdcsimError
-        A file cannot be read, the rates differ, or as `compare`.
-    """
-    from adcsim.run._report import SCHEMA_VERSION, plain
-
-    ref, test, ref_info, test_info = load_pair(ref_path, test_path, trim=trim)
-    result = compare(
-        ref,
-        test,
-        rate=ref_info.rate,
-        trim=trim,
-        align=align,
-        gain_match=gain_match,
-        max_delay_frames=max_delay_frames,
-    )
-    channels = result.pop("channels")
-    report: dict[str, Any] = plain(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "input": info_block(ref_path, ref_info),
-            "test": info_block(test_path, test_info),
-            "settings": {
-                "trim": trim,
-                "align": align,
-                "gain_match": gain_match,
-                "max_delay_frames": max_delay_frames,
-            },
-            "metrics": result,
-            "channels": channels,
-        }
-    )
-    return report
 
 
 def analyze(x: ArrayLike, rate: int) -> dict[str, Any]:
@@ -484,10 +388,8 @@ def analyze_file(path: str) -> dict[str, Any]:
 __all__ = [
     "analyze",
     "analyze_file",
-    "info_block",
     "align_pair",
     "compare",
-    "compare_files",
     "find_delay",
-    "load_pair",
+    "info_block",
 ]

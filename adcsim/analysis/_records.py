@@ -1,12 +1,13 @@
 """Whole files for the commands that hold them in memory, within a stated size.
 
-Responsible for reading a file whole for ``compare``, ``sweep`` and
-``listen`` (which align, rescale or render all of it at once) only when its
+Responsible for reading a file whole for ``sweep`` and ``listen`` (which
+rescale or render all of it at once) only when its
 header says it fits: at most `MAX_RECORD_SAMPLES` samples (frames x
 channels), checked before a sample is read, with a message saying what to do
 instead; and for refusing samples no measurement can use
 (`adcsim.metrics._samples.check_samples`). Not responsible for decoding
-(`adcsim.io._reader`) or for ``quantize`` and ``analyze``, which stream.
+(`adcsim.io._reader`) or for ``quantize``, ``analyze`` and ``compare``,
+which stream.
 
 Notes
 -----
@@ -41,7 +42,7 @@ def read_record(
     path : str
         The file.
     command : str
-        Names the command in the message (``"compare"``).
+        Names the command in the message (``"sweep"``).
     advice : str
         What to do instead, for the message (``"cut an excerpt with --excerpt"``).
 

@@ -27,6 +27,7 @@ from adcsim.cli._options import (
     converter_options,
     csv_option,
     force_option,
+    parse_plot_window,
     plot_option,
     report_option,
 )
@@ -62,6 +63,16 @@ def _usage(parse: Callable[[str], Any], text: str, hint: str) -> Any:
         return parse(text)
     except AdcsimError as exc:
         raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def _checked_window(text: str | None) -> tuple[float, float] | None:
+    """A ``--plot-window`` parsed and within its bounds (or None)."""
+    from adcsim.run._config import check_plot_window
+
+    window = parse_plot_window(text)
+    if window is not None:
+        check_plot_window(window)
+    return window
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -254,6 +265,17 @@ def analyze(
 )
 @report_option("Write the JSON report (- for stdout).")
 @plot_option("Figure of signals, error and spectra (.png, .svg, .pdf).")
+@click.option(
+    "--plot-window",
+    default=None,
+    metavar="START:DUR",
+    callback=lambda ctx, param, value: _usage(
+        _checked_window, value, "'--plot-window'"
+    ),
+    help="Show this span of the compared signals (seconds) in the figure's "
+    "waveform panels, e.g. 12.5:0.02; DUR at most 1 [default: 10 ms around "
+    "the loudest point of the loudest second, as quantize's figure].",
+)
 @force_option()
 def compare(
     ref: str,
@@ -264,6 +286,7 @@ def compare(
     max_delay: int | None,
     report_path: str | None,
     plot_path: str | None,
+    plot_window: tuple[float, float] | None,
     force: bool,
 ) -> None:
     """Report the error of TEST against the reference REF.
@@ -278,27 +301,36 @@ def compare(
             from adcsim.figures._quantize import check_plot_path
 
             check_plot_path(plot_path)
-        from adcsim.analysis import _compare as cmp
-        from adcsim.run._report import SCHEMA_VERSION, plain
+        if plot_window is not None and plot_path is None:
+            raise click.UsageError(
+                "--plot-window places the figure's waveform: give --plot PATH"
+            )
+        from adcsim.analysis._compare_files import compare_files
 
-        r, t, ref_info, test_info = cmp.load_pair(ref, test, trim=trim)
-        options: dict[str, Any] = {
-            "trim": trim,
-            "align": align,
-            "gain_match": gain_match,
-            "max_delay_frames": max_delay,
-        }
-        metrics = cmp.compare(r, t, rate=ref_info.rate, **options)
-        channels = metrics.pop("channels")
-        report = plain(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "input": cmp.info_block(ref, ref_info),
-                "test": cmp.info_block(test, test_info),
-                "settings": options,
-                "metrics": metrics,
-                "channels": channels,
-            }
+        figure: Any = None
+
+        def sink(rate: int, channels: int, frames: int) -> Any:
+            nonlocal figure
+            from adcsim.figures._compare import CompareFigure
+
+            if plot_window is not None and plot_window[0] * rate >= frames:
+                raise AdcsimError(
+                    f"--plot-window starts at {plot_window[0]:g} s, after the end "
+                    f"of the compared signals ({frames / rate:.4g} s long)"
+                )
+            figure = CompareFigure(
+                rate=rate, channels=channels, frames=frames, window=plot_window
+            )
+            return figure
+
+        report = compare_files(
+            ref,
+            test,
+            trim=trim,
+            align=align,
+            gain_match=gain_match,
+            max_delay_frames=max_delay,
+            sink=sink if plot_path is not None else None,
         )
         m = report["metrics"]
         parts = [
@@ -315,13 +347,10 @@ def compare(
         click.echo(f"{test} vs {ref}: " + ", ".join(parts), err=report_path == "-")
         if report_path is not None:
             _emit_json(report_path, report)
-        if plot_path is not None:
-            from adcsim.figures._compare import compare_chart
+        if figure is not None and plot_path is not None:
             from adcsim.figures._quantize import save_chart
 
-            ra, ta, _ = cmp.align_pair(r, t, **options)
-            chart = compare_chart(ra, ta, rate=ref_info.rate, title=f"{test} vs {ref}")
-            save_chart(chart, plot_path)
+            save_chart(figure.chart(f"{test} vs {ref}"), plot_path)
 
 
 @click.command("sweep", cls=AdcsimCommand, epilog=SWEEP_EPILOG)

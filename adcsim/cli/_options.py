@@ -318,3 +318,22 @@ def converter_config(values: dict[str, Any]) -> Any:
 
     given = {field: values.pop(field) for field in OPTION_FIELDS.values()}
     return ConverterConfig(**given)
+
+
+def parse_plot_window(value: str | None) -> tuple[float, float] | None:
+    """``START:DUR`` in seconds as two floats (their range is checked later).
+
+    Examples
+    --------
+    >>> parse_plot_window("12.5:0.02")
+    (12.5, 0.02)
+    """
+    if value is None:
+        return None
+    start, _, duration = value.partition(":")
+    try:
+        return float(start), float(duration)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not START:DUR in seconds, such as 12.5:0.02"
+        ) from None

@@ -34,6 +34,7 @@ from adcsim.cli._options import (
     converter_config,
     converter_options,
     force_option,
+    parse_plot_window,
     plot_option,
     report_option,
 )
@@ -215,7 +216,7 @@ Examples:
     "--plot-window",
     default=None,
     metavar="START:DUR",
-    callback=lambda ctx, param, value: _plot_window(value),
+    callback=lambda ctx, param, value: parse_plot_window(value),
     help="Show this span of the output (seconds) in the figure's waveform "
     "panels, e.g. 12.5:0.02; DUR at most 1 [default: 10 ms around the "
     "loudest point of the loudest second].",
@@ -503,25 +504,6 @@ def _one_blas_thread() -> None:
     """
     for name in _BLAS_THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
-
-
-def _plot_window(value: str | None) -> tuple[float, float] | None:
-    """``START:DUR`` in seconds as two floats (their range is checked later).
-
-    Examples
-    --------
-    >>> _plot_window("12.5:0.02")
-    (12.5, 0.02)
-    """
-    if value is None:
-        return None
-    start, _, duration = value.partition(":")
-    try:
-        return float(start), float(duration)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not START:DUR in seconds, such as 12.5:0.02"
-        ) from None
 
 
 def _catch_sigterm() -> Any:

@@ -1,12 +1,16 @@
 """The ``compare`` figure: two signals, their difference and their spectra.
 
-Responsible for `compare_chart`, a `adcsim.figures._chart.Chart` drawn with
-the conventions of the quantize figure (`adcsim.figures._quantize`): the
-waveforms over 10 ms around the loudest point of the loudest second (or the
-span asked for), the difference over the same span, and spectra averaged
-over the whole signals as PSD per Hz (Hann window, `NFFT` points) on a log
-frequency axis. Not responsible for aligning the signals
-(`adcsim.analysis._compare`) or writing files (`save_chart`).
+Responsible for `CompareFigure`, the bounded-memory data of the figure fed
+with the compared blocks of any length, and `compare_chart`, a
+`adcsim.figures._chart.Chart` drawn with the conventions of the quantize
+figure (`adcsim.figures._quantize`), by its own parts: the waveform window
+(`PlotTap` and `waveform_span`: 10 ms around the loudest point of the
+loudest second, or the ``--plot-window``), the difference over the same
+window, and the spectra of the channel means averaged over the whole
+signals (`adcsim.metrics._meters.SpectrumMeter`: Hann, `NFFT` points, at
+most 256 evenly spread segments) as PSD per Hz on a log frequency axis. Not
+responsible for aligning the signals (`adcsim.analysis._compare_files`) or
+writing files (`save_chart`).
 """
 
 from __future__ import annotations
@@ -15,60 +19,100 @@ import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.figures._chart import Chart, Line, Panel
-from adcsim.figures._quantize import NFFT, POWER_STRIDE
-from adcsim.metrics._windows import window
-
-#: Most segments the spectra average (evenly spread), as the quantize figure.
-MAX_SEGMENTS = 256
+from adcsim.figures._quantize import NFFT, PlotTap, psd_scale, waveform_span
+from adcsim.metrics._meters import BlockPair, SpectrumMeter, channel_means
 
 
-def loudest_span(ref: NDArray[np.float64], rate: int) -> tuple[int, int]:
-    """Frames [lo, hi) of 10 ms around the loudest point of the loudest second.
+def _db(power: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(10 * np.log10(np.maximum(power, 1e-30)))
 
-    The loudest second is judged on every `POWER_STRIDE`-th frame of all
-    channels, as the quantize figure judges it; the span is at least 64 frames.
+
+class CompareFigure:
+    """The figure's data of an aligned pair fed block by block.
+
+    Parameters
+    ----------
+    rate : int
+    channels : int
+    frames : int
+        Length of the compared pair (spreads the spectra's segments).
+    window : (start, duration) in seconds, optional
+        The waveform span instead of the loudest 10 ms (``--plot-window``).
 
     Examples
     --------
-    >>> x = np.zeros((30000, 1))
-    >>> x[20000:, 0] = 0.1  # the third second is the loudest,
-    >>> x[25000, 0] = 1.0  # and this its loudest point
-    >>> loudest_span(x, 10000)
-    (24950, 25050)
+    >>> t = np.arange(8000)[:, None] / 8000
+    >>> figure = CompareFigure(rate=8000, channels=1, frames=8000)
+    >>> figure.update(np.sin(2e3 * t), np.sin(2e3 * t) + 1e-3)
+    >>> chart = figure.chart("b.wav vs a.wav")
+    >>> chart.title, [p.title.split(" ")[0] for p in chart.panels]
+    ('b.wav vs a.wav', ['waveform', 'difference', 'spectra'])
     """
-    frames = ref.shape[0]
-    second = max(1, rate)
-    best, best_power = 0, -1.0
-    for start in range(0, frames, second):
-        first = start + (-start) % POWER_STRIDE
-        probe = ref[first : start + second : POWER_STRIDE]
-        power = float(np.mean(probe**2)) if probe.size else 0.0
-        if power > best_power:
-            best, best_power = start, power
-    piece = ref[best : best + second]
-    if not piece.size:
-        return 0, 0
-    centre = best + int(np.argmax(np.abs(piece[:, 0])))
-    half = max(1, min(frames, max(64, rate // 100)) // 2)
-    return max(0, centre - half), min(frames, centre + half)
 
+    def __init__(
+        self,
+        *,
+        rate: int,
+        channels: int,
+        frames: int,
+        window: tuple[float, float] | None = None,
+    ) -> None:
+        self.plot = PlotTap(
+            rate=rate, channels=channels, error_scale=1.0, frames=frames, window=window
+        )
+        self.spectrum = SpectrumMeter(rate=rate, channels=3, nfft=NFFT, frames=frames)
 
-def _psd_db(x: NDArray[np.float64], rate: int) -> tuple[NDArray[np.float64], ...]:
-    """Frequencies (no DC) and averaged PSD of ``x``'s channel mean, dB FS / Hz."""
-    mono = x.mean(axis=1)
-    nfft = min(NFFT, mono.size)
-    w = window(nfft)
-    count = max(1, mono.size // nfft)
-    starts = np.linspace(0, mono.size - nfft, min(count, MAX_SEGMENTS)).astype(int)
-    power = np.zeros(nfft // 2 + 1)
-    for s in starts:
-        spectrum = np.fft.rfft(mono[s : s + nfft] * w)
-        power += spectrum.real**2 + spectrum.imag**2
-    # One-sided PSD: |X|^2 / (sum w^2 * rate / 2), the quantize figure's scale.
-    psd = power / (starts.size * np.sum(w**2) * rate / 2)
-    freqs = np.fft.rfftfreq(nfft, 1.0 / rate).astype(np.float64)
-    db = 10 * np.log10(np.maximum(psd[1:], 1e-30))
-    return freqs[1:], np.asarray(db, dtype=np.float64)
+    def update(self, ref: NDArray[np.float64], test: NDArray[np.float64]) -> None:
+        """Add one aligned block pair, ``(frames, channels)`` each."""
+        self.plot.update(BlockPair(ref, test), histogram=False)
+        self.spectrum.update(channel_means(ref, test))
+
+    def chart(self, title: str) -> Chart:
+        """The three-panel figure (`compare_chart`)."""
+        tap = self.plot
+        tap.finish()
+        tap.set_spectra(self.spectrum.spectrum(), self.spectrum.segments)
+        rate = tap.rate
+        lo, hi, where = waveform_span(tap)
+        wave = Panel(
+            (0.085, 0.70, 0.895, 0.22),
+            title=f"waveform {where}, channel 1 of {tap.channels}",
+            xlabel="time (s)",
+            ylabel="amplitude (full scale)",
+            legend="best",
+        )
+        diff = Panel(
+            (0.085, 0.41, 0.895, 0.20),
+            title="difference = test - ref",
+            xlabel="time (s)",
+            ylabel="difference (full scale)",
+        )
+        if hi > lo:
+            ref, test = tap.best_ref[lo:hi, 0], tap.best_out[lo:hi, 0]
+            t_s = (np.arange(lo, hi, dtype=np.float64) + tap.best_start) / rate
+            # ref drawn last and thinner: it shows where test covers it
+            wave.lines.append(Line(t_s, test, "C1", 0.9, "test"))
+            wave.lines.append(Line(t_s, ref, "C0", 0.6, "ref"))
+            diff.lines.append(Line(t_s, test - ref, "C3", 0.8))
+        freqs, norm = psd_scale(tap)
+        # Log frequency, as the quantize figure; DC has no place on it.
+        spectra = Panel(
+            (0.085, 0.06, 0.895, 0.24),
+            title="spectra (channel mean, averaged over the whole signals)",
+            xlabel="frequency (Hz, log scale)",
+            ylabel="PSD (dB full scale / Hz)",
+            xlog=True,
+            legend="best",
+            lines=[
+                Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, width, label)
+                for row, colour, width, label in (
+                    (1, "C1", 0.9, "test"),
+                    (2, "C2", 0.9, "test - ref"),
+                    (0, "C0", 0.6, "ref"),
+                )
+            ],
+        )
+        return Chart(11.0, 8.0, title, [wave, diff, spectra])
 
 
 def compare_chart(
@@ -80,6 +124,8 @@ def compare_chart(
     span: tuple[float, float] | None = None,
 ) -> Chart:
     """The figure of TEST against REF (aligned, same shape ``(frames, channels)``).
+
+    `CompareFigure` fed with the whole pair as one block.
 
     Parameters
     ----------
@@ -94,56 +140,17 @@ def compare_chart(
     --------
     >>> t = np.arange(8000)[:, None] / 8000
     >>> chart = compare_chart(np.sin(2e3 * t), np.sin(2e3 * t) + 1e-3, rate=8000,
-    ...                       title="b.wav vs a.wav")
-    >>> chart.title, [p.title.split(" ")[0] for p in chart.panels]
-    ('b.wav vs a.wav', ['waveform', 'difference', 'spectra'])
+    ...                       title="b.wav vs a.wav", span=(0.5, 0.01))
+    >>> chart.panels[0].title
+    'waveform 0.5-0.51 s (--plot-window), channel 1 of 1'
     """
-    ref = np.asarray(ref, dtype=np.float64).reshape(ref.shape[0], -1)
-    test = np.asarray(test, dtype=np.float64).reshape(test.shape[0], -1)
-    frames = ref.shape[0]
-    if span is None:
-        lo, hi = loudest_span(ref, rate)
-        where = "around the loudest point of the loudest second"
-    else:
-        lo = min(frames, round(span[0] * rate))
-        hi = min(frames, lo + max(1, round(span[1] * rate)))
-        where = f"{lo / rate:.4g}-{hi / rate:.4g} s"
-    channels = ref.shape[1]
-    wave = Panel(
-        (0.085, 0.70, 0.895, 0.22),
-        title=f"waveform {where}, channel 1 of {channels}",
-        xlabel="time (s)",
-        ylabel="amplitude (full scale)",
-        legend="best",
+    r = np.asarray(ref, dtype=np.float64).reshape(ref.shape[0], -1)
+    t = np.asarray(test, dtype=np.float64).reshape(test.shape[0], -1)
+    figure = CompareFigure(
+        rate=rate, channels=r.shape[1], frames=r.shape[0], window=span
     )
-    diff = Panel(
-        (0.085, 0.41, 0.895, 0.20),
-        title="difference = test - ref",
-        xlabel="time (s)",
-        ylabel="difference (full scale)",
-    )
-    if hi > lo:
-        t_s = np.arange(lo, hi, dtype=np.float64) / rate
-        wave.lines.append(Line(t_s, test[lo:hi, 0], "C1", 0.9, "test"))
-        wave.lines.append(Line(t_s, ref[lo:hi, 0], "C0", 0.6, "ref"))
-        diff.lines.append(Line(t_s, test[lo:hi, 0] - ref[lo:hi, 0], "C3", 0.8))
-    spectra = Panel(
-        (0.085, 0.06, 0.895, 0.24),
-        title="spectra (channel mean, averaged over the whole signals)",
-        xlabel="frequency (Hz, log scale)",
-        ylabel="PSD (dB full scale / Hz)",
-        xlog=True,
-        legend="best",
-    )
-    if frames >= 2:
-        for colour, width, label, sig in (
-            ("C1", 0.9, "test", test),
-            ("C2", 0.9, "test - ref", test - ref),
-            ("C0", 0.6, "ref", ref),
-        ):
-            freqs, psd = _psd_db(sig, rate)
-            spectra.lines.append(Line(freqs, psd, colour, width, label))
-    return Chart(11.0, 8.0, title, [wave, diff, spectra])
+    figure.update(r, t)
+    return figure.chart(title)
 
 
-__all__ = ["compare_chart", "loudest_span"]
+__all__ = ["CompareFigure", "compare_chart"]

@@ -283,6 +283,47 @@ def _box(
     return (left, bottom, _HALF_WIDTH, height)
 
 
+def waveform_span(tap: PlotTap) -> tuple[int, int, str]:
+    """The frames [lo, hi) of ``tap.best_ref`` the waveform shows, and where.
+
+    10 ms (at least 64 frames) around the loudest point of the first channel
+    in the loudest second, or the ``--plot-window`` kept. Shared by the
+    quantize and compare figures, so both show the same window.
+
+    Examples
+    --------
+    >>> tap = PlotTap(rate=8000, channels=1, error_scale=1.0)
+    >>> x = np.zeros((16000, 1)); x[12000, 0] = 0.5
+    >>> tap.update(BlockPair(x, x)); tap.finish()
+    >>> waveform_span(tap)[:2], tap.best_start
+    ((3960, 4040), 8000)
+    """
+    ref, rate = tap.best_ref, tap.rate
+    lo, hi = 0, ref.shape[0]
+    if tap.span is None:
+        where = "around the loudest point of the loudest second"
+        if hi:
+            centre = int(np.argmax(np.abs(ref[:, 0])))
+            half = max(1, min(ref.shape[0], max(64, rate // 100)) // 2)
+            lo, hi = max(0, centre - half), min(ref.shape[0], centre + half)
+    elif hi:
+        first, stop = tap.best_start, tap.best_start + hi
+        where = f"{first / rate:.4g}-{stop / rate:.4g} s (--plot-window)"
+    else:
+        where = f"(--plot-window starts after the end, {tap.frames_seen / rate:.4g} s)"
+    return lo, hi, where
+
+
+def psd_scale(tap: PlotTap) -> tuple[NDArray[np.float64], float]:
+    """Bin frequencies, and what turns ``tap.spectra`` into a one-sided PSD per Hz.
+
+    ``|X|^2 / (segments sum(w^2) rate / 2)`` for Hann-windowed segments.
+    """
+    freqs = np.fft.rfftfreq(NFFT, 1.0 / tap.rate).astype(np.float64)
+    norm = max(tap.segments, 1) * float(np.sum(window(NFFT) ** 2)) * tap.rate / 2
+    return freqs, norm
+
+
 def quantize_chart(
     tap: PlotTap, *, quantizer: Any, title: str, resampled: bool = False
 ) -> Chart:
@@ -318,18 +359,7 @@ def quantize_chart(
     def box(row: int, column: int | None = None) -> tuple[float, float, float, float]:
         return _box(row, column, rows=rows)
 
-    lo, hi = 0, ref.shape[0]
-    if tap.span is None:
-        where = "around the loudest point of the loudest second"
-        if hi:
-            centre = int(np.argmax(np.abs(ref[:, 0])))
-            half = max(1, min(ref.shape[0], max(64, rate // 100)) // 2)
-            lo, hi = max(0, centre - half), min(ref.shape[0], centre + half)
-    elif hi:
-        first, stop = tap.best_start, tap.best_start + hi
-        where = f"{first / rate:.4g}-{stop / rate:.4g} s (--plot-window)"
-    else:
-        where = f"(--plot-window starts after the end, {tap.frames_seen / rate:.4g} s)"
+    lo, hi, where = waveform_span(tap)
     wave = Panel(
         box(0),
         title=f"waveform {where}, channel 1 of {tap.channels}",
@@ -367,8 +397,7 @@ def quantize_chart(
             histogram.vlines.append(
                 Line(np.array([bound]), np.zeros(1), "k", 0.8, style="--")
             )
-    freqs = np.fft.rfftfreq(NFFT, 1.0 / rate)
-    norm = max(tap.segments, 1) * np.sum(window(NFFT) ** 2) * rate / 2
+    freqs, norm = psd_scale(tap)
     # Log frequency, as audio people read spectra; DC has no place on it.
     spectra = Panel(
         box(3),

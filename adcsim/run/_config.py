@@ -22,6 +22,32 @@ PLOT_WINDOW_MAX_S = 1.0
 MAX_START_S = 1e7
 
 
+def check_plot_window(window: tuple[float, float]) -> None:
+    """Refuse a figure window (start, duration) in seconds out of its bounds.
+
+    The start in [0, `MAX_START_S`], the duration in (0, `PLOT_WINDOW_MAX_S`]
+    (``quantize`` and ``compare`` share it).
+
+    Examples
+    --------
+    >>> check_plot_window((12.5, 0.02))
+    >>> check_plot_window((1e308, 1.0))
+    Traceback (most recent call last):
+    ...
+    adcsim.errors.AdcsimError: plot window start=1e+308 must be in [0, 1e+07] s
+    """
+    start, duration = window
+    if not 0 <= start <= MAX_START_S:
+        raise AdcsimError(
+            f"plot window start={start:g} must be in [0, {MAX_START_S:g}] s"
+        )
+    if not 0 < duration <= PLOT_WINDOW_MAX_S:
+        raise AdcsimError(
+            f"plot window duration={duration} must be > 0 and at most "
+            f"{PLOT_WINDOW_MAX_S:g} s"
+        )
+
+
 @dataclass(frozen=True)
 class QuantizeConfig:
     """What to do to each input.
@@ -142,16 +168,7 @@ converter=ConverterConfig())
         if self.blocksize < 1:
             raise AdcsimError(f"blocksize={self.blocksize} must be >= 1")
         if self.plot_window is not None:
-            start, duration = self.plot_window
-            if not 0 <= start <= MAX_START_S:
-                raise AdcsimError(
-                    f"plot window start={start:g} must be in [0, {MAX_START_S:g}] s"
-                )
-            if not 0 < duration <= PLOT_WINDOW_MAX_S:
-                raise AdcsimError(
-                    f"plot window duration={duration} must be > 0 and at most "
-                    f"{PLOT_WINDOW_MAX_S:g} s"
-                )
+            check_plot_window(self.plot_window)
         return self
 
     def settings(self) -> dict[str, Any]:

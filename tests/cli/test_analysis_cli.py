@@ -321,3 +321,79 @@ def test_generate_quiet_prints_nothing(cli, tmp_path):
     quiet = CliRunner().invoke(cli, ["generate", "silence", "-o", out, "-q", "--force"])
     assert quiet.exit_code == 0, quiet.stderr
     assert quiet.stderr == "" and quiet.stdout == ""
+
+
+def _captured_chart(monkeypatch) -> list:
+    from adcsim.figures import _quantize
+
+    charts: list = []
+    monkeypatch.setattr(
+        _quantize, "save_chart", lambda chart, path: charts.append(chart)
+    )
+    return charts
+
+
+def test_compare_plot_window_shows_that_span_under_a_title_naming_both_files(
+    cli, tmp_path, wav_file, monkeypatch
+):
+    # The compare figure showed the first 20 ms and had no title (issue 18).
+    x = 0.3 * np.random.default_rng(5).standard_normal(4000)
+    ref = wav_file(tmp_path, x, RATE, name="ref.wav", subtype="FLOAT")
+    test = wav_file(tmp_path, np.round(x * 64) / 64, RATE, name="test.wav")
+    charts = _captured_chart(monkeypatch)
+    args = ["compare", str(ref), str(test), "--plot", str(tmp_path / "c.svg")]
+    result = CliRunner().invoke(cli, [*args, "--plot-window", "0.3:0.01"])
+    assert result.exit_code == 0, result.stderr
+    (chart,) = charts
+    assert chart.title == f"{test} vs {ref}"
+    wave = chart.panels[0]
+    assert "0.3-0.31 s (--plot-window)" in wave.title
+    (ref_line,) = [line for line in wave.lines if line.label == "ref"]
+    np.testing.assert_allclose(ref_line.x, np.arange(2400, 2480) / RATE)
+    np.testing.assert_array_equal(ref_line.y, x[2400:2480].astype(np.float32))
+
+
+def test_compare_plot_default_window_is_the_loudest_point(
+    cli, tmp_path, wav_file, monkeypatch
+):
+    x = 0.01 * np.random.default_rng(6).standard_normal(3 * RATE)
+    x[RATE : 2 * RATE] *= 5  # the second second is the loudest,
+    x[RATE + 777] = 0.9  # and this its loudest point
+    ref = wav_file(tmp_path, x, RATE, name="ref.wav", subtype="FLOAT")
+    charts = _captured_chart(monkeypatch)
+    args = ["compare", str(ref), str(ref), "--plot", str(tmp_path / "c.png")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    (ref_line,) = [line for line in charts[0].panels[0].lines if line.label == "ref"]
+    assert ref_line.x[0] < (RATE + 777) / RATE < ref_line.x[-1]
+    assert ref_line.x[-1] - ref_line.x[0] < 0.011
+    assert charts[0].panels[2].xlog
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "says"),
+    [
+        (["--plot-window", "5:0.01"], 1, "after the end of the compared signals"),
+        (["--plot-window", "1e308:1"], 2, "[0, 1e+07] s"),
+        (["--plot-window", "0:2"], 2, "at most 1 s"),
+        (["--plot-window", "x"], 2, "START:DUR"),
+    ],
+)
+def test_compare_bad_plot_windows_are_one_error_and_no_plot(
+    cli, tmp_path, tone_file, extra, code, says
+):
+    plot = tmp_path / "c.png"
+    result = CliRunner().invoke(
+        cli, ["compare", tone_file, tone_file, "--plot", str(plot), *extra]
+    )
+    assert result.exit_code == code, result.stderr
+    _one_error_line(result)
+    assert says in result.stderr
+    assert not plot.exists()
+
+
+def test_compare_plot_window_needs_a_plot(cli, tone_file):
+    result = CliRunner().invoke(
+        cli, ["compare", tone_file, tone_file, "--plot-window", "0:0.01"]
+    )
+    assert result.exit_code == 2 and "--plot" in result.stderr

@@ -508,7 +508,6 @@ def test_analyze_streams_levels_over_the_file_and_tone_over_its_start(tmp_path):
 @pytest.mark.parametrize(
     "args",
     [
-        ["compare", "in.wav", "in.wav"],
         ["sweep", "in.wav", "--bits", "8"],
         ["listen", "in.wav", "-o", "s", "--bits", "8"],
     ],

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from adcsim.analysis._compare import analyze, compare, compare_files, find_delay
+from adcsim.analysis._compare import analyze, compare, find_delay
+from adcsim.analysis._compare_files import compare_files
 from adcsim.errors import AdcsimError
 
 RATE = 48000
@@ -120,3 +121,69 @@ def test_compare_files_rejects_mismatched_channels_and_lengths(tmp_path, wav_fil
     report = compare_files(str(a), str(c), trim=True)
     assert report["metrics"]["frames"] == 90
     assert report["input"]["path"] == str(a) and report["test"]["channels"] == 2
+
+
+def _delayed_pair(tmp_path, frames=30000, delay=37, gain=0.5):
+    """ref.wav and test.wav = gain x ref delayed by ``delay`` plus noise (doubles)."""
+    import soundfile as sf
+
+    n = np.arange(frames + delay)
+    tone = 0.4 * np.sin(2 * np.pi * 997 * n / RATE)
+    ref = np.stack([tone, 0.5 * tone], axis=1) + 0.01 * _noise(frames + delay, 2)
+    noise = 1e-3 * _noise(frames + delay, 2, seed=5)
+    test = np.zeros_like(ref)
+    test[delay:] = gain * ref[:-delay]
+    test += noise
+    sf.write(str(tmp_path / "ref.wav"), ref, RATE, "DOUBLE")
+    sf.write(str(tmp_path / "test.wav"), test, RATE, "DOUBLE")
+    return ref, test
+
+
+def test_compare_files_streams_in_blocks_and_matches_the_whole_arrays(
+    tmp_path, monkeypatch
+):
+    # compare read both files whole (9.5 GB for a 6-hour file), and refused
+    # files over 2**25 samples; in blocks it never holds a whole file.
+    from adcsim.analysis import _compare_files, _records
+
+    ref, test = _delayed_pair(tmp_path)
+
+    def whole(*args, **kwargs):
+        raise AssertionError("read a file whole")
+
+    monkeypatch.setattr(_records, "read_record", whole)
+    monkeypatch.setattr(_records, "MAX_RECORD_SAMPLES", 1000)
+    monkeypatch.setattr(_compare_files, "BLOCK_FRAMES", 777)
+    report = compare_files(
+        str(tmp_path / "ref.wav"),
+        str(tmp_path / "test.wav"),
+        align=True,
+        gain_match=True,
+    )
+    m = report["metrics"]
+    assert m["delay_frames"] == 37 and m["frames"] == 30000
+    # independent: the error of the known alignment, by numpy on the arrays
+    r, t = ref[:30000], test[37:] / m["gain"]
+    assert m["gain"] == pytest.approx(0.5, rel=1e-3)
+    assert m["mse"] == pytest.approx(np.mean((t - r) ** 2), rel=1e-9)
+    assert m["max_abs_error"] == pytest.approx(np.abs(t - r).max(), rel=1e-12)
+    assert m["snr_db"] == pytest.approx(
+        10 * np.log10(np.sum(r**2) / np.sum((t - r) ** 2)), abs=1e-9
+    )
+    # and the figures of the one-shot compare (the windows cover the files)
+    whole_m = compare(ref, test, rate=RATE, align=True, gain_match=True)
+    for key in ("mse", "snr_db", "gain", "sinad_db", "enob_bits", "tone_hz"):
+        assert m[key] == pytest.approx(whole_m[key], rel=1e-9), key
+    assert m["tone_hz"] == pytest.approx(997, abs=0.01)
+
+
+def test_compare_files_finds_the_delay_in_its_window_only(tmp_path, monkeypatch):
+    from adcsim.analysis import _compare_files
+
+    _delayed_pair(tmp_path, frames=20000, delay=300)
+    monkeypatch.setattr(_compare_files, "ALIGN_SAMPLES", 2 * 4096)  # 4096 frames
+    report = compare_files(
+        str(tmp_path / "ref.wav"), str(tmp_path / "test.wav"), align=True
+    )
+    assert report["metrics"]["delay_frames"] == 300
+    assert report["metrics"]["frames"] == 20000

@@ -45,3 +45,19 @@ def test_compare_spectra_are_psd_per_hz_on_a_log_axis() -> None:
     assert line.x[0] > 0  # no DC on a log axis
     expected = 10 * np.log10(2 * 0.1**2 / RATE)
     assert abs(np.mean(line.y) - expected) < 0.5  # log of an average of chi^2
+
+
+def test_the_compare_figure_fed_in_blocks_is_the_figure_of_the_whole() -> None:
+    from adcsim.figures._compare import CompareFigure
+
+    ref, test = _signals()
+    whole = compare_chart(ref, test, rate=RATE, title="")
+    figure = CompareFigure(rate=RATE, channels=1, frames=ref.shape[0])
+    for start in range(0, ref.shape[0], 1000):
+        figure.update(ref[start : start + 1000], test[start : start + 1000])
+    parts = figure.chart("")
+    for a, b in zip(whole.panels, parts.panels, strict=True):
+        assert a.title == b.title
+        for la, lb in zip(a.lines, b.lines, strict=True):
+            np.testing.assert_array_equal(la.x, lb.x)
+            np.testing.assert_allclose(la.y, lb.y, rtol=1e-12, atol=1e-12)
