@@ -83,19 +83,22 @@ def _infos(ref_path: str, test_path: str, trim: bool) -> tuple[Any, Any, int]:
 
 def _read(reader: Any, frames: int, path: str) -> NDArray[np.float64]:
     block: NDArray[np.float64] = reader.read_frames(frames)
-    if block.shape[0] < frames:
-        raise AdcsimError(
-            f"cannot read {path!r}: it ends before the {reader.info.frames} frames "
-            "its header announces"
-        )
     check_samples(block, repr(path))
     return block
 
 
 def _pairs(
-    ref_path: str, test_path: str, starts: tuple[int, int], frames: int
+    ref_path: str,
+    test_path: str,
+    starts: tuple[int, int],
+    frames: int,
+    ended: list[str] | None = None,
 ) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-    """Blocks of ``frames`` frames of both files from ``starts``, side by side."""
+    """Blocks of ``frames`` frames of both files from ``starts``, side by side.
+
+    A file that ends before its header says (a damaged MP3 decodes fewer
+    frames) ends the pairs there, with a note in ``ended``.
+    """
     from adcsim.io._reader import AudioReader
 
     with AudioReader(ref_path) as ref, AudioReader(test_path) as test:
@@ -104,12 +107,26 @@ def _pairs(
             (test, test_path, starts[1]),
         ):
             while skip > 0:
-                skip -= _read(reader, min(skip, BLOCK_FRAMES), path).shape[0]
+                got = _read(reader, min(skip, BLOCK_FRAMES), path).shape[0]
+                if got == 0:
+                    break  # (ended early: the pairs below are empty)
+                skip -= got
         done = 0
         while done < frames:
             n = min(BLOCK_FRAMES, frames - done)
-            yield _read(ref, n, ref_path), _read(test, n, test_path)
-            done += n
+            r, t = _read(ref, n, ref_path), _read(test, n, test_path)
+            common = min(r.shape[0], t.shape[0])
+            if common:
+                yield r[:common], t[:common]
+            done += common
+            if common < n:
+                if ended is not None:
+                    short = ref_path if r.shape[0] < n else test_path
+                    ended.append(
+                        f"{short!r} ends before the frames its header announces: "
+                        f"compared {done} frames, not {frames}"
+                    )
+                return
 
 
 def _delay(
@@ -118,6 +135,8 @@ def _delay(
     """`find_delay` on the first `ALIGN_SAMPLES` samples of both files."""
     head = min(frames, max(1, ALIGN_SAMPLES // channels))
     pieces = list(_pairs(ref_path, test_path, (0, 0), head))
+    if not pieces:
+        raise AdcsimError("compare: no frames to compare (a file ends at once)")
     r = np.concatenate([r for r, _ in pieces])
     t = np.concatenate([t for _, t in pieces])
     return find_delay(r, t, max_delay_frames=max_delay)
@@ -169,12 +188,13 @@ def compare_files(
         channels, frames, format, subtype), ``settings`` (the options),
         ``metrics`` (the keys of `adcsim.analysis._compare.compare` but
         ``channels``; tone figures on the first `TONE_FRAMES` compared
-        frames) and ``channels``.
+        frames), ``channels`` and ``notes`` (a file that ended before its
+        header said: compared up to its end).
 
     Raises
     ------
     AdcsimError
-        A file cannot be read or ends early, the rates, channels or (without
+        A file cannot be read, the rates, channels or (without
         ``trim``) lengths differ, absurd samples, no overlap, a gain that is
         not positive.
     """
@@ -208,8 +228,10 @@ def compare_files(
     figure = sink(rate, channels, frames) if sink is not None else None
     head_r: list[NDArray[np.float64]] = []
     head_t: list[NDArray[np.float64]] = []
-    kept = 0
-    for r, t in _pairs(ref_path, test_path, starts, frames):
+    kept = compared = 0
+    notes: list[str] = []
+    for r, t in _pairs(ref_path, test_path, starts, frames, notes):
+        compared += r.shape[0]
         if gain_match:
             t = t / gain
         meter.update(r, t)
@@ -219,6 +241,8 @@ def compare_files(
             kept += head_r[-1].shape[0]
         if figure is not None:
             figure.update(r, t)
+    if not compared:
+        raise AdcsimError(f"compare: no frames to compare ({notes[0]})")
     errors, per_channel_errors = meter.result()
     pooled, per_channel_tone = tone_metrics_channels(
         np.concatenate(head_t), rate, reference=np.concatenate(head_r)
@@ -234,11 +258,12 @@ def compare_files(
                 "gain_match": gain_match,
                 "max_delay_frames": max_delay_frames,
             },
-            "metrics": {**errors, **pooled, "frames": frames, **extra},
+            "metrics": {**errors, **pooled, "frames": compared, **extra},
             "channels": [
                 {**e, **tm}
                 for e, tm in zip(per_channel_errors, per_channel_tone, strict=True)
             ],
+            "notes": notes,
         }
     )
     return report

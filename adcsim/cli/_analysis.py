@@ -345,6 +345,8 @@ def compare(
         if "gain_db" in m:
             parts.append(f"gain {_fmt(m['gain_db'], 3)} dB")
         click.echo(f"{test} vs {ref}: " + ", ".join(parts), err=report_path == "-")
+        for text in report["notes"]:
+            click.echo(f"notice: {text}", err=True)
         if report_path is not None:
             _emit_json(report_path, report)
         if figure is not None and plot_path is not None:
