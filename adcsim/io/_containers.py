@@ -169,7 +169,8 @@ def _codes_are_levels(quantizer: Any, bits: int) -> bool:
     stored as they are, without the table's look-up (a gather over every
     sample, about a fifth of such a run's work).
     """
-    if quantizer.levels != 1 << bits:
+    if quantizer.levels != 1 << bits or bits > 16:
+        # (deeper: the table alone would hold 2**24 levels, 400 MiB at peak)
         return False
     codes = np.arange(-(quantizer.levels // 2), quantizer.levels // 2)
     return bool(np.array_equal(_level_table(quantizer, bits), codes))
