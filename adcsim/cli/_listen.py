@@ -228,6 +228,9 @@ def listen(
     cut = (
         None if excerpt is None else _usage(parsing.parse_excerpt, excerpt, "--excerpt")
     )
+    from adcsim.io import _files as files
+
+    files.check_path(out_dir)  # (a name too long: one line, not OSError)
     session = listening.export_listening_test(
         references,
         out_dir,

@@ -31,10 +31,10 @@ import errno
 import os
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TypeVar
+from typing import IO, BinaryIO, TypeVar
 
 from adcsim.errors import AdcsimError
 
@@ -60,6 +60,19 @@ def _stat(path: str, verb: str, *, follow: bool = True) -> os.stat_result | None
         raise AdcsimError(f"cannot {verb} {path!r}: {os_reason(exc)}") from exc
 
 
+def check_path(path: str, verb: str = "write") -> None:
+    """Refuse a path the system cannot even look up (a name too long, a loop).
+
+    For outputs checked elsewhere (a directory such as ``listen -o``).
+
+    Raises
+    ------
+    AdcsimError
+        One line naming the path and the reason.
+    """
+    _stat(path, verb, follow=False)
+
+
 def is_stream(path: str) -> bool:
     """Whether ``path`` is read or written as a stream: ``-``, a FIFO, a device.
 
@@ -79,6 +92,52 @@ def is_stream(path: str) -> bool:
     except OSError:
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def open_stream(path: str, mode: str) -> BinaryIO:
+    """Open a stream path (a FIFO, a device) for binary reading or writing.
+
+    A FIFO blocks here until its other end is opened, as with any program.
+
+    Raises
+    ------
+    AdcsimError
+        It cannot be opened; one line naming it.
+    """
+    verb = "read" if "r" in mode else "write"
+    try:
+        if mode == "r":
+            return open(path, "rb")  # noqa: SIM115 - the caller closes it
+        return open(path, "wb")  # noqa: SIM115
+    except OSError as exc:
+        raise AdcsimError(f"cannot {verb} {path!r}: {os_reason(exc)}") from exc
+
+
+@contextlib.contextmanager
+def opened_streams(
+    input_path: str,
+    output_path: str,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+) -> Iterator[tuple[BinaryIO | None, BinaryIO | None]]:
+    """The streams a run reads and writes: stdin/stdout, or opened FIFOs.
+
+    Yields ``(input stream, output stream)``: ``stdin`` (default
+    ``sys.stdin.buffer``) for ``-``, the opened path for a FIFO or a device,
+    None for a regular file; likewise for the output. What was opened here is
+    closed on leaving.
+    """
+    with contextlib.ExitStack() as stack:
+        streams: list[BinaryIO | None] = []
+        for path, given, mode in ((input_path, stdin, "r"), (output_path, stdout, "w")):
+            if path == STDIO:
+                std = sys.stdin.buffer if mode == "r" else sys.stdout.buffer
+                streams.append(given if given is not None else std)
+            elif is_stream(path):
+                streams.append(stack.enter_context(open_stream(path, mode)))
+            else:
+                streams.append(None)
+        yield streams[0], streams[1]
 
 
 def check_input_path(path: str) -> os.stat_result:

@@ -13,7 +13,6 @@ import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -23,7 +22,7 @@ from numpy.typing import NDArray
 from adcsim.errors import AdcsimError
 from adcsim.io import _wavstream as wavstream
 from adcsim.io._containers import FLOAT_SUBTYPES, PCM_BITS, error_reason
-from adcsim.io._files import STDIO
+from adcsim.io._files import STDIO, check_input_path, is_stream, open_stream
 from adcsim.io._quiet import quiet_stderr
 
 BLOCKSIZE = 65536
@@ -61,21 +60,14 @@ class AudioInfo:
         return PCM_BITS.get(self.subtype)
 
 
-def _check_input_path(path: str) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise AdcsimError(f"cannot read {path!r}: no such file")
-    if p.is_dir():
-        raise AdcsimError(f"cannot read {path!r}: is a directory")
-    if not os.access(p, os.R_OK):
-        raise AdcsimError(f"cannot read {path!r}: permission denied")
-    if p.stat().st_size == 0:
-        raise AdcsimError(f"cannot read {path!r}: empty file")
-    return p
-
-
 class AudioReader:
     """Open an audio file (or ``-`` for a WAV stream on stdin) for block reading.
+
+    A FIFO or a character device (``<(sox ...)``, a named pipe) is read as a
+    WAV stream like ``-`` (libsndfile cannot seek it), and ``stdin``, when
+    given, is the stream of any path. A file that ends before its header says
+    is read as far as it goes, with a warning (`warnings`); a file that
+    shrinks while it is read is an error.
 
     Raises
     ------
@@ -91,9 +83,19 @@ class AudioReader:
         self.warnings: list[str] = []
         #: Frames yielded so far by `blocks`.
         self.frames_read = 0
-        if path == STDIO:
+        self._owned: BinaryIO | None = None  # a stream this reader opened
+        if stdin is None and path != STDIO:
+            check_input_path(path)
+            if is_stream(path):
+                stdin = self._owned = open_stream(path, "r")
+        if stdin is not None or path == STDIO:
             self._stream = stdin if stdin is not None else sys.stdin.buffer
-            self._wav = wavstream.read_header(self._stream)
+            self._name = "<stdin>" if path == STDIO else path
+            try:
+                self._wav = wavstream.read_header(self._stream, self._name)
+            except BaseException:
+                self.close()
+                raise
             frames = None
             if self._wav.data_bytes is not None:
                 frames = self._wav.data_bytes // self._wav.frame_bytes
@@ -106,7 +108,6 @@ class AudioReader:
                 self._wav.subtype,
             )
             return
-        _check_input_path(path)
         try:
             # (bytes: a POSIX name need not be UTF-8; soundfile cannot encode
             # the surrogate escapes of such a name itself)
@@ -118,11 +119,9 @@ class AudioReader:
         if f.frames == 0:
             f.close()
             raise AdcsimError(f"cannot read {path!r}: no audio frames")
-        try:
-            _check_complete(path, f)
-        except AdcsimError:
-            f.close()
-            raise
+        self.warnings += _check_complete(path, f)
+        #: The file's size on opening: less later means it shrank under us.
+        self._size = os.stat(path).st_size
         self.info = AudioInfo(
             path, f.samplerate, f.channels, f.frames, f.format, f.subtype
         )
@@ -186,7 +185,7 @@ class AudioReader:
     def _raw_blocks(self, blocksize: int, dtype: str) -> Iterator[NDArray[Any]]:
         if self._stream is not None:
             yield from wavstream.read_blocks(
-                self._stream, self._wav, blocksize, warnings=self.warnings
+                self._stream, self._wav, blocksize, self._name, self.warnings
             )
             return
         assert self._file is not None
@@ -194,6 +193,7 @@ class AudioReader:
             yield from self._pcm24_blocks(blocksize)
             return
         mp3 = self._file.format == "MP3"  # (only libmpg123 chatters)
+        position = 0
         try:
             while True:
                 if mp3:
@@ -201,6 +201,8 @@ class AudioReader:
                         block = self._file.read(blocksize, dtype=dtype, always_2d=True)
                 else:
                     block = self._file.read(blocksize, dtype=dtype, always_2d=True)
+                position += block.shape[0]
+                self._check_not_shrunk(position, block.shape[0] == 0)
                 if block.shape[0] == 0:
                     return
                 yield block
@@ -232,8 +234,11 @@ class AudioReader:
         frame_bytes = 3 * channels
         buf = np.zeros(blocksize * frame_bytes + 1, dtype=np.uint8)
         pointer = sf._ffi.from_buffer(buf)
+        position = 0
         while True:
             got = int(sf._snd.sf_read_raw(self._file._file, pointer, buf.size - 1))
+            position += max(got, 0) // frame_bytes
+            self._check_not_shrunk(position, got <= 0)
             if got <= 0:
                 error = sf._snd.sf_error(self._file._file)
                 if error:
@@ -244,10 +249,31 @@ class AudioReader:
             view = np.ndarray((samples,), dtype="<i4", buffer=buf, strides=(3,))
             yield np.left_shift(view, 8).reshape(samples // channels, channels)
 
+    def _check_not_shrunk(self, position: int, at_end: bool) -> None:
+        """Refuse a file that got shorter while it was read (truncated under us).
+
+        Its size is checked at every block, and at the end it must have given
+        the frames libsndfile found on opening: a shorter output would pass
+        for the whole input.
+        """
+        try:
+            size = os.stat(self.path).st_size
+        except OSError:
+            size = self._size  # (removed: the open file is still whole)
+        expected = self.info.frames or 0
+        if size < self._size or (at_end and position < expected):
+            raise AdcsimError(
+                f"cannot read {self.path!r}: the file shrank while it was read "
+                f"({self._size} bytes on opening, {size} now; {position} of "
+                f"{expected} frames read)"
+            )
+
     def close(self) -> None:
         """Close the file (stdin is left open)."""
         if self._file is not None:
             self._file.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> AudioReader:
         return self
@@ -295,27 +321,30 @@ def _declared_data_bytes(path: str) -> int | None:
             f.seek(size + (size & 1), os.SEEK_CUR)
 
 
-def _check_complete(path: str, f: sf.SoundFile) -> None:
-    """Refuse a WAV or AIFF file holding fewer frames than its header declares.
+def _check_complete(path: str, f: sf.SoundFile) -> list[str]:
+    """A warning for a WAV or AIFF file holding fewer frames than its header says.
 
     libsndfile silently shortens such a file to the frames present; a cut-off
-    copy or download would then pass for a shorter recording (issue 2 lists
-    truncated files among the bad inputs).
+    copy or download would then pass for a shorter recording. It is read as
+    far as it goes, like a cut-off pipe, and the warning goes into the report
+    and onto stderr (issue 19).
     """
     sample_bytes = _SAMPLE_BYTES.get(f.subtype)
     if f.format not in ("WAV", "WAVEX", "AIFF") or sample_bytes is None:
-        return
+        return []
     frame_bytes = sample_bytes * f.channels
     declared = _declared_data_bytes(path)
     if declared is None or (
         f.format != "AIFF" and wavstream.is_unknown_size(declared, frame_bytes)
     ):
-        return
+        return []
     if declared // frame_bytes > f.frames:
-        raise AdcsimError(
-            f"cannot read {path!r}: truncated file, the header declares "
-            f"{declared // frame_bytes} frames but only {f.frames} are present"
-        )
+        return [
+            f"{path}: truncated file: the header declares "
+            f"{declared // frame_bytes} frames, {f.frames} are present (read "
+            "as far as it goes)"
+        ]
+    return []
 
 
 def read(path: str) -> tuple[NDArray[np.float64], AudioInfo]:

@@ -237,7 +237,7 @@ def read_blocks(
 
 
 def header_bytes(rate: int, channels: int, bits: int, is_float: bool) -> bytes:
-    """A WAV header with unknown sizes (0xFFFFFFFF), as sox writes to pipes.
+    """A WAV header of unknown length, as sox writes to pipes.
 
     `wav_header` of the PCM or float subtype of ``bits``.
     """
@@ -246,6 +246,25 @@ def header_bytes(rate: int, channels: int, bits: int, is_float: bool) -> bytes:
     else:
         subtype = "PCM_U8" if bits == 8 else f"PCM_{bits}"
     return wav_header(rate, channels, subtype)
+
+
+def fits_riff(frames: int | None, align: int, overhead: int = 58) -> bool:
+    """Whether a WAV of ``frames`` frames can state its true sizes (32-bit RIFF).
+
+    False for an unknown length, and for sizes too large for the header (or
+    equal to what readers take for "unknown", see `is_unknown_size`).
+
+    Examples
+    --------
+    >>> fits_riff(48000, 4), fits_riff(None, 4), fits_riff(2**30, 4)
+    (True, False, False)
+    """
+    if frames is None:
+        return False
+    data = frames * align
+    return overhead + data + (data & 1) <= 0xFFFFFFFF and not (
+        data > 0 and is_unknown_size(data, align)
+    )
 
 
 def wav_header(
@@ -260,8 +279,10 @@ def wav_header(
         A key of `WRITE_SUBTYPES`.
     frames : int, optional
         The length, when known before the first sample is written. Without it,
-        or when the sizes would not fit the 32-bit fields, the RIFF, ``data``
-        and ``fact`` sizes are 0xFFFFFFFF: "until end of stream".
+        or when the sizes would not fit the 32-bit fields, the ``data`` size
+        is SoX's "unspecified length" 0x7FFFF000 (rounded down to whole
+        frames) with the RIFF and ``fact`` sizes to match, as sox writes to
+        a pipe: readers take it for "until end of stream".
 
     Notes
     -----
@@ -297,13 +318,15 @@ def wav_header(
     if tag != _PCM:
         fmt += struct.pack("<H", 0)  # cbSize: no extra format bytes
         fact = b"fact" + struct.pack("<I", 4) + struct.pack("<I", frames or 0)
-    riff = None
-    if data_bytes is not None:
-        riff = 4 + 8 + len(fmt) + len(fact) + 8 + data_bytes + (data_bytes & 1)
-    if riff is None or riff > 0xFFFFFFFF or data_bytes is None:
-        riff = data_bytes = 0xFFFFFFFF
+    overhead = 4 + 8 + len(fmt) + len(fact) + 8
+    if not fits_riff(frames, align, overhead):
+        # SoX's "unspecified length" (MS_UNSPEC): sox reads it to the end of
+        # the stream without the "Premature EOF" warning it gives 0xFFFFFFFF.
+        data_bytes = SOX_UNSPECIFIED // align * align
         if fact:
-            fact = fact[:8] + struct.pack("<I", 0xFFFFFFFF)
+            fact = fact[:8] + struct.pack("<I", data_bytes // align)
+    assert data_bytes is not None
+    riff = overhead + data_bytes + (data_bytes & 1)
     return (
         b"RIFF"
         + struct.pack("<I", riff)
@@ -371,7 +394,9 @@ class WavWriter:
         self.frame_bytes = channels * WRITE_SUBTYPES[subtype][1] // 8
         head = wav_header(rate, channels, subtype, frames)
         #: The frames the header declares, None for "until end of stream".
-        self.frames_declared = frames if head[4:8] != b"\xff" * 4 else None
+        self.frames_declared = (
+            frames if fits_riff(frames, self.frame_bytes, len(head) - 8) else None
+        )
         self.data_bytes = 0
         self._head_bytes = len(head)
         stream.write(head)

@@ -21,12 +21,13 @@ from adcsim.errors import AdcsimError
 from adcsim.io import _wavstream as wavstream
 from adcsim.io._containers import (
     FLOAT_SUBTYPES,
+    G711_SUBTYPES,
     Container,
     check_subtype,
     error_reason,
     format_for_path,
 )
-from adcsim.io._files import STDIO, AtomicFile, check_output_path
+from adcsim.io._files import STDIO, AtomicFile, check_output_path, is_stream
 
 
 class AudioWriter:
@@ -42,7 +43,22 @@ class AudioWriter:
     quantizer : Quantizer, optional
         Whose codes integer blocks hold (see `write`).
     stdout : binary stream, optional
-        Where ``-`` writes (default ``sys.stdout.buffer``).
+        Where ``-`` (or a stream path, see `is_stream`) writes (default
+        ``sys.stdout.buffer`` for ``-``, the opened path for a FIFO or a
+        device).
+    frames : int, optional
+        The number of frames that will be written, when known before the
+        first: a streamed WAV then has true sizes in its header (sox warns
+        "Premature EOF" on the 0xFFFFFFFF sizes of an unknown length).
+
+    Notes
+    -----
+    WAV streams (stdout, FIFOs, devices) and float WAV files are written by
+    `adcsim.io._wavstream.WavWriter`: libsndfile cannot finish a WAV without
+    seeking, and its float WAVs lack the ``cbSize`` field the WAV
+    specification requires of non-PCM formats. OGG files get a serial number
+    derived from their contents (`adcsim.io._ogg`), so that they are
+    reproducible.
     """
 
     def __init__(
@@ -54,6 +70,7 @@ class AudioWriter:
         subtype: str,
         quantizer: Any = None,
         stdout: BinaryIO | None = None,
+        frames: int | None = None,
     ) -> None:
         self.path = path
         self.format = format_for_path(path)
@@ -62,14 +79,11 @@ class AudioWriter:
         self._atomic: AtomicFile | None = None
         self._file: sf.SoundFile | None = None
         self._stream: BinaryIO | None = None
-        if path == STDIO:
-            bits = self.container.bits
-            if bits is None and subtype not in FLOAT_SUBTYPES:
-                raise AdcsimError(f"subtype={subtype!r} cannot be streamed to stdout")
-            self._stream = stdout if stdout is not None else sys.stdout.buffer
-            is_float = bits is None
-            width = bits if bits is not None else (32 if subtype == "FLOAT" else 64)
-            self._stream.write(wavstream.header_bytes(rate, channels, width, is_float))
+        self._wav: wavstream.WavWriter | None = None
+        self._owned: BinaryIO | None = None  # a stream this writer opened
+        streamed = path == STDIO or stdout is not None or is_stream(path)
+        if streamed or (self.format == "WAV" and subtype in FLOAT_SUBTYPES):
+            self._start_wav(rate, channels, frames, stdout, streamed=streamed)
             return
         self._atomic = AtomicFile(path)
         try:
@@ -86,6 +100,50 @@ class AudioWriter:
             raise AdcsimError(f"cannot write {path!r}: {error_reason(exc)}") from exc
         if subtype in FLOAT_SUBTYPES:
             _disable_peak_chunk(self._file)
+
+    def _start_wav(
+        self,
+        rate: int,
+        channels: int,
+        frames: int | None,
+        stdout: BinaryIO | None,
+        *,
+        streamed: bool,
+    ) -> None:
+        """Write a WAV stream, or a float WAV file, with `wavstream.WavWriter`."""
+        if streamed and self.format != "WAV":
+            raise AdcsimError(
+                f"cannot write {self.path!r}: a stream can only be WAV, "
+                f"not {self.format}"
+            )
+        stream: BinaryIO
+        try:
+            if not streamed:
+                self._atomic = AtomicFile(self.path)
+                stream = self._owned = open(self._atomic.tmp, "wb")  # noqa: SIM115
+            elif stdout is not None:
+                stream = stdout
+            elif self.path == STDIO:
+                stream = sys.stdout.buffer
+            else:  # a FIFO or a device, written into (never replaced)
+                stream = self._owned = open(self.path, "wb")  # noqa: SIM115
+            self._stream = stream
+            self._wav = wavstream.WavWriter(
+                stream,
+                rate=rate,
+                channels=channels,
+                subtype=self.subtype,
+                frames=frames,
+                name=self.path,
+            )
+        except OSError as exc:
+            self.discard()
+            raise AdcsimError(
+                f"cannot write {self.path!r}: {error_reason(exc)}"
+            ) from exc
+        except BaseException:
+            self.discard()
+            raise
 
     def write(
         self, block: NDArray[Any], *, read_back: bool = True
@@ -109,8 +167,8 @@ class AudioWriter:
         bits = self.container.bits
         if self.container.law is not None:
             self._write_bytes(data)
-        elif bits is not None and self._stream is not None:
-            self._write_stream(wavstream.encode_samples(data, bits))
+        elif bits is not None and self._wav is not None:
+            self._write_bytes(wavstream.sample_bytes(np.ascontiguousarray(data), bits))
         elif bits is not None and self.format == "WAV":
             # (bytes need C order: a caller's block may be a transposed view)
             ints = np.ascontiguousarray(data)
@@ -120,9 +178,9 @@ class AudioWriter:
             width, dtype = (16, np.int16) if bits <= 16 else (32, np.int32)
             shifted = np.left_shift(data, width - bits, dtype=dtype, casting="unsafe")
             self._write_file(shifted)
-        elif self._stream is not None:
+        elif self._wav is not None:
             kind = "<f4" if self.subtype == "FLOAT" else "<f8"
-            self._write_stream(np.asarray(data, dtype=kind).tobytes())
+            self._write_bytes(np.asarray(data, dtype=kind))
         else:
             self._write_file(data)
 
@@ -133,8 +191,16 @@ class AudioWriter:
         its per-sample conversion loop, the largest cost of plain
         requantization; it still counts the frames and finishes the header.
         G.711 bytes go this way too: libsndfile's own encoder differs from
-        G.191.
+        G.191. A `wavstream.WavWriter` output takes the same bytes.
         """
+        if self._wav is not None:
+            try:
+                self._wav.write(data)
+            except OSError as exc:
+                raise AdcsimError(
+                    f"cannot write {self.path!r}: {error_reason(exc)}"
+                ) from exc
+            return
         assert self._file is not None
         data = np.ascontiguousarray(data)
         written = _sf_snd().sf_write_raw(
@@ -152,23 +218,18 @@ class AudioWriter:
                 f"cannot write {self.path!r}: {error_reason(exc)}"
             ) from exc
 
-    def _write_stream(self, data: bytes) -> None:
-        assert self._stream is not None
-        try:
-            self._stream.write(data)
-        except OSError as exc:
-            raise AdcsimError(
-                f"cannot write {self.path!r}: {error_reason(exc)}"
-            ) from exc
-
     def commit(self) -> None:
         """Finish the file and move it into place (flush stdout)."""
-        if self._stream is not None:
-            self._stream.flush()
+        if self._wav is not None:
+            self._commit_wav()
             return
         assert self._file is not None and self._atomic is not None
         try:
             _close_unsynced(self._file)
+            if self.format == "OGG":
+                from adcsim.io._ogg import set_serials
+
+                set_serials(self._atomic.tmp, self.path)
             self._atomic.commit()
         except (sf.SoundFileError, RuntimeError, OSError) as exc:
             self.discard()
@@ -176,8 +237,30 @@ class AudioWriter:
                 f"cannot write {self.path!r}: {error_reason(exc)}"
             ) from exc
 
+    def _commit_wav(self) -> None:
+        """Finish a `wavstream.WavWriter` stream (true sizes in a file)."""
+        assert self._wav is not None and self._stream is not None
+        try:
+            self._wav.finish(rewrite=self._atomic is not None)
+            self._stream.flush()
+            if self._owned is not None:
+                self._owned.close()
+            if self._atomic is not None:
+                self._atomic.commit()
+        except OSError as exc:
+            self.discard()
+            raise AdcsimError(
+                f"cannot write {self.path!r}: {error_reason(exc)}"
+            ) from exc
+        except BaseException:
+            self.discard()
+            raise
+
     def discard(self) -> None:
         """Abandon the output: nothing is left at the target path."""
+        if self._owned is not None:
+            with contextlib.suppress(OSError):
+                self._owned.close()
         if self._file is not None and not self._file.closed:
             with contextlib.suppress(sf.SoundFileError, RuntimeError, OSError):
                 self._file.close()

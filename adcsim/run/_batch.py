@@ -259,6 +259,11 @@ def check_batch(inputs: Sequence[str], plans: Sequence[OutputPaths]) -> None:
                 f"input {source!r} is named twice (also as {named[key]!r})"
             )
         named[key] = source
+    files.check_std_streams(
+        tuple(inputs),
+        tuple(out for paths in plans for out in paths.files()),
+        writes_stdout=any(STDIO in (p.audio, p.report) for p in plans),
+    )
     seen: dict[str, str] = {}
     real_path = _RealPaths()
     for source, paths in zip(inputs, plans):
@@ -318,7 +323,7 @@ def up_to_date(
     ``provenance.input_sha256`` and ``output_sha256``. Hashing, not size and
     mtime, so a copied or touched file is judged by its content.
     """
-    if input_path == STDIO or paths.audio == STDIO:
+    if files.is_stream(input_path) or files.is_stream(paths.audio):
         return None
     if paths.report is None or paths.report == STDIO:
         return None

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from adcsim.io import _files as files
 from adcsim.run._outputs import STDIO, OutputPaths
 from adcsim.run._results import BatchItem, Ordered
 
@@ -83,6 +84,8 @@ def _temp_files(target: str) -> Iterator[Path]:
 def remove_traces(paths: OutputPaths, before: dict[str, Identity]) -> None:
     """Remove an unfinished input's temporary files and the outputs it wrote."""
     for target, identity in before.items():
+        if files.is_stream(target):
+            continue  # a FIFO or a device: written into, never replaced
         for tmp in _temp_files(target):
             with contextlib.suppress(OSError):
                 tmp.unlink()

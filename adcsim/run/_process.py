@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -127,7 +126,11 @@ def _stage_record(name: str, stage: Any) -> dict[str, Any]:
 
 
 def _check_outputs(
-    paths: OutputPaths, input_path: str, force: bool, transfer_out: str | None = None
+    paths: OutputPaths,
+    input_path: str,
+    force: bool,
+    transfer_out: str | None = None,
+    codebook: str | None = None,
 ) -> None:
     targets = paths.files()
     if transfer_out is not None:
@@ -136,6 +139,8 @@ def _check_outputs(
         raise AdcsimError(f"output paths collide: {', '.join(targets)}")
     for path in targets:
         files.check_output_path(path, force=force, inputs=(input_path,))
+    if codebook is not None:  # read or written, never overwritten by an output
+        files.check_not_output(codebook, tuple(targets), "--codebook")
 
 
 def process_file(
@@ -179,7 +184,7 @@ def process_file(
     """
     static = adc.static_quantizer(config)
     transfer_out = adc.pending_transfer_out(config, static)
-    _check_outputs(paths, input_path, force, transfer_out)
+    _check_outputs(paths, input_path, force, transfer_out, config.codebook)
     quantizer: Quantizer
     if static is not None:
         quantizer = static
@@ -199,17 +204,22 @@ def process_file(
         # second) runs while the main thread is inside numpy and libsndfile
         # (which release the GIL).
         InOrder(depth=1, name="adcsim-preload").submit(plots.preload, paths.plot)
-    return _process_file(
-        input_path,
-        config,
-        quantizer,
-        paths,
-        command_line,
+    # stdin/stdout, or a FIFO or device path opened as a stream
+    with files.opened_streams(input_path, paths.audio, stdin, stdout) as (
         stdin,
         stdout,
-        measure,
-        progress,
-    )
+    ):
+        return _process_file(
+            input_path,
+            config,
+            quantizer,
+            paths,
+            command_line,
+            stdin,
+            stdout,
+            measure,
+            progress,
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -235,12 +245,8 @@ def _process_file(
     measure: bool,
     progress: Progress | None = None,
 ) -> Report:
-    in_stream = (
-        HashingReader(stdin or sys.stdin.buffer) if input_path == STDIO else None
-    )
-    out_stream = (
-        HashingWriter(stdout or sys.stdout.buffer) if paths.audio == STDIO else None
-    )
+    in_stream = HashingReader(stdin) if stdin is not None else None
+    out_stream = HashingWriter(stdout) if stdout is not None else None
     with AudioReader(input_path, stdin=in_stream) as reader:  # type: ignore[arg-type]
         info = reader.info
         source = StreamInfo(
@@ -260,6 +266,10 @@ def _process_file(
             source.dtype == "int16"
             and (info.frames or 0) * info.channels >= COUNT_MIN_SAMPLES
         )
+        # A file read without resampling: its length is known, so a WAV
+        # stream gets true sizes (a resampler's exact length is not promised).
+        resampled = any(n == "resample" and s.active for n, s in named)
+        known = info.frames if in_stream is None and not resampled else None
         run = _Run(
             config,
             quantizer,
@@ -269,6 +279,7 @@ def _process_file(
             out_stream,
             measure=measure,
             count_values=memoryless and long_int16,
+            frames=known,
         )
         try:
             # Refused at the chain's entry: 1e300 went through every stage
@@ -285,7 +296,7 @@ def _process_file(
             run.discard()
             raise
     lossy = not is_exact_subtype(subtype)
-    if taps is not None and lossy and input_path != STDIO:  # (stdin: read once)
+    if taps is not None and lossy and in_stream is None:  # (a stream: read once)
         taps = run.new_taps()
         _remeasure(taps, config, source, input_path, paths.audio)
         run.lossy_remeasured = True
@@ -314,7 +325,7 @@ def _process_file(
         assert isinstance(last, NoiseShapingStage)
         report.settings["noise_shaping_filter"] = last.filter.to_dict()
     report.notes[:0] = reader.warnings
-    if input_path == STDIO:  # what arrived, whatever the header said
+    if in_stream is not None:  # what arrived, whatever the header said
         report.input["frames"] = reader.frames_read
     report.provenance = {
         "command_line": command_line,
@@ -417,10 +428,10 @@ def lloydmax_codebook(
             )
         return book
     training = config.train if config.train is not None else input_path
-    if training == STDIO:
+    if files.is_stream(training):
         raise AdcsimError(
-            "lloydmax on stdin needs --train FILE or an existing "
-            "--codebook PATH (the input can be read only once)"
+            f"lloydmax on a stream ({training!r}) needs --train FILE or an "
+            "existing --codebook PATH (the input can be read only once)"
         )
     trainer = LloydMaxTrainer()
     with AudioReader(training) as reader:
@@ -454,6 +465,7 @@ class _Run:
         *,
         measure: bool = True,
         count_values: bool = False,
+        frames: int | None = None,
     ) -> None:
         self.config, self.quantizer, self.info, self.paths = (
             config,
@@ -468,6 +480,7 @@ class _Run:
             subtype=subtype,
             quantizer=quantizer,
             stdout=out_stream,
+            frames=frames,
         )
         self.error_writer: AudioWriter | None = None
         self.error_gain = 10.0 ** (config.error_gain_db / 20.0)

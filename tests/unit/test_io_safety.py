@@ -256,3 +256,41 @@ def test_a_file_name_that_is_not_utf8_is_read_and_written(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     assert b"Traceback" not in proc.stderr
     assert os.path.exists(os.fsencode(out))
+
+
+# --- inputs truncated before or while they are read (issue 19) ------------------
+
+
+def test_a_file_that_shrinks_under_the_reader_is_an_error(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from adcsim.io._reader import AudioReader
+
+    path = tmp_path / "in.wav"
+    sf.write(path, np.zeros((10000, 1)), 8000, subtype="PCM_16")
+    with AudioReader(str(path)) as reader:
+        assert reader.warnings == []  # complete on opening
+        blocks = reader.blocks(1000)
+        next(blocks)
+        os.truncate(path, 44 + 2 * 3000)  # another process cuts it off
+        with pytest.raises(AdcsimError, match="shrank while it was read") as info:
+            list(blocks)
+    assert "\n" not in str(info.value)
+
+
+def test_a_wav_cut_off_before_opening_is_read_with_a_warning(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from adcsim.io._reader import AudioReader
+
+    path = tmp_path / "in.wav"
+    sf.write(path, np.zeros((10000, 2)), 8000, subtype="PCM_16")
+    os.truncate(path, 44 + 4 * 6000 + 3)  # plus part of a frame
+    with AudioReader(str(path)) as reader:
+        assert sum(b.shape[0] for b in reader.blocks(4096)) == 6000
+    assert reader.warnings == [
+        f"{path}: truncated file: the header declares 10000 frames, 6000 are "
+        "present (read as far as it goes)"
+    ]
