@@ -62,8 +62,8 @@ def plan_outputs(
     """Resolve the default output names of one input.
 
     Report and plot default to the audio path with ``.json`` and ``.png``,
-    except when the audio goes to stdout: then they are written only where
-    asked.
+    except when the audio goes to stdout, a FIFO or a device (``/dev/null``):
+    then they are written only where asked (never ``/dev/null.png``).
     """
     audio = (
         output
@@ -72,7 +72,7 @@ def plan_outputs(
             os.path.join(out_dir, default_audio_name(input_path, config))
         )
     )
-    base = None if audio == STDIO else os.path.splitext(audio)[0]
+    base = None if files.is_stream(audio) else os.path.splitext(audio)[0]
     report_path = (
         report
         if report is not None

@@ -220,11 +220,14 @@ def test_g711_streams_to_stdout_as_the_file_would_hold_it(
 
 def test_dev_null_survives_an_output_with_force(source: Path) -> None:
     before = os.lstat("/dev/null")
+    beside = set(Path("/dev").glob("null*"))
     for extra in ((), ("--force",)):
-        done = adcsim("quantize", source, "-o", "/dev/null", "--no-report", *extra)
+        done = adcsim("quantize", source, "-o", "/dev/null", *extra)
         assert done.returncode == 0, done.stderr.decode()
         after = os.lstat("/dev/null")
         assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    # no report or figure beside it: like stdout, those go only where asked
+    assert set(Path("/dev").glob("null*")) == beside
 
 
 def test_a_fifo_output_gets_a_wav_stream(tmp_path: Path, source: Path) -> None:
