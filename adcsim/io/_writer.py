@@ -21,7 +21,6 @@ from adcsim.errors import AdcsimError
 from adcsim.io import _wavstream as wavstream
 from adcsim.io._containers import (
     FLOAT_SUBTYPES,
-    G711_SUBTYPES,
     Container,
     check_subtype,
     error_reason,
