@@ -234,10 +234,15 @@ class AudioReader:
         frame_bytes = 3 * channels
         buf = np.zeros(blocksize * frame_bytes + 1, dtype=np.uint8)
         pointer = sf._ffi.from_buffer(buf)
-        position = 0
+        position, total = 0, self.info.frames or 0
         while True:
-            got = int(sf._snd.sf_read_raw(self._file._file, pointer, buf.size - 1))
-            position += max(got, 0) // frame_bytes
+            # whole frames, at most those libsndfile found on opening: the raw
+            # read does not stop at the end of a cut-off file's last frame
+            want = min(blocksize, total - position) * frame_bytes
+            got = (
+                int(sf._snd.sf_read_raw(self._file._file, pointer, want)) // frame_bytes
+            )
+            position += max(got, 0)
             self._check_not_shrunk(position, got <= 0)
             if got <= 0:
                 error = sf._snd.sf_error(self._file._file)
@@ -245,9 +250,9 @@ class AudioReader:
                     reason = sf._ffi.string(sf._snd.sf_error_number(error)).decode()
                     raise AdcsimError(f"cannot read {self.path!r}: {reason.lower()}")
                 return
-            samples = got // 3
+            samples = got * channels
             view = np.ndarray((samples,), dtype="<i4", buffer=buf, strides=(3,))
-            yield np.left_shift(view, 8).reshape(samples // channels, channels)
+            yield np.left_shift(view, 8).reshape(got, channels)
 
     def _check_not_shrunk(self, position: int, at_end: bool) -> None:
         """Refuse a file that got shorter while it was read (truncated under us).

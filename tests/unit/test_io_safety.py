@@ -261,35 +261,51 @@ def test_a_file_name_that_is_not_utf8_is_read_and_written(tmp_path: Path) -> Non
 # --- inputs truncated before or while they are read (issue 19) ------------------
 
 
-def test_a_file_that_shrinks_under_the_reader_is_an_error(tmp_path: Path) -> None:
+#: (subtype, bytes a sample, native): the float read, libsndfile's integer
+#: read and the raw 24-bit read (`AudioReader._pcm24_blocks`) each check.
+READ_PATHS = [("PCM_16", 2, False), ("PCM_16", 2, True), ("PCM_24", 3, True)]
+
+
+@pytest.mark.parametrize(("subtype", "width", "native"), READ_PATHS)
+def test_a_file_that_shrinks_under_the_reader_is_an_error(
+    tmp_path: Path, subtype: str, width: int, native: bool
+) -> None:
     import numpy as np
     import soundfile as sf
 
     from adcsim.io._reader import AudioReader
 
     path = tmp_path / "in.wav"
-    sf.write(path, np.zeros((10000, 1)), 8000, subtype="PCM_16")
+    sf.write(path, np.zeros((10000, 1)), 8000, subtype=subtype)
     with AudioReader(str(path)) as reader:
         assert reader.warnings == []  # complete on opening
-        blocks = reader.blocks(1000)
+        blocks = reader.blocks(1000, native=native)
         next(blocks)
-        os.truncate(path, 44 + 2 * 3000)  # another process cuts it off
+        os.truncate(path, 44 + width * 3000)  # another process cuts it off
         with pytest.raises(AdcsimError, match="shrank while it was read") as info:
             list(blocks)
     assert "\n" not in str(info.value)
 
 
-def test_a_wav_cut_off_before_opening_is_read_with_a_warning(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("subtype", "width", "native"), READ_PATHS)
+def test_a_wav_cut_off_before_opening_is_read_with_a_warning(
+    tmp_path: Path, subtype: str, width: int, native: bool
+) -> None:
     import numpy as np
     import soundfile as sf
 
     from adcsim.io._reader import AudioReader
 
     path = tmp_path / "in.wav"
-    sf.write(path, np.zeros((10000, 2)), 8000, subtype="PCM_16")
-    os.truncate(path, 44 + 4 * 6000 + 3)  # plus part of a frame
+    x = np.random.default_rng(1).uniform(-1, 1, (10000, 2))
+    sf.write(path, x, 8000, subtype=subtype)
+    whole, _ = sf.read(path, dtype="float64")
+    os.truncate(path, 44 + 2 * width * 6000 + width + 1)  # plus part of a frame
     with AudioReader(str(path)) as reader:
-        assert sum(b.shape[0] for b in reader.blocks(4096)) == 6000
+        blocks = list(reader.blocks(4096, native=native))
+    scale = {"int16": 2.0**-15, "int32": 2.0**-31}.get(str(blocks[0].dtype), 1.0)
+    got = np.concatenate(blocks) * scale
+    assert np.array_equal(got, whole[:6000])  # the frames present, as libsndfile
     assert reader.warnings == [
         f"{path}: truncated file: the header declares 10000 frames, 6000 are "
         "present (read as far as it goes)"
