@@ -266,10 +266,11 @@ def _process_file(
             source.dtype == "int16"
             and (info.frames or 0) * info.channels >= COUNT_MIN_SAMPLES
         )
-        # A file read without resampling: its length is known, so a WAV
-        # stream gets true sizes (a resampler's exact length is not promised).
-        resampled = any(n == "resample" and s.active for n, s in named)
-        known = info.frames if in_stream is None and not resampled else None
+        # A file read at its own rate through stages that keep its length: a
+        # WAV stream gets true sizes (a resampler's exact length is not
+        # promised, and a wrong header would make the stream invalid).
+        same = chain.info.rate == source.rate and chain.info.frames == info.frames
+        known = info.frames if in_stream is None and same else None
         run = _Run(
             config,
             quantizer,
