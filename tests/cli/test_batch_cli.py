@@ -156,6 +156,48 @@ def test_no_progress_output_when_stderr_is_not_a_terminal(
     assert len(result.stderr.splitlines()) == 3  # one line per file, one summary
 
 
+def _stderr_on_a_terminal(*args: Any) -> str:
+    """What ``adcsim quantize ARGS`` writes to stderr when it is a terminal."""
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "adcsim", "quantize", *map(str, args)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        os.close(master)
+    return b"".join(chunks).decode()
+
+
+def test_a_single_input_shows_its_own_bar_on_a_terminal(
+    tmp_path: Path, noise: Any, out: Path
+) -> None:
+    # issue 18: a 20-s Lloyd-Max design on one long file was silent
+    (src,) = make(tmp_path, noise, "a.wav", frames=16000)
+    shown = _stderr_on_a_terminal(src, "-s", "lloydmax", "-b", "3", "--out-dir", out)
+    assert "design [####################]  2.0/2.0 s audio" in shown
+    assert "quantize [####################]  2.0/2.0 s audio" in shown
+    quiet = _stderr_on_a_terminal(src, "--out-dir", out, "--force", "-q")
+    assert quiet == ""
+
+
 # --- names ------------------------------------------------------------------------
 
 
