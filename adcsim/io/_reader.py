@@ -257,20 +257,28 @@ class AudioReader:
     def _check_not_shrunk(self, position: int, at_end: bool) -> None:
         """Refuse a file that got shorter while it was read (truncated under us).
 
-        Its size is checked at every block, and at the end it must have given
-        the frames libsndfile found on opening: a shorter output would pass
-        for the whole input.
+        Its size is checked at every block. A file of unchanged size that gives
+        fewer frames than libsndfile announced on opening (a damaged file whose
+        decoder stops early) is read as far as it goes, with a warning, so a
+        shorter output never passes silently for the whole input.
         """
         try:
             size = os.stat(self.path).st_size
         except OSError:
             size = self._size  # (removed: the open file is still whole)
         expected = self.info.frames or 0
-        if size < self._size or (at_end and position < expected):
+        if size < self._size:
             raise AdcsimError(
                 f"cannot read {self.path!r}: the file shrank while it was read "
                 f"({self._size} bytes on opening, {size} now; {position} of "
                 f"{expected} frames read)"
+            )
+        if at_end and position < expected:
+            # The same bytes, fewer frames than announced: a damaged file whose
+            # decoder stopped early (a spliced MP3), not one cut under us.
+            self.warnings.append(
+                f"{self.path}: the decoder gave {position} of the {expected} "
+                "frames the file announces (read as far as it goes)"
             )
 
     def close(self) -> None:
