@@ -19,12 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from adcsim.figures._chart import Chart, Line, Panel
-from adcsim.figures._quantize import NFFT, PlotTap, psd_scale, waveform_span
+from adcsim.figures._quantize import NFFT, PlotTap, spectra_panel, waveform_span
 from adcsim.metrics._meters import BlockPair, SpectrumMeter, channel_means
-
-
-def _db(power: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.asarray(10 * np.log10(np.maximum(power, 1e-30)))
 
 
 class CompareFigure:
@@ -94,23 +90,8 @@ class CompareFigure:
             wave.lines.append(Line(t_s, test, "C1", 0.9, "test"))
             wave.lines.append(Line(t_s, ref, "C0", 0.6, "ref"))
             diff.lines.append(Line(t_s, test - ref, "C3", 0.8))
-        freqs, norm = psd_scale(tap)
-        # Log frequency, as the quantize figure; DC has no place on it.
-        spectra = Panel(
-            (0.085, 0.06, 0.895, 0.24),
-            title="spectra (channel mean, averaged over the whole signals)",
-            xlabel="frequency (Hz, log scale)",
-            ylabel="PSD (dB full scale / Hz)",
-            xlog=True,
-            legend="best",
-            lines=[
-                Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, width, label)
-                for row, colour, width, label in (
-                    (1, "C1", 0.9, "test"),
-                    (2, "C2", 0.9, "test - ref"),
-                    (0, "C0", 0.6, "ref"),
-                )
-            ],
+        spectra = spectra_panel(
+            tap, (0.085, 0.06, 0.895, 0.24), "signals", ("ref", "test", "test - ref")
         )
         return Chart(11.0, 8.0, title, [wave, diff, spectra])
 

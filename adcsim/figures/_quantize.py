@@ -314,14 +314,38 @@ def waveform_span(tap: PlotTap) -> tuple[int, int, str]:
     return lo, hi, where
 
 
-def psd_scale(tap: PlotTap) -> tuple[NDArray[np.float64], float]:
-    """Bin frequencies, and what turns ``tap.spectra`` into a one-sided PSD per Hz.
+def spectra_panel(
+    tap: PlotTap,
+    box: tuple[float, float, float, float],
+    averaged_over: str,
+    labels: tuple[str, str, str],
+) -> Panel:
+    """The averaged spectra of ``tap`` as one-sided PSD per Hz on a log axis.
 
-    ``|X|^2 / (segments sum(w^2) rate / 2)`` for Hann-windowed segments.
+    ``|X|^2 / (segments sum(w^2) rate / 2)`` for Hann-windowed segments;
+    ``labels`` name the reference, output and error rows. Shared by the
+    quantize and compare figures, so both read alike.
     """
     freqs = np.fft.rfftfreq(NFFT, 1.0 / tap.rate).astype(np.float64)
     norm = max(tap.segments, 1) * float(np.sum(window(NFFT) ** 2)) * tap.rate / 2
-    return freqs, norm
+    ref, out, err = labels
+    # Log frequency, as audio people read spectra; DC has no place on it.
+    return Panel(
+        box,
+        title=f"spectra (channel mean, averaged over the whole {averaged_over})",
+        xlabel="frequency (Hz, log scale)",
+        ylabel="PSD (dB full scale / Hz)",
+        xlog=True,
+        legend="best",
+        lines=[
+            Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, width, label)
+            for row, colour, width, label in (
+                (1, "C1", 0.9, out),
+                (2, "C2", 0.9, err),
+                (0, "C0", 0.6, ref),  # drawn last and thinner
+            )
+        ],
+    )
 
 
 def quantize_chart(
@@ -397,24 +421,7 @@ def quantize_chart(
             histogram.vlines.append(
                 Line(np.array([bound]), np.zeros(1), "k", 0.8, style="--")
             )
-    freqs, norm = psd_scale(tap)
-    # Log frequency, as audio people read spectra; DC has no place on it.
-    spectra = Panel(
-        box(3),
-        title="spectra (channel mean, averaged over the whole stream)",
-        xlabel="frequency (Hz, log scale)",
-        ylabel="PSD (dB full scale / Hz)",
-        xlog=True,
-        legend="best",
-        lines=[
-            Line(freqs[1:], _db(tap.spectra[row][1:] / norm), colour, width, label)
-            for row, colour, width, label in (
-                (1, "C1", 0.9, "output"),
-                (2, "C2", 0.9, "error"),
-                (0, "C0", 0.6, "input"),
-            )
-        ],
-    )
+    spectra = spectra_panel(tap, box(3), "stream", ("input", "output", "error"))
     panels = [wave, error, histogram, *_transfer_panels(quantizer, box(2, 1)), spectra]
     if curve is not None:
         # the curve the run applied (its realized transitions), not a measurement

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -116,7 +117,7 @@ class AudioWriter:
                 f"not {self.format}"
             )
         stream: BinaryIO
-        try:
+        with self._discarded_on_error():
             if not streamed:
                 self._atomic = AtomicFile(self.path)
                 stream = self._owned = open(self._atomic.tmp, "wb")  # noqa: SIM115
@@ -135,14 +136,6 @@ class AudioWriter:
                 frames=frames,
                 name=self.path,
             )
-        except OSError as exc:
-            self.discard()
-            raise AdcsimError(
-                f"cannot write {self.path!r}: {error_reason(exc)}"
-            ) from exc
-        except BaseException:
-            self.discard()
-            raise
 
     def write(
         self, block: NDArray[Any], *, read_back: bool = True
@@ -239,13 +232,19 @@ class AudioWriter:
     def _commit_wav(self) -> None:
         """Finish a `wavstream.WavWriter` stream (true sizes in a file)."""
         assert self._wav is not None and self._stream is not None
-        try:
+        with self._discarded_on_error():
             self._wav.finish(rewrite=self._atomic is not None)
             self._stream.flush()
             if self._owned is not None:
                 self._owned.close()
             if self._atomic is not None:
                 self._atomic.commit()
+
+    @contextlib.contextmanager
+    def _discarded_on_error(self) -> Iterator[None]:
+        """Discard the output on any failure; an OSError becomes one clean line."""
+        try:
+            yield
         except OSError as exc:
             self.discard()
             raise AdcsimError(
