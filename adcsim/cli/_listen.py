@@ -38,6 +38,7 @@ Examples:
   adcsim listen music.wav -o s/ --scheme uniform,mulaw --bits 8 --excerpt 10:8
   adcsim listen a.wav b.wav -o s/ --condition tel=scheme=alaw,bits=8,rate=8000
   adcsim listen take.wav -o s/ --file other=take_tool.wav --design abx --trials 20
+  adcsim listen take.wav -o s/ --file short=take_cut.wav --pad
   adcsim listen music.wav -o s/ --bits 10,16 --dither tpdf --export webmushra
   adcsim listen music.wav -o s/ --bits 12 --noise-lsb 0.5  # all conditions
   adcsim listen music.wav -o s/ \\
@@ -150,6 +151,11 @@ def _list_option(
     show_default=True,
     help="WAV sample format of the stimuli.",
 )
+@click.option(
+    "--pad",
+    is_flag=True,
+    help="Let a --file differ in length from the reference (padded or cut).",
+)
 @force_option("Replace an earlier adcsim session in DIR (only the files it wrote).")
 @converter_options
 def listen(
@@ -168,6 +174,7 @@ def listen(
     seed: int,
     exports: Sequence[str],
     subtype: str,
+    pad: bool,
     force: bool,
     **converter_values: Any,
 ) -> None:
@@ -243,10 +250,14 @@ def listen(
         export=exports,
         subtype=subtype,
         force=force,
+        pad=pad,
     )
+    for warning in session.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"session {session.session_id}: {session.mushra_trials} MUSHRA and "
-        f"{session.abx_trials} ABX trials, {session.stimuli} stimuli in {out_dir}",
+        f"{session.abx_trials} ABX trials, {session.stimuli} stimuli, "
+        f"{session.size_bytes / 1e6:.1f} MB in {out_dir}",
         err=True,
     )
     click.echo(

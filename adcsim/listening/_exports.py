@@ -155,7 +155,7 @@ def readme_text(session_id: str, key: dict[str, Any], exports: tuple[Path, ...])
 ===========================================
 
 This directory holds {n_m} MUSHRA trial(s) and {n_x} ABX trial(s), built by
-adcsim {__version__} with seed {key["seed"]}.
+adcsim {__version__} (the seed is in key.json only: it is part of the blinding).
 
 FOR THE TEST LEADER
 - Before giving the session to listeners, MOVE key.json OUT of this directory:

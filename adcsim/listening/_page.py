@@ -10,16 +10,15 @@ Why scripts and Web Audio: a page opened from ``file://`` may not ``fetch()``
 or ``XMLHttpRequest`` its neighbours in Chromium, and an ``<audio>`` element's
 ``file://`` media is cross-origin, so Web Audio receives silence from it.
 ``<script src>`` does load from ``file://``, so every stimulus is also written
-as a base64 data URL in a small script, decoded with ``decodeAudioData``. All
+as a base64 data URL in a small script, decoded with ``decodeAudioData`` (the
+session keeps no other copy unless an export asks for WAVs). All
 stimuli of a trial then play in one `AudioContext` from the same start time,
 each through its own gain; switching ramps the gains over 5 ms (a crossfade at
-the same playback position: no restart, no click). Each stimulus button keeps
-``data-src`` pointing at its WAV in ``audio/`` (the same bytes).
+the same playback position: no restart, no click).
 
-The page counts correct ABX answers with a salted FNV-1a hash of the right
-letter per trial. That names no condition, but a listener who reads the source
-could test both letters: for a supervised test the authority is
-``adcsim listen-results`` with ``key.json``.
+The page holds nothing from which an answer can be computed: no answer, hash
+or check value. It cannot tell a listener whether an ABX answer was right;
+``adcsim listen-results`` judges that from ``key.json``.
 """
 
 from __future__ import annotations
@@ -160,23 +159,6 @@ let mushraOrder = [];
 window.adcsimStimulus = function (name, url) { data[name] = url; };
 const $ = (id) => document.getElementById(id);
 
-function fnv1a32(text) {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(text)) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, "0");
-}
-
-function binomialP(k, n) {   // one-sided: P(K >= k), K ~ Binomial(n, 1/2)
-  const lf = [0];
-  for (let i = 1; i <= n; i++) lf[i] = lf[i - 1] + Math.log(i);
-  let p = 0;
-  for (let i = k; i <= n; i++) p += Math.exp(lf[n] - lf[i] - lf[n - i] - n * Math.LN2);
-  return Math.min(1, p);
-}
-
 function loadScript(src) {
   return new Promise((resolve, reject) => {
     const s = document.createElement("script");
@@ -298,7 +280,6 @@ function stimButton(name, label, key) {
   b.className = "stim";
   b.textContent = label;
   b.dataset.name = name;
-  b.dataset.src = "audio/" + name + ".wav";
   b.dataset.key = key;
   b.addEventListener("click", () => select(name));
   return b;
@@ -325,7 +306,6 @@ async function showTrial() {
       "One of the stimuli is the reference itself; rate it 100.";
     const ref = $("ref-button");
     ref.dataset.name = t.reference;
-    ref.dataset.src = "audio/" + t.reference + ".wav";
     ref.onclick = () => select(t.reference);
     const rows = $("mushra-rows");
     rows.textContent = "";
@@ -352,7 +332,6 @@ async function showTrial() {
     [["abx-a", t.a], ["abx-b", t.b], ["abx-x", t.x]].forEach(([id, name]) => {
       const b = $(id);
       b.dataset.name = name;
-      b.dataset.src = "audio/" + name + ".wav";
       b.onclick = () => select(name);
     });
   }
@@ -383,8 +362,7 @@ function next() {
 function answer(letter) {
   const t = S.trials[trialIndex];
   if (t.design !== "abx" || $("trial").dataset.state !== "ready") return;
-  results.abx.push({ trial: t.id, x: t.x, answer: letter,
-                     correct: fnv1a32(t.salt + ":" + letter) === t.check });
+  results.abx.push({ trial: t.id, x: t.x, answer: letter });
   next();
 }
 
@@ -401,8 +379,7 @@ function finish() {
   const sets = {};
   for (const r of results.abx) {
     const t = S.trials.find((u) => u.id === r.trial);
-    const s = sets[t.set] || (sets[t.set] = { correct: 0, trials: 0 });
-    s.correct += r.correct ? 1 : 0;
+    const s = sets[t.set] || (sets[t.set] = { trials: 0 });
     s.trials += 1;
   }
   const table = (head, rows) => {
@@ -415,9 +392,12 @@ function finish() {
   if (Object.keys(sets).length) {
     const h = document.createElement("h3");
     h.textContent = "ABX";
-    out.append(h, table(["set", "correct", "trials", "p (one-sided)"],
-      Object.entries(sets).map(([k, s]) =>
-        [k, s.correct, s.trials, binomialP(s.correct, s.trials).toPrecision(3)])));
+    const note = document.createElement("p");
+    note.className = "help";
+    note.textContent = "Answers are judged by the test leader: this page " +
+      "does not know which are right.";
+    out.append(h, note, table(["set", "trials answered"],
+      Object.entries(sets).map(([k, s]) => [k, s.trials])));
     out.lastChild.id = "abx-results";
   }
   if (results.mushra.length) {

@@ -14,9 +14,10 @@ and the README text (`adcsim.listening._exports`), the page itself
 A session directory holds::
 
     index.html        the test page (opens from the file system)
-    session.js        trials under blinded names; no key
-    audio/NAME.wav    every stimulus, 16- or 24-bit PCM, blinded names
-    stimuli/NAME.js   the same bytes, base64, for the page's Web Audio player
+    session.js        trials under blinded names; no key, nothing derived from it
+    stimuli/NAME.js   every stimulus: a 16- or 24-bit PCM WAV, base64, for the
+                      page's Web Audio player (`adcsim.listening._stimuli`)
+    audio/NAME.wav    with --export only: the stimuli those tools read (no X)
     key.json          names -> conditions, gains, seed: keep it from listeners
     README.txt        how to run the session and collect results
     webmushra/, beaqlejs/   optional configurations for those tools
@@ -37,7 +38,6 @@ guessing.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import math
@@ -45,7 +45,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,27 +59,29 @@ from adcsim.listening._conditions import (
     HIDDEN_REFERENCE,
     Condition,
     apply_fades,
-    fit_length,
     lowpass_anchor,
     render_condition,
 )
+from adcsim.listening._inputs import (
+    TOO_LONG,
+    check_plan,
+    cut_excerpt,
+    loudness,
+    read_file_condition,
+)
 from adcsim.listening._sessiondir import SessionDirectory
+from adcsim.listening._stimuli import NameSource, write_stimuli
 
-Design = Literal["mushra", "abx", "both"]
-DESIGNS: tuple[str, ...] = ("mushra", "abx", "both")
-SUBTYPES: tuple[str, ...] = ("PCM_16", "PCM_24")
-EXPORTS: tuple[str, ...] = ("webmushra", "beaqlejs")
 SCHEMA_VERSION = 1
 KEY_FORMAT = "adcsim-listening-key"
 RESULTS_FORMAT = "adcsim-listening-results"
 
-#: What to do with a reference too long to hold (`read_record`).
-_TOO_LONG = "cut an excerpt of a few seconds (sox in.wav part.wav trim 60 10)"
 #: Stimuli are scaled (all by one gain per item) so no peak exceeds this.
 PEAK_LIMIT = 10 ** (-0.1 / 20)
 MUSHRA_SCREEN_SCORE = 90.0
 MUSHRA_SCREEN_FRACTION = 0.15
-_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+#: Above this many bytes a session is large to copy: advise --excerpt.
+LARGE_SESSION_BYTES = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ class ListeningSession:
         Blinded name -> gain applied for the loudness match (dB).
     exports : tuple of Path
         The webMUSHRA/BeaqleJS configuration files.
+    size_bytes : int
+        Bytes of every file written.
+    warnings : tuple of str
+        Notices for the user (a session above `LARGE_SESSION_BYTES`).
     """
 
     out_dir: Path
@@ -110,6 +116,8 @@ class ListeningSession:
     abx_trials: int
     gains_db: dict[str, float]
     exports: tuple[Path, ...] = ()
+    size_bytes: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 def export_listening_test(
@@ -125,6 +133,7 @@ def export_listening_test(
     export: Iterable[str] = (),
     subtype: str = "PCM_16",
     force: bool = False,
+    pad: bool = False,
 ) -> ListeningSession:
     """Build a blind MUSHRA and/or ABX session in ``out_dir``.
 
@@ -149,6 +158,9 @@ def export_listening_test(
     subtype : {"PCM_16", "PCM_24"}
     force : bool
         Replace an earlier session in ``out_dir``.
+    pad : bool
+        Let a ``--file`` condition differ in length from the reference: it
+        is padded with silence or cut to the reference's length.
 
     Returns
     -------
@@ -169,7 +181,7 @@ def export_listening_test(
     from adcsim.stages._dither import check_dither, check_seed
 
     seed = check_seed(seed)
-    plan = _check_plan(references, conditions, design, trials, export, subtype)
+    plan = check_plan(references, conditions, design, trials, export, subtype)
     for condition in conditions:
         if condition.path is None:
             check_dither(condition.dither)
@@ -193,6 +205,7 @@ def export_listening_test(
                 mid_anchor=mid_anchor,
                 seed=seed,
                 subtype=subtype,
+                pad=pad,
             )
         except OSError as exc:
             raise AdcsimError(
@@ -220,19 +233,16 @@ def _build(
     mid_anchor: bool,
     seed: int,
     subtype: str,
+    pad: bool,
 ) -> ListeningSession:
     """Write a whole session into ``stage``; its paths name ``out``."""
     from adcsim.analysis._records import read_record
-    from adcsim.io._reader import read as read_audio
-    from adcsim.io._writer import write as write_audio
     from adcsim.listening._exports import readme_text, write_export
     from adcsim.listening._page import render_page
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
     dither_seeds = (
         np.random.SeedSequence(seed).spawn(2)[1].generate_state(len(conditions))
     )
-    names = _NameSource(rng)
     digest = hashlib.sha256(
         json.dumps(
             [
@@ -246,18 +256,30 @@ def _build(
             ]
         ).encode()
     )
+    records = []
+    for ref_path in references:
+        x, info = read_record(ref_path, command="listen", advice=TOO_LONG)
+        digest.update(x.tobytes())
+        records.append((ref_path, x, info))
+    # The blinding (names, orders, X, padding) is seeded by the seed *and* the
+    # references' samples: the seed and the page's structure alone (how many
+    # trials and stimuli) do not rebuild the names. session_id shows another
+    # part of the hash, from which this seed cannot be computed.
+    blind_seed = int.from_bytes(
+        hashlib.sha256(b"adcsim-blinding\0" + digest.digest()).digest()[:16], "big"
+    )
+    rng = np.random.default_rng(np.random.SeedSequence(blind_seed))
+    names = NameSource(rng)
     items: list[dict[str, Any]] = []
     stimuli: dict[str, dict[str, Any]] = {}
-    audio_jobs: list[tuple[str, NDArray[np.float64], int]] = []
+    audio_jobs: dict[str, tuple[NDArray[np.float64], int]] = {}
     key_trials: list[dict[str, Any]] = []
     page_trials: list[dict[str, Any]] = []
 
-    for ref_path in references:
-        x, info = read_record(ref_path, command="listen", advice=_TOO_LONG)
-        digest.update(x.tobytes())
+    for ref_path, x, info in records:
         item = Path(ref_path).stem
-        x = _cut(x, info.rate, excerpt, ref_path)
-        ref_lufs = _loudness(x, info.rate, ref_path)
+        x = cut_excerpt(x, info.rate, excerpt, ref_path)
+        ref_lufs = loudness(x, info.rate, ref_path)
         if not math.isfinite(ref_lufs):
             raise AdcsimError(
                 f"reference {ref_path!r} is silent: nothing to match loudness to"
@@ -271,8 +293,8 @@ def _build(
                 )
         for condition, dseed in zip(conditions, dither_seeds, strict=True):
             if condition.path is not None:
-                rendered[condition.name] = _read_file_condition(
-                    condition.path, info, excerpt
+                rendered[condition.name] = read_file_condition(
+                    condition.path, info, excerpt, pad=pad
                 )
             else:
                 rendered[condition.name] = render_condition(
@@ -280,10 +302,10 @@ def _build(
                 )
         if excerpt is not None:
             rendered = {k: apply_fades(v, rate=info.rate) for k, v in rendered.items()}
-        ref_lufs = _loudness(rendered["reference"], info.rate, ref_path)
+        ref_lufs = loudness(rendered["reference"], info.rate, ref_path)
         gains, lufs = {}, {}
         for label, y in rendered.items():
-            lufs[label] = _loudness(y, info.rate, ref_path)
+            lufs[label] = loudness(y, info.rate, ref_path)
             gains[label] = ref_lufs - lufs[label] if math.isfinite(lufs[label]) else 0.0
         peak = max(
             float(np.abs(y).max(initial=0.0)) * 10 ** (gains[k] / 20)
@@ -324,11 +346,14 @@ def _build(
                 "headroom_gain_db": _hr,
                 "gain_db": gain,
             }
-            audio_jobs.append((name, _rendered[label] * 10 ** (gain / 20), _rate))
+            audio_jobs[name] = (_rendered[label] * 10 ** (gain / 20), _rate)
             return name
 
+        # The open reference: one file per item, shown as "Reference" in MUSHRA
+        # and as the reference side of every ABX set (which side of A/B is the
+        # reference does not tell X; hidden references and X are their own files).
+        open_ref = stimulus("reference", "reference")
         if plan["mushra"]:
-            open_ref = stimulus("reference", "reference")
             labels = [("reference", "hidden_reference"), (ANCHOR_LOW, "anchor")]
             labels += [(ANCHOR_MID, "anchor")] if mid_anchor else []
             labels += [(c.name, "condition") for c in conditions]
@@ -351,11 +376,13 @@ def _build(
                 pair = ["reference", condition.name]
                 if rng.random() < 0.5:
                     pair.reverse()
-                a, b = stimulus(pair[0], "abx"), stimulus(pair[1], "abx")
+                a, b = (
+                    open_ref if label == "reference" else stimulus(label, "abx")
+                    for label in pair
+                )
                 for trial in range(trials):
                     x_is = "A" if rng.random() < 0.5 else "B"
                     xname = stimulus(pair[0] if x_is == "A" else pair[1], "abx")
-                    salt = names.new() + names.new()
                     key_trials.append(
                         {
                             "id": "",
@@ -382,27 +409,21 @@ def _build(
                             "a": a,
                             "b": b,
                             "x": xname,
-                            "salt": salt,
-                            "check": fnv1a32(f"{salt}:{x_is}"),
                         }
                     )
 
     session_id = digest.hexdigest()[:16]
     _number_trials(key_trials, page_trials, rng)
-    audio_dir, js_dir = stage / "audio", stage / "stimuli"
-    audio_dir.mkdir()
-    js_dir.mkdir()
+    # The exports' tools read WAV files, never the ABX X copies (they draw X
+    # themselves); without an export the page's base64 copies are the only ones.
+    xs = {t["x"] for t in key_trials if t["design"] == "abx"}
+    wav_names = set(audio_jobs) - xs if plan["export"] else set()
+    written = write_stimuli(
+        stage, audio_jobs, subtype=subtype, rng=rng, wav_names=wav_names
+    )
     gains_db = {}
-    for name, y, rate in audio_jobs:
-        wav = audio_dir / f"{name}.wav"
-        write_audio(str(wav), y, rate, subtype=subtype)
-        data = base64.b64encode(wav.read_bytes()).decode("ascii")
-        (js_dir / f"{name}.js").write_text(
-            f'adcsimStimulus("{name}", "data:audio/wav;base64,{data}");\n',
-            encoding="utf-8",
-        )
-        written, _ = read_audio(str(wav))
-        stimuli[name]["loudness_lufs"] = _loudness(written, rate, str(wav))
+    for name, (_, rate) in audio_jobs.items():
+        stimuli[name]["loudness_lufs"] = loudness(written[name], rate, name)
         gains_db[name] = stimuli[name]["gain_db"]
 
     public = {
@@ -440,12 +461,22 @@ def _build(
     (stage / "README.txt").write_text(
         readme_text(session_id, key, exports), encoding="utf-8"
     )
+    size = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file())
+    warnings = []
+    if size > LARGE_SESSION_BYTES:
+        warnings.append(
+            f"the session is {size / 1e6:.0f} MB (over "
+            f"{LARGE_SESSION_BYTES / 1e6:.0f} MB): use --excerpt START:DUR to "
+            "cut a few seconds"
+        )
     return ListeningSession(
         out_dir=out,
         session_id=session_id,
         page=out / "index.html",
         key=out / "key.json",
         stimuli=len(audio_jobs),
+        size_bytes=size,
+        warnings=tuple(warnings),
         mushra_trials=sum(t["design"] == "mushra" for t in key_trials),
         abx_trials=sum(t["design"] == "abx" for t in key_trials),
         gains_db=gains_db,
@@ -453,128 +484,7 @@ def _build(
     )
 
 
-def fnv1a32(text: str) -> str:
-    """FNV-1a 32-bit hash of ``text`` (UTF-8) as 8 hex digits; the page has the same.
-
-    Used to let the page count correct ABX answers without naming X's source.
-
-    Examples
-    --------
-    >>> fnv1a32("a")
-    'e40c292c'
-    """
-    h = 0x811C9DC5
-    for byte in text.encode("utf-8"):
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return f"{h:08x}"
-
-
 # ---------------------------------------------------------------- helpers
-
-
-class _NameSource:
-    """Unique random 8-character names from the session's generator."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._used: set[str] = set()
-
-    def new(self) -> str:
-        while True:
-            idx = self._rng.integers(0, len(_ALPHABET), 8)
-            name = "".join(_ALPHABET[i] for i in idx)
-            if name not in self._used:
-                self._used.add(name)
-                return name
-
-
-def _check_plan(
-    references: Sequence[str],
-    conditions: Sequence[Condition],
-    design: str,
-    trials: int,
-    export: Iterable[str],
-    subtype: str,
-) -> dict[str, Any]:
-    if not references:
-        raise AdcsimError("no reference files given")
-    if not conditions:
-        raise AdcsimError(
-            "no conditions: give --bits/--scheme/--rate, --condition or --file"
-        )
-    names = [c.name for c in conditions]
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise AdcsimError(f"condition name={dup!r} is given twice")
-    stems = [Path(r).stem for r in references]
-    if len(set(stems)) != len(stems):
-        raise AdcsimError("reference file names must differ (they name the items)")
-    if any(c.path for c in conditions) and len(references) != 1:
-        raise AdcsimError(
-            f"--file conditions need exactly one reference, got {len(references)}"
-        )
-    if design not in DESIGNS:
-        raise AdcsimError(f"design={design!r} is not one of: {', '.join(DESIGNS)}")
-    if (
-        isinstance(trials, bool)
-        or not isinstance(trials, int)
-        or not 1 <= trials <= 1000
-    ):
-        raise AdcsimError(f"trials={trials!r} must be an integer in [1, 1000]")
-    if subtype not in SUBTYPES:
-        raise AdcsimError(f"subtype={subtype!r} is not one of: {', '.join(SUBTYPES)}")
-    kinds = list(dict.fromkeys(export))
-    for kind in kinds:
-        if kind not in EXPORTS:
-            raise AdcsimError(f"export={kind!r} is not one of: {', '.join(EXPORTS)}")
-    return {
-        "mushra": design in ("mushra", "both"),
-        "abx": design in ("abx", "both"),
-        "export": kinds,
-    }
-
-
-def _cut(
-    x: NDArray[np.float64], rate: int, excerpt: tuple[float, float] | None, path: str
-) -> NDArray[np.float64]:
-    if excerpt is None:
-        return x
-    start, stop = round(excerpt[0] * rate), round((excerpt[0] + excerpt[1]) * rate)
-    if stop > x.shape[0]:
-        raise AdcsimError(
-            f"excerpt ends at {excerpt[0] + excerpt[1]:g} s, after the end of {path!r} "
-            f"({x.shape[0] / rate:g} s)"
-        )
-    return x[start:stop]
-
-
-def _read_file_condition(
-    path: str, info: Any, excerpt: tuple[float, float] | None
-) -> NDArray[np.float64]:
-    from adcsim.analysis._records import read_record
-    from adcsim.stages._resample import resample
-
-    y, other = read_record(path, command="listen", advice=_TOO_LONG)
-    if other.channels != info.channels:
-        raise AdcsimError(
-            f"{path!r} has channels={other.channels}, the reference has {info.channels}"
-        )
-    if other.rate != info.rate:
-        y = resample(y, in_rate=other.rate, out_rate=info.rate)
-    y = _cut(y, info.rate, excerpt, path)
-    reference_frames = (
-        round(excerpt[1] * info.rate) if excerpt else (info.frames or y.shape[0])
-    )
-    return fit_length(y, reference_frames)
-
-
-def _loudness(x: NDArray[np.float64], rate: int, path: str) -> float:
-    from adcsim.metrics._loudness import integrated_loudness
-
-    try:
-        return integrated_loudness(x, rate=rate)
-    except AdcsimError as exc:
-        raise AdcsimError(f"{path!r}: {exc}") from exc
 
 
 def _number_trials(

@@ -5,18 +5,19 @@ Skips when Playwright for Python or Debian's /usr/bin/chromium is missing.
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from click.testing import CliRunner
 
 from adcsim.cli._listen import listen, listen_results
-from adcsim.io._reader import read as read_audio
 from adcsim.io._writer import write as write_audio
+from adcsim.listening._stimuli import stimulus_wav
 from adcsim.metrics._loudness import integrated_loudness
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -87,6 +88,25 @@ def page(tmp_path: Path):
             browser.close()
 
 
+#: The page's own script globals and their values, as text.
+GLOBALS = """JSON.stringify(Object.keys(window)
+  .filter((k) => !(k in Object.getPrototypeOf(window)))
+  .map((k) => {
+    try { return [k, JSON.stringify(window[k])]; } catch (e) { return k; }
+  }))
+"""
+
+
+def rate_all(page, value: int) -> None:
+    """Set every MUSHRA slider of the trial shown, as a listener's drag would."""
+    page.eval_on_selector_all(
+        "#mushra-rows input[type=range]",
+        "(ss, v) => ss.forEach((s) => { s.value = v; "
+        "s.dispatchEvent(new Event('input')); })",
+        value,
+    )
+
+
 def all_names(trials: list[dict]) -> set[str]:
     names: set[str] = set()
     for t in trials:
@@ -115,18 +135,14 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
     for word in ["uniform", "5bit", "hidden-reference", "anchor", "x_is"]:
         assert word not in page_text
 
-    # Every stimulus: an existing WAV, loudness-matched to the reference within
-    # 0.5 LU, and the page's base64 copy holds the same bytes.
+    # Every stimulus the page plays (its base64 WAV) is loudness-matched to the
+    # reference within 0.5 LU.
     mushra = next(t for t in trials if t["design"] == "mushra")
-    ref, rate = read_audio(str(session / "audio" / f"{mushra['reference']}.wav"))
-    ref_lufs = integrated_loudness(ref, rate=rate.rate)
+    ref, rate = sf.read(io.BytesIO(stimulus_wav(session, mushra["reference"])))
+    ref_lufs = integrated_loudness(ref, rate=rate)
     for name in all_names(trials):
-        wav = session / "audio" / f"{name}.wav"
-        x, info = read_audio(str(wav))
-        assert abs(integrated_loudness(x, rate=info.rate) - ref_lufs) < 0.5, name
-        js = (session / "stimuli" / f"{name}.js").read_text()
-        payload = re.search(r"base64,([A-Za-z0-9+/=]+)", js).group(1)
-        assert base64.b64decode(payload) == wav.read_bytes()
+        x, rate = sf.read(io.BytesIO(stimulus_wav(session, name)))
+        assert abs(integrated_loudness(x, rate=rate) - ref_lufs) < 0.5, name
 
     page.fill("#listener", "tester")
     page.click("#start")
@@ -134,11 +150,11 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
         page.wait_for_selector(
             f'#trial[data-state="ready"][data-trial="{trial["id"]}"]'
         )
-        for src in page.eval_on_selector_all(
+        for name in page.eval_on_selector_all(
             "#trial:not(.hidden) button.stim:visible",
-            "bs => bs.map(b => b.dataset.src)",
+            "bs => bs.map(b => b.dataset.name)",
         ):
-            assert (session / src).is_file()
+            assert (session / "stimuli" / f"{name}.js").is_file()
         if trial["design"] == "mushra":
             page.click("#ref-button")
             page.keyboard.press("1")
@@ -173,6 +189,7 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
                 page.keyboard.press("j")
     page.wait_for_selector("#done:not(.hidden)")
     assert page.locator("#abx-results tr").count() == 2  # header + one set
+    assert "correct" not in page.inner_text("#done")
     assert page.locator("#mushra-results tr").count() == 2
     with page.expect_download() as info:
         page.click("#download")
@@ -206,3 +223,92 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
     }
     # The hidden reference got at most 5 * 5 < 90: this listener is screened out.
     assert list(report["excluded"]) == ["tester"]
+
+
+def _words_of_the_key(key: dict) -> set[str]:
+    """Every string in the key a listener must not find: labels, conditions,
+    roles, paths, and hashes of the answers (as the old page carried)."""
+    words = {"x_is", "salt", "check", "correct", "anchor", "hidden_reference"}
+    words |= {s["label"] for s in key["stimuli"].values() if s["label"] != "reference"}
+    for c in key["conditions"]:
+        words |= {c["name"], c["scheme"] or "", c["path"] or ""}
+    for item in key["items"]:
+        words |= {item["name"], item["path"]}
+    for t in key["trials"]:
+        if t["design"] == "abx":
+            for text in (t["x_is"], f"{t['id']}:{t['x_is']}", f"{t['x']}{t['x_is']}"):
+                words.add(hashlib.sha256(text.encode()).hexdigest()[:8])
+    return {w for w in words if len(w) > 2}
+
+
+def test_page_scripts_dom_and_files_give_no_answer_away(session: Path, page):
+    key = json.loads((session / "key.json").read_text())
+    (session / "key.json").rename(session.parent / "key.json")  # as README says
+    words = _words_of_the_key(key)
+    # 1. The files a listener gets hold no word of the key.
+    own = sorted(p for p in session.rglob("*") if p.is_file())
+    for path in own:
+        text = path.read_bytes().decode("latin-1").lower()
+        for w in words:
+            assert w.lower() not in text, (path.name, w)
+    # 2. session.js holds per trial only names, ids and counters: nothing else
+    #    from which an answer could be computed.
+    page.goto(session.joinpath("index.html").as_uri())
+    page.wait_for_load_state("load")
+    public = page.evaluate("window.ADCSIM_SESSION")
+    assert set(public) == {
+        "format",
+        "schema_version",
+        "session_id",
+        "adcsim_version",
+        "trials",
+    }
+    for t in public["trials"]:
+        allowed = (
+            {"id", "design", "reference", "stimuli"}
+            if t["design"] == "mushra"
+            else {"id", "design", "set", "trial", "of", "a", "b", "x"}
+        )
+        assert set(t) == allowed
+    # 3. The DOM and the script globals while every trial is shown.
+    page.fill("#listener", "attacker")
+    page.click("#start")
+    for trial in public["trials"]:
+        page.wait_for_selector(
+            f'#trial[data-state="ready"][data-trial="{trial["id"]}"]'
+        )
+        dom = page.content().lower()
+        state = page.evaluate(GLOBALS).lower()
+        for w in words:
+            assert w.lower() not in dom and w.lower() not in state, w
+        if trial["design"] == "mushra":
+            for i in range(len(trial["stimuli"]) + 1):
+                page.keyboard.press(str(i + 1) if i < len(trial["stimuli"]) else "r")
+            rate_all(page, 100)
+            page.keyboard.press("n")
+        else:
+            page.keyboard.press("j")
+    page.wait_for_selector("#done:not(.hidden)")
+    stored = page.evaluate(
+        f"localStorage.getItem('adcsim-results-{public['session_id']}')"
+    )
+    assert "correct" not in stored
+    # 4. Bytes and sizes: no two files alike; within a trial the WAVs differ
+    #    only by their JUNK chunk, whose length is random (sizes tell nothing).
+    digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in own]
+    assert len(set(digests)) == len(digests)
+    for t in public["trials"]:
+        names = (
+            [t["reference"], *t["stimuli"]]
+            if t["design"] == "mushra"
+            else [t["a"], t["b"], t["x"]]
+        )
+        wavs = [stimulus_wav(session, n) for n in names]
+        sizes = [(session / "stimuli" / f"{n}.js").stat().st_size for n in names]
+        assert len(set(sizes)) == len(sizes)
+        stripped = set()
+        for w in wavs:
+            junk = int.from_bytes(w[16:20], "little")
+            assert w[12:16] == b"JUNK" and 16 <= junk <= 4110
+            stripped.add(w[20 + junk : 20 + junk + 36])  # fmt and data headers
+        assert len(stripped) == 1

@@ -8,6 +8,7 @@ not asked for, no file left behind.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from click.testing import CliRunner
 
 from adcsim.cli._main import main
 from adcsim.errors import AdcsimError
+from adcsim.listening._stimuli import stimulus_wav
 
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -372,7 +374,8 @@ def test_listen_designs_a_lloydmax_codebook_per_stimulus(tmp_path, option):
     names = [n for n, s in key["stimuli"].items() if s["label"] == condition["name"]]
     for name in names:
         # 2**3 levels, then one gain for the loudness match: at most 8 values
-        data = sf.read(str(out / "audio" / f"{name}.wav"), dtype="int16")[0]
+        wav = io.BytesIO(stimulus_wav(out, name))
+        data = sf.read(wav, dtype="int16")[0]
         assert 2 <= len(np.unique(data)) <= 8
 
 
@@ -479,7 +482,7 @@ def test_listen_on_a_full_disk_is_one_error_and_leaves_nothing(tmp_path):
         preexec_fn=limit_file_size,
     )
     assert done.returncode == 1
-    assert "cannot write 'new/s/audio/" in one_error(done.stderr.decode())
+    assert "cannot write 'new/s/stimuli/" in one_error(done.stderr.decode())
     assert sorted(os.listdir(tmp_path)) == ["ref.wav"]
 
 

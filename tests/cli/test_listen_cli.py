@@ -104,6 +104,23 @@ def test_file_condition_compares_another_file(runner, reference, tmp_path):
     assert {t["condition"] for t in key["trials"]} == {"tool"}
 
 
+def test_file_of_another_length_is_one_error_line_unless_pad(
+    runner, reference, tmp_path
+):
+    short = str(tmp_path / "short.wav")
+    x, _ = read_audio(reference)
+    write_audio(short, x[:-100], RATE)
+    args = [reference, "-o", str(tmp_path / "s"), "--file", f"cut={short}"]
+    result = runner.invoke(listen, [*args, "--design", "mushra"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ") and "--pad" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ref.wav", "short.wav"]
+    result = runner.invoke(listen, [*args, "--pad"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "MB in" in result.stderr and "warning" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from adcsim.errors import AdcsimError
 from adcsim.io._reader import read as read_audio
@@ -21,7 +23,8 @@ from adcsim.listening._conditions import (
     render_condition,
 )
 from adcsim.listening._scoring import binomial_p_value, mean_interval, score_results
-from adcsim.listening._session import PEAK_LIMIT, export_listening_test, fnv1a32
+from adcsim.listening._session import PEAK_LIMIT, export_listening_test
+from adcsim.listening._stimuli import stimulus_wav
 from adcsim.metrics._loudness import integrated_loudness
 
 RATE = 16000
@@ -48,7 +51,8 @@ def build(reference: str, out: Path, **kwargs):
 
 
 def samples(session: Path, name: str) -> np.ndarray:
-    return read_audio(str(session / "audio" / f"{name}.wav"))[0]
+    """The samples the page plays (its base64 WAV), read by soundfile."""
+    return sf.read(io.BytesIO(stimulus_wav(session, name)), always_2d=True)[0]
 
 
 # ------------------------------------------------------------ statistics
@@ -77,13 +81,6 @@ def test_mean_interval_uses_the_student_t_quantile():
     mean, low, high = mean_interval(values)
     assert (mean, low, high) == pytest.approx((65.0, 65 - half, 65 + half), rel=1e-6)
     assert mean_interval([42.0]) == (42.0, None, None)
-
-
-@pytest.mark.parametrize(
-    ("text", "digest"), [("", "811c9dc5"), ("a", "e40c292c"), ("foobar", "bf9cf968")]
-)
-def test_fnv1a32_matches_the_published_test_vectors(text, digest):
-    assert fnv1a32(text) == digest
 
 
 # ------------------------------------------------------------ parsing
@@ -176,8 +173,10 @@ def test_session_blinds_and_key_maps_every_name(reference, tmp_path):
     session = build(reference, out, mid_anchor=True)
     key = json.loads((out / "key.json").read_text())
     public = (out / "session.js").read_text()
-    wavs = {p.stem for p in (out / "audio").glob("*.wav")}
-    assert wavs == set(key["stimuli"]) and session.stimuli == len(wavs)
+    files = {p.stem for p in (out / "stimuli").glob("*.js")}
+    assert files == set(key["stimuli"]) and session.stimuli == len(files)
+    assert not (out / "audio").exists()  # no export: the page's copy only
+    assert "seed 5" not in (out / "README.txt").read_text()  # part of the blinding
     assert "q4" not in public and "anchor" not in public
     mushra = [t for t in key["trials"] if t["design"] == "mushra"]
     assert len(mushra) == 1
@@ -247,10 +246,8 @@ def test_same_seed_same_session_other_seed_other_names(reference, tmp_path):
     key_a = (tmp_path / "a" / "key.json").read_text()
     assert key_a == (tmp_path / "b" / "key.json").read_text()
     for name in json.loads(key_a)["stimuli"]:
-        wav = Path("audio") / f"{name}.wav"
-        assert (tmp_path / "a" / wav).read_bytes() == (
-            tmp_path / "b" / wav
-        ).read_bytes()
+        js = Path("stimuli") / f"{name}.js"
+        assert (tmp_path / "a" / js).read_bytes() == (tmp_path / "b" / js).read_bytes()
     key_c = json.loads((tmp_path / "c" / "key.json").read_text())
     assert not set(key_c["stimuli"]) & set(json.loads(key_a)["stimuli"])
 
@@ -416,3 +413,72 @@ def test_unreadable_results_name_the_file(reference, tmp_path):
         score_results([str(bad)], str(session.key))
     with pytest.raises(AdcsimError, match="missing.json"):
         score_results([str(tmp_path / "missing.json")], str(session.key))
+
+
+def test_no_two_stimulus_files_are_alike_and_sizes_do_not_tell_roles(
+    reference, tmp_path
+):
+    out = tmp_path / "s"
+    build(reference, out, trials=6)
+    key = json.loads((out / "key.json").read_text())
+    blobs = {n: (out / "stimuli" / f"{n}.js").read_bytes() for n in key["stimuli"]}
+    assert len(set(blobs.values())) == len(blobs)
+    wavs = {n: stimulus_wav(out, n) for n in key["stimuli"]}
+    assert len(set(wavs.values())) == len(wavs)
+    # Each WAV is RIFF with a JUNK chunk first; without it X is its source's
+    # bytes, which is what the padding hides.
+    for t in (t for t in key["trials"] if t["design"] == "abx"):
+        x, src = wavs[t["x"]], wavs[t["a"] if t["x_is"] == "A" else t["b"]]
+        assert x[12:16] == b"JUNK" and src[12:16] == b"JUNK"
+
+        def strip(w: bytes) -> bytes:
+            return w[20 + int.from_bytes(w[16:20], "little") :]
+
+        assert strip(x) == strip(src) and x != src
+    # Sizes of one trial's files: spread by the padding, not grouped by role.
+    sizes = [len(w) for w in wavs.values()]
+    assert len(set(sizes)) > len(sizes) // 2
+
+
+def test_blinding_depends_on_the_reference_samples_not_only_the_seed(
+    reference, tmp_path
+):
+    build(reference, tmp_path / "a")
+    x, _ = read_audio(reference)
+    other = str(tmp_path / "other.wav")
+    write_audio(other, x * 0.5, RATE)
+    build(other, tmp_path / "b")
+    names_a = set(json.loads((tmp_path / "a" / "key.json").read_text())["stimuli"])
+    names_b = set(json.loads((tmp_path / "b" / "key.json").read_text())["stimuli"])
+    assert not names_a & names_b
+
+
+def test_file_condition_of_another_length_needs_pad(reference, tmp_path):
+    x, _ = read_audio(reference)
+    short = str(tmp_path / "short.wav")
+    write_audio(short, x[: x.shape[0] // 2], RATE)
+    conditions = [Condition(name="short", path=short)]
+    with pytest.raises(AdcsimError, match="--pad"):
+        build(reference, tmp_path / "s", conditions=conditions)
+    assert list(tmp_path.iterdir()) != [] and not (tmp_path / "s").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    build(reference, tmp_path / "s", conditions=conditions, pad=True)
+    key = json.loads((tmp_path / "s" / "key.json").read_text())
+    name = next(n for n, v in key["stimuli"].items() if v["label"] == "short")
+    y = samples(tmp_path / "s", name)
+    assert y.shape[0] == x.shape[0] and not y[x.shape[0] // 2 + 900 :].any()
+
+
+def test_a_large_session_warns_with_the_excerpt_advice(
+    reference, tmp_path, monkeypatch
+):
+    from adcsim.listening import _session
+
+    monkeypatch.setattr(_session, "LARGE_SESSION_BYTES", 1000)
+    session = build(reference, tmp_path / "s")
+    assert (
+        session.size_bytes
+        == sum(p.stat().st_size for p in (tmp_path / "s").rglob("*") if p.is_file())
+        - (tmp_path / "s" / "adcsim-manifest.json").stat().st_size
+    )
+    assert len(session.warnings) == 1 and "--excerpt" in session.warnings[0]

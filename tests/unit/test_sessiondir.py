@@ -96,13 +96,13 @@ def test_a_manifest_naming_files_outside_the_session_is_refused(
 def test_reference_inside_the_old_session_is_kept(reference, tmp_path):
     out = tmp_path / "s"
     build(reference, out)
-    inside = out / "audio" / "ref.wav"
+    inside = out / "stimuli" / "ref.wav"
     shutil.copyfile(reference, inside)
     data = inside.read_bytes()
     build(str(inside), out, force=True)
     assert inside.read_bytes() == data
     listed = json.loads((out / MANIFEST).read_text())["files"]
-    assert "audio/ref.wav" not in listed
+    assert "stimuli/ref.wav" not in listed
 
 
 @pytest.mark.parametrize("link", ["copy", "hardlink", "symlink"])
@@ -111,7 +111,7 @@ def test_force_refuses_when_a_file_it_would_remove_is_an_input(
 ):
     out = tmp_path / "s"
     build(reference, out)
-    stimulus = sorted((out / "audio").iterdir())[0]
+    stimulus = sorted((out / "stimuli").iterdir())[0]
     source = stimulus
     if link == "hardlink":
         source = tmp_path / "linked.wav"
