@@ -1,7 +1,8 @@
 """The ``adcsim`` command group: its commands, ``--debug``, ``--version``, the exit.
 
 Responsible for the group (`main`) and the commands it holds (each defined in
-its own module: ``_quantize``, ``_analysis``, ``_listen``; ``schemes`` here),
+its own module: ``_quantize``, ``_analysis``, ``_listen``, ``_tensors``;
+``schemes`` here),
 for the one BLAS thread set before numpy loads, and for `run`, the console
 script, which exits without interpreter teardown. Not responsible for any
 command's options or work, or for mapping errors: `AdcsimError` becomes
@@ -112,8 +113,18 @@ def _register_commands() -> None:
     from adcsim.cli._generate import generate
     from adcsim.cli._listen import listen, listen_results
     from adcsim.cli._quantize import quantize
+    from adcsim.cli._tensors import tensors
 
-    commands = (quantize, analyze, compare, sweep, generate, listen, listen_results)
+    commands = (
+        quantize,
+        analyze,
+        compare,
+        sweep,
+        generate,
+        listen,
+        listen_results,
+        tensors,
+    )
     for command in commands:
         main.add_command(command)
 

@@ -2,7 +2,8 @@
 
 Post-training quantization of model weights measured like the audio
 quantizers: `quantize` and `fake_quantize` are the reference definitions,
-`read_checkpoint` reads ``.safetensors``/``.npy``/``.npz`` tensor by tensor.
+`read_checkpoint` reads ``.safetensors``/``.npy``/``.npz`` tensor by tensor,
+`measure_checkpoints` builds the per-tensor report of ``adcsim tensors``.
 """
 
 from __future__ import annotations
@@ -19,5 +20,9 @@ __getattr__, __dir__, __all__ = attach(
         "fake_quantize": "_schemes",
         "TensorEntry": "_readers",
         "read_checkpoint": "_readers",
+        "tensor_metrics": "_metrics",
+        "TensorsConfig": "_report",
+        "TensorsReport": "_report",
+        "measure_checkpoints": "_report",
     },
 )
