@@ -1,4 +1,4 @@
-"""Measurements: error meters, IEEE 1241 tone figures, weighting, loudness."""
+"""Measurements: error meters, tone figures, weighting, loudness, quality metrics."""
 
 from __future__ import annotations
 
@@ -12,5 +12,13 @@ __getattr__, __dir__, __all__ = attach(
         "tone_metrics": "_tone",
         "fit_sine": "_sinefit",
         "integrated_loudness": "_loudness",
+        "perceptual": "_perceptual",
+        "PerceptualMeter": "_perceptual",
+        "METRICS": "_perceptual",
+        "si_sdr": "_distortion",
+        "segsnr": "_distortion",
+        "lsd": "_distortion",
+        "stoi": "_stoi",
+        "UndefinedMetric": "_stoi",
     },
 )
