@@ -166,6 +166,7 @@ def compare_files(
     gain_match: bool = False,
     max_delay_frames: int | None = None,
     sink: SinkFactory | None = None,
+    metrics: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Compare two audio files of any length block by block; a JSON-ready report.
 
@@ -180,6 +181,9 @@ def compare_files(
         ``sink(rate, channels, frames)`` returns an object whose
         ``update(ref, test)`` gets every compared pair of blocks (after delay
         and gain removal), e.g. `adcsim.figures._compare.CompareFigure`.
+    metrics : tuple of str
+        Objective metrics of the ``perceptual`` section (see
+        `adcsim.metrics._perceptual.PerceptualMeter`), on the compared pairs.
 
     Returns
     -------
@@ -189,7 +193,8 @@ def compare_files(
         ``metrics`` (the keys of `adcsim.analysis._compare.compare` but
         ``channels``; tone figures on the first `TONE_FRAMES` compared
         frames), ``channels`` and ``notes`` (a file that ended before its
-        header said: compared up to its end).
+        header said: compared up to its end); with ``metrics`` also
+        ``perceptual``.
 
     Raises
     ------
@@ -226,6 +231,11 @@ def compare_files(
         extra["gain_db"] = 20.0 * math.log10(gain)
     meter = ErrorMeter(channels=channels)
     figure = sink(rate, channels, frames) if sink is not None else None
+    perceptual: Any = None
+    if metrics:
+        from adcsim.metrics._perceptual import PerceptualMeter
+
+        perceptual = PerceptualMeter(metrics, rate=rate, channels=channels)
     head_r: list[NDArray[np.float64]] = []
     head_t: list[NDArray[np.float64]] = []
     kept = compared = 0
@@ -241,6 +251,8 @@ def compare_files(
             kept += head_r[-1].shape[0]
         if figure is not None:
             figure.update(r, t)
+        if perceptual is not None:
+            perceptual.update(r, t)
     if not compared:
         raise AdcsimError(f"compare: no frames to compare ({notes[0]})")
     errors, per_channel_errors = meter.result()
@@ -263,6 +275,7 @@ def compare_files(
                 {**e, **tm}
                 for e, tm in zip(per_channel_errors, per_channel_tone, strict=True)
             ],
+            **({"perceptual": perceptual.result()} if perceptual else {}),
             "notes": notes,
         }
     )

@@ -331,6 +331,7 @@ def sweep(
     params: Mapping[str, Any] | None = None,
     converter: ConverterConfig | None = None,
     sampled: ArrayLike | None = None,
+    metrics: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Quantize ``x`` at every (scheme, bits, level) and measure each point.
 
@@ -367,6 +368,9 @@ def sweep(
         alike), when its sampling is not ideal (`sweep_file` makes it with
         ``--anti-alias off`` or ``--jitter``); the error is still measured
         against the scaled ``x``.
+    metrics : sequence of str, optional
+        Objective metrics (`adcsim.metrics._perceptual.perceptual`) of each
+        point's output against the scaled ``x``: a ``perceptual`` key per row.
 
     Returns
     -------
@@ -411,6 +415,10 @@ def sweep(
 
     kind = check_dither(dither)
     seed = check_seed(seed)
+    if metrics:
+        from adcsim.metrics._perceptual import check_metrics, perceptual
+
+        metrics = check_metrics(list(metrics))
     block = np.asarray(x, dtype=np.float64)
     if block.ndim == 1:
         block = block[:, None]
@@ -491,6 +499,10 @@ def sweep(
                         "enob_bits": _enob(y, bases),
                     }
                 )
+                if metrics:
+                    rows[-1]["perceptual"] = perceptual(
+                        r, y, rate=rate, metrics=tuple(metrics)
+                    )
     return rows
 
 
@@ -531,6 +543,8 @@ def _run_once(chain: Chain, block: NDArray[np.float64]) -> NDArray[np.float64]:
 def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     """The rows as CSV text with a header of `ROW_KEYS`; None is an empty cell.
 
+    Rows with a ``perceptual`` section add a column per metric (its value).
+
     Examples
     --------
     >>> print(rows_to_csv([{"scheme": "uniform", "bits": 8, "level_dbfs": -6.0,
@@ -539,15 +553,14 @@ def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     scheme,bits,level_dbfs,snr_db,mse,clipped_samples,enob_bits
     uniform,8,-6.0,46.8,1e-06,0,
     """
-    lines = [",".join(ROW_KEYS)]
+    names = list(rows[0].get("perceptual", {})) if rows else []
+    lines = [",".join([*ROW_KEYS, *names])]
     for row in rows:
+        values = [row[k] for k in ROW_KEYS]
+        values += [row["perceptual"][name]["value"] for name in names]
         cells = [
-            ""
-            if row[k] is None
-            else repr(row[k])
-            if isinstance(row[k], float)
-            else str(row[k])
-            for k in ROW_KEYS
+            "" if v is None else repr(v) if isinstance(v, float) else str(v)
+            for v in values
         ]
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n"
@@ -564,6 +577,7 @@ def sweep_file(
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
     converter: ConverterConfig | None = None,
+    metrics: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Read ``path`` once, resample it once to ``rate`` if given, and `sweep` it.
 
@@ -620,6 +634,7 @@ def sweep_file(
         params=params,
         converter=conv,
         sampled=sampled,
+        metrics=metrics,
     )
     meta = {
         "path": path,

@@ -27,6 +27,7 @@ from adcsim.cli._options import (
     converter_options,
     csv_option,
     force_option,
+    metric_option,
     parse_plot_window,
     plot_option,
     report_option,
@@ -45,6 +46,7 @@ Examples:
   adcsim compare in.wav in.uniform-8bit.wav
   adcsim compare ref.wav sox_out.wav --align --gain-match --report report.json
   adcsim compare src.flac codec.wav --trim --align --plot diff.png
+  adcsim compare clean.wav decoded.wav --align --metric stoi,si-sdr --report -
 """
 
 SWEEP_EPILOG = """\b
@@ -54,6 +56,7 @@ Examples:
   adcsim sweep tone.wav --bits 8 --levels -60:0:2 --csv sweep.csv
   adcsim sweep music.wav --bits 4,8 --scheme uniform,lloydmax --csv lm.csv
   adcsim sweep speech.wav -r 8000 --bits 4,8,12 --dither tpdf --report -
+  adcsim sweep speech.wav --bits 2-8 --scheme uniform,mulaw --metric stoi,lsd
 """
 
 
@@ -276,6 +279,7 @@ def analyze(
     "waveform panels, e.g. 12.5:0.02; DUR at most 1 [default: 10 ms around "
     "the loudest point of the loudest second, as quantize's figure].",
 )
+@metric_option
 @force_option()
 def compare(
     ref: str,
@@ -287,6 +291,7 @@ def compare(
     report_path: str | None,
     plot_path: str | None,
     plot_window: tuple[float, float] | None,
+    metric: tuple[str, ...],
     force: bool,
 ) -> None:
     """Report the error of TEST against the reference REF.
@@ -331,6 +336,7 @@ def compare(
             gain_match=gain_match,
             max_delay_frames=max_delay,
             sink=sink if plot_path is not None else None,
+            metrics=metric,
         )
         m = report["metrics"]
         parts = [
@@ -344,6 +350,8 @@ def compare(
             parts.append(f"delay {m['delay_frames']} frames")
         if "gain_db" in m:
             parts.append(f"gain {_fmt(m['gain_db'], 3)} dB")
+        for name, entry in report.get("perceptual", {}).items():
+            parts.append(f"{name} {_fmt(entry['value'], 4)}")
         click.echo(f"{test} vs {ref}: " + ", ".join(parts), err=report_path == "-")
         for text in report["notes"]:
             click.echo(f"notice: {text}", err=True)
@@ -386,6 +394,7 @@ def compare(
 @csv_option("Write the rows as CSV (- for stdout).")
 @report_option("Write the rows as JSON (- for stdout).")
 @plot_option("SNR against bits and level, with theory (.png, .svg, .pdf).")
+@metric_option
 @force_option()
 @converter_options
 def sweep(
@@ -401,6 +410,7 @@ def sweep(
     csv_path: str | None,
     report_path: str | None,
     plot_path: str | None,
+    metric: tuple[str, ...],
     force: bool,
     **converter_values: Any,
 ) -> None:
@@ -453,6 +463,7 @@ def sweep(
             seed=seed,
             params=params,
             converter=converter,
+            metrics=metric,
         )
         table = sw.rows_to_csv(rows)
         if csv_path is not None:
@@ -479,6 +490,7 @@ def sweep(
                             if converter.active
                             else {}
                         ),
+                        **({"metrics": list(metric)} if metric else {}),
                     },
                     "rows": rows,
                 },

@@ -140,6 +140,36 @@ def seed_option(help: str, default: int = 0) -> Callable[[F], F]:
     )
 
 
+#: The built-in metrics, spelled here so that --help needs no numpy; a test
+#: checks them against ``adcsim.metrics._perceptual.METRICS``.
+METRIC_NAMES = ("si-sdr", "segsnr", "lsd", "stoi", "estoi")
+
+
+def _metric_names(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    from adcsim.metrics._perceptual import check_metrics
+
+    try:
+        return check_metrics(value)
+    except AdcsimError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def metric_option(func: F) -> F:
+    """``--metric NAME,...`` (parameter ``metric``): objective metrics to report."""
+    return click.option(
+        "--metric",
+        default=None,
+        metavar="NAME,...",
+        callback=_metric_names,
+        help="Also report these objective metrics in the report's perceptual "
+        "section, each at its own rate: " + ", ".join(METRIC_NAMES) + ".",
+    )(func)
+
+
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:
     for option in reversed(options):
         func = option(func)

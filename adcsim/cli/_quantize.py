@@ -34,6 +34,7 @@ from adcsim.cli._options import (
     converter_config,
     converter_options,
     force_option,
+    metric_option,
     parse_plot_window,
     plot_option,
     report_option,
@@ -132,6 +133,7 @@ Examples:
   adcsim quantize in.wav -b 8 -s g711-mulaw -r 8000 --subtype ULAW -o tel.wav
   adcsim quantize in.wav -s lloydmax -b 4 --train corpus.wav --codebook cb.json
   adcsim quantize in.wav -b 8 --report - --no-plot -q | jq .metrics.snr_db
+  adcsim quantize speech.wav -b 6 --metric stoi,estoi,si-sdr --no-plot
   sox in.flac -t wav - | adcsim quantize - -b 10 -o - | sox -t wav - out.flac
   adcsim quantize takes/*.wav -b 8 --out-dir degraded/ -j 0 --summary s.csv
   find corpus -name '*.flac' | adcsim quantize --from-list - -b 8 \\
@@ -246,6 +248,7 @@ Examples:
     show_default=True,
     help="Gain in dB applied to --error-out.",
 )
+@metric_option
 @force_option("Overwrite existing outputs (never inputs).")
 @click.option(
     "--blocksize",
@@ -276,6 +279,7 @@ def quantize(
     codebook: str | None,
     error_out: str | None,
     error_gain: float,
+    metric: tuple[str, ...],
     force: bool,
     blocksize: int,
     quiet: bool,
@@ -332,6 +336,7 @@ def quantize(
         train=train,
         codebook=codebook,
         plot_window=plot_window,
+        metrics=metric,
         **chain_options,
     )
     from adcsim.io import _files as files

@@ -88,7 +88,7 @@ def check_metrics(names: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
             continue
         if name not in METRICS:
             raise AdcsimError(
-                f"--metric: {name!r} is not a metric; choose from " + ", ".join(METRICS)
+                f"metric {name!r} is not one of: " + ", ".join(METRICS)
             )
         if name not in picked:
             picked.append(name)

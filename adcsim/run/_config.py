@@ -87,6 +87,9 @@ class QuantizeConfig:
     converter : ConverterConfig
         The converter model's impairments (issue 13); the default is an
         ideal converter, which leaves the chain and the report as they are.
+    metrics : tuple of str
+        Objective metrics for the report's ``perceptual`` section (keys of
+        ``adcsim.metrics._perceptual.METRICS``); empty for none.
 
     Examples
     --------
@@ -94,7 +97,7 @@ class QuantizeConfig:
     QuantizeConfig(bits=8, scheme='mulaw', rate=None, dither='none', seed=0, \
 noise_shaping='none', train=None, codebook=None, params={'mu': 255.0}, \
 subtype=None, error_gain_db=0.0, blocksize=65536, plot_window=None, \
-converter=ConverterConfig())
+converter=ConverterConfig(), metrics=())
     """
 
     bits: int = 8
@@ -111,6 +114,7 @@ converter=ConverterConfig())
     blocksize: int = 65536
     plot_window: tuple[float, float] | None = None
     converter: ConverterConfig = field(default_factory=ConverterConfig)
+    metrics: tuple[str, ...] = ()
 
     def validate(self) -> QuantizeConfig:
         """Check every value (building the quantizer once); return self.
@@ -169,6 +173,10 @@ converter=ConverterConfig())
             raise AdcsimError(f"blocksize={self.blocksize} must be >= 1")
         if self.plot_window is not None:
             check_plot_window(self.plot_window)
+        if self.metrics:
+            from adcsim.metrics._perceptual import check_metrics
+
+            object.__setattr__(self, "metrics", check_metrics(list(self.metrics)))
         return self
 
     def settings(self) -> dict[str, Any]:

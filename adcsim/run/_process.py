@@ -279,7 +279,8 @@ def _process_file(
             subtype,
             out_stream,
             measure=measure,
-            count_values=memoryless and long_int16,
+            # (the perceptual metrics need the written values themselves)
+            count_values=memoryless and long_int16 and not config.metrics,
             frames=known,
         )
         try:
@@ -347,6 +348,13 @@ def _process_file(
     if config.converter.transfer_out is not None:
         adc.write_transfer_out(config, quantizer)
         report.output["transfer_out_path"] = config.converter.transfer_out
+    if run.perceptual is not None:
+        report.extra["perceptual"] = run.perceptual.result()
+        if lossy:
+            report.notes.append(
+                "perceptual metrics describe the quantizer output before "
+                f"the lossy {run.writer.subtype} encoding"
+            )
     run.write_extras(report, taps)
     return report
 
@@ -501,6 +509,13 @@ class _Run:
                 self.taps.count_values(
                     value_table(QuantizeStage(quantizer), self.writer.container)
                 )
+        self.perceptual: Any = None
+        if config.metrics:
+            from adcsim.metrics._perceptual import PerceptualMeter
+
+            self.perceptual = PerceptualMeter(
+                config.metrics, rate=info.rate, channels=info.channels
+            )
         self.frames = 0
 
     def new_taps(self) -> Taps:
@@ -523,7 +538,9 @@ class _Run:
         """
         counted = self.taps is not None and self.taps.table is not None
         wanted = not counted and (
-            self.taps is not None or self.error_writer is not None
+            self.taps is not None
+            or self.error_writer is not None
+            or self.perceptual is not None
         )
         written = self.writer.write(out, read_back=wanted)
         self.frames += ref.shape[0]
@@ -534,6 +551,8 @@ class _Run:
         if written is None:  # nobody reads the written values
             return
         codes = out if out.dtype.kind in "iu" and self.writer.container.exact else None
+        if self.perceptual is not None:
+            self.perceptual.update(as_float(ref), written)
         if self.taps is not None:
             self.taps.update(ref, written, codes)
         if self.error_writer is not None:

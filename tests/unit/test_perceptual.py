@@ -103,7 +103,7 @@ def test_undefined_inputs_give_null_with_a_note_never_an_error():
 
 
 def test_unknown_metric_and_bad_shapes_are_user_errors():
-    with pytest.raises(AdcsimError, match="'pesq2' is not a metric"):
+    with pytest.raises(AdcsimError, match="metric 'pesq2' is not one of"):
         check_metrics("stoi,pesq2")
     with pytest.raises(AdcsimError, match="same"):
         perceptual(np.zeros(10), np.zeros(11), rate=8000)
