@@ -36,6 +36,7 @@ from importlib import metadata
 from pathlib import Path
 
 import converter
+import perceptual
 import numpy as np
 from music import HERE, WORK, make_batch_files, make_long_file
 
@@ -428,7 +429,7 @@ _COMPANDERS = (
 )
 
 
-ALL_CASES = tuple(str(k) for k in range(1, 14))
+ALL_CASES = tuple(str(k) for k in range(1, 15))
 
 
 class Bench:
@@ -877,7 +878,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(ALL_CASES),
-        help="comma-separated case numbers (all: 1 to 13)",
+        help="comma-separated case numbers (all: 1 to 14)",
     )
     parser.add_argument(
         "--minutes",
@@ -935,7 +936,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--runs, --loop-files must be >= 1 and --batch-files >= 2")
     args.cases = {c.strip() for c in args.cases.split(",") if c.strip()}
     if not args.cases <= set(ALL_CASES):
-        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 13")
+        parser.error(f"--cases={','.join(sorted(args.cases))}: choose among 1 to 14")
     return args
 
 
@@ -1009,6 +1010,19 @@ def run_cases(bench: Bench, args: argparse.Namespace) -> tuple[list[Outcome], bo
                         f"Case 12: converter impairments at 16 bits, {minutes:g} min",
                         functools.partial(
                             converter.converter_case,
+                            bench,
+                            minutes,
+                            sys.modules[__name__],
+                        ),
+                    )
+                )
+        elif key == "14":
+            for minutes in args.minutes:
+                runs.append(
+                    (
+                        f"Case 14: built-in objective metrics, {minutes:g} min",
+                        functools.partial(
+                            perceptual.metrics_case,
                             bench,
                             minutes,
                             sys.modules[__name__],

@@ -163,7 +163,8 @@ class LsdMeter:
     """
 
     def __init__(self, columns: int) -> None:
-        self._rest = np.zeros((0, 2, columns))
+        # (reference/test, column, frames): each frame a contiguous run
+        self._rest = np.zeros((2, columns, 0))
         self._sum = np.zeros(columns)
         self._frames = 0
         self._window = np.hanning(LSD_FRAME + 1)[:-1]  # periodic Hann
@@ -171,26 +172,23 @@ class LsdMeter:
 
     def update(self, ref: Block, test: Block) -> None:
         """Add one aligned block pair (frames overlap across blocks)."""
-        data = np.concatenate([self._rest, np.stack([ref, test], axis=1)])
-        count = (
-            0
-            if data.shape[0] < LSD_FRAME
-            else (data.shape[0] - LSD_FRAME) // LSD_HOP + 1
-        )
+        data = np.concatenate([self._rest, np.stack([ref.T, test.T])], axis=2)
+        length = data.shape[2]
+        count = 0 if length < LSD_FRAME else (length - LSD_FRAME) // LSD_HOP + 1
         step = 256  # frames per FFT call
+        floor = LSD_FLOOR / self._norm  # (the floor on the unscaled power)
         for start in range(0, count, step):
             stop = min(count, start + step)
-            begin = start * LSD_HOP
-            end = (stop - 1) * LSD_HOP + LSD_FRAME
-            frames = sliding_window_view(data[begin:end], LSD_FRAME, axis=0)[::LSD_HOP]
-            # frames: (n, 2, columns, LSD_FRAME)
+            span = data[:, :, start * LSD_HOP : (stop - 1) * LSD_HOP + LSD_FRAME]
+            frames = sliding_window_view(span, LSD_FRAME, axis=2)[:, :, ::LSD_HOP]
             spectrum = np.fft.rfft(frames * self._window, axis=-1)
-            power = (spectrum.real**2 + spectrum.imag**2) * self._norm
-            level = 10.0 * np.log10(np.maximum(power, LSD_FLOOR))
-            diff = level[:, 0] - level[:, 1]
-            self._sum += np.sqrt(np.mean(diff * diff, axis=-1)).sum(axis=0)
+            power = spectrum.real**2 + spectrum.imag**2
+            np.maximum(power, floor, out=power)
+            # one logarithm: the level difference is that of the power ratio
+            diff = 10.0 * np.log10(power[0] / power[1])
+            self._sum += np.sqrt(np.mean(diff * diff, axis=-1)).sum(axis=1)
         self._frames += count
-        self._rest = data[count * LSD_HOP :]
+        self._rest = data[:, :, count * LSD_HOP :].copy()
 
     def result(self) -> Values:
         """LSD of each column, dB (None when shorter than one frame)."""

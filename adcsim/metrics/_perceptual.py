@@ -87,9 +87,7 @@ def check_metrics(names: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
         if not name:
             continue
         if name not in METRICS:
-            raise AdcsimError(
-                f"metric {name!r} is not one of: " + ", ".join(METRICS)
-            )
+            raise AdcsimError(f"metric {name!r} is not one of: " + ", ".join(METRICS))
         if name not in picked:
             picked.append(name)
     return tuple(picked)
