@@ -20,6 +20,20 @@ if TYPE_CHECKING:
     from adcsim.run._batch import CommandLine
 
 
+#: Options of where and in which part inputs run, never recorded in a report.
+PLACEMENT = frozenset(
+    (
+        "from_list",
+        "jobs",
+        "shard_spec",
+        "summary_path",
+        "scheduler",
+        "scheduler_file",
+        "retries",
+    )
+)
+
+
 def command_without_inputs(ctx: click.Context) -> CommandLine:
     """The running command's options given on its command line, without inputs.
 
@@ -27,12 +41,16 @@ def command_without_inputs(ctx: click.Context) -> CommandLine:
     only options given on the command line are recorded, each in its long
     spelling with the value Click parsed, so a default is never written down
     as a choice and ``-qb8``, ``-q -b 8`` and ``--bits=8 --quiet`` record the
-    same line. ``--from-list`` names inputs, not a setting: it is left out.
+    same line. Options that say which inputs run where, not what is made of
+    one (`PLACEMENT`: ``--from-list``, ``--jobs``, ``--shard``, ``--summary``,
+    the cluster's), are left out: a report is byte for byte the same from a
+    local, sharded or cluster run.
 
     Examples
     --------
     >>> from adcsim.cli._quantize import quantize
-    >>> args = ["a.wav", "-qb", "8", "--out-dir=o", "b.wav", "--from-list", "l"]
+    >>> args = ["a.wav", "-qb", "8", "--out-dir=o", "b.wav", "--from-list", "l",
+    ...         "-j", "2", "--shard", "1/2"]
     >>> with quantize.make_context("quantize", args) as ctx:
     ...     command_without_inputs(ctx).options
     ('--bits', '8', '--out-dir', 'o', '--quiet')
@@ -44,7 +62,7 @@ def command_without_inputs(ctx: click.Context) -> CommandLine:
     options: list[str] = []
     for param in ctx.command.params:
         name = param.name
-        if not isinstance(param, click.Option) or name in (None, "from_list"):
+        if not isinstance(param, click.Option) or name is None or name in PLACEMENT:
             continue
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             options += _option_words(param, ctx.params[name])

@@ -112,11 +112,13 @@ def _register_commands() -> None:
     from adcsim.cli._analysis import analyze, compare, sweep
     from adcsim.cli._generate import generate
     from adcsim.cli._listen import listen, listen_results
+    from adcsim.cli._merge import merge_summaries
     from adcsim.cli._quantize import quantize
     from adcsim.cli._tensors import tensors
 
     commands = (
         quantize,
+        merge_summaries,
         analyze,
         compare,
         sweep,

@@ -136,6 +136,8 @@ Examples:
   adcsim quantize speech.wav -b 6 --metric stoi,estoi,si-sdr --no-plot
   sox in.flac -t wav - | adcsim quantize - -b 10 -o - | sox -t wav - out.flac
   adcsim quantize takes/*.wav -b 8 --out-dir degraded/ -j 0 --summary s.csv
+  adcsim quantize --from-list all.txt -b 8 --out-dir out/ --shard auto \
+      --summary 'sums/{shard}.csv'           # one SLURM array task
   find corpus -name '*.flac' | adcsim quantize --from-list - -b 8 \\
       --out-dir out/ --mirror corpus/ --skip-existing
 """
@@ -183,6 +185,16 @@ Examples:
     default=1,
     show_default=True,
     help="Worker processes; 0 for all cores. Results keep the input order.",
+)
+@click.option(
+    "--shard",
+    "shard_spec",
+    default=None,
+    metavar="K/N|auto|auto/N",
+    help="Run only the K-th of N parts of the inputs (by position, K from 1), "
+    "after checking the whole list; auto reads a SLURM array task's "
+    "SLURM_ARRAY_TASK_ID/_MIN/_COUNT, auto/N a Kubernetes indexed job's "
+    "JOB_COMPLETION_INDEX. --summary gets the shard in its name (or {shard}).",
 )
 @click.option(
     "--subtype",
@@ -267,6 +279,7 @@ def quantize(
     mirror_root: str | None,
     from_list: str | None,
     jobs: int,
+    shard_spec: str | None,
     subtype: str | None,
     report_path: str | None,
     no_report: bool,
@@ -329,6 +342,7 @@ def quantize(
         raise _usage(
             "--skip-existing needs the report files (not --no-report or --report -)"
         )
+    shard = _shard(shard_spec, quiet)
     config = build_config(
         subtype=subtype,
         error_gain_db=error_gain,
@@ -361,6 +375,11 @@ def quantize(
             check_plot_path(plot_path)
     except AdcsimError as exc:
         raise _usage(str(exc)) from None
+    count = len(inputs) if shard is None else len(shard.select(inputs))
+    if summary_path is not None and shard is not None:
+        from adcsim.run._shards import shard_summary_path
+
+        summary_path = shard_summary_path(summary_path, shard)
     if summary_path is not None:
         # A rerun with --skip-existing rewrites its summary (atomically).
         replace = force or skip_existing
@@ -394,8 +413,8 @@ def quantize(
     if not quiet and sys.stderr.isatty():
         from adcsim.cli import _progress
 
-        if len(inputs) > 1:
-            bar = _progress.Progress(len(inputs), sys.stderr)
+        if count > 1:
+            bar = _progress.Progress(count, sys.stderr)
         else:
             bar = file_bar = _progress.FileProgress(sys.stderr)
 
@@ -427,7 +446,7 @@ def quantize(
                 note(f"notice: {text}")
 
     def advance(item: results.BatchItem) -> None:
-        if bar is not None and len(inputs) > 1:
+        if bar is not None and count > 1:
             info = item.report.input if item.report is not None else {}
             rate, frames = info.get("sample_rate"), info.get("frames")
             bar.advance(frames / rate if rate and frames else 0.0)
@@ -454,6 +473,7 @@ def quantize(
             keep_reports="rows" if summary_path is not None else False,
             debug=bool(click.get_current_context().meta.get(DEBUG)),
             progress=file_bar,
+            shard=shard,
         )
     except results.BatchInterrupted as exc:
         if bar is not None:
@@ -470,6 +490,33 @@ def quantize(
         click.echo(result.summary(), err=True)
     if result.exit_code:
         sys.exit(result.exit_code)
+
+
+def _shard(spec: str | None, quiet: bool) -> Any:
+    """The `Shard` of ``--shard``; ``auto`` reads the scheduler's variables.
+
+    Which variables were read goes to stderr (unless ``-q``): a shard taken
+    from the wrong variable would silently run the wrong part.
+    """
+    if spec is None:
+        return None
+    from adcsim.run import _shards as shards
+
+    head, _, tail = spec.partition("/")
+    if head.strip() != "auto":
+        try:
+            return shards.parse_shard(spec)
+        except AdcsimError as exc:
+            raise _usage(str(exc)) from None
+    count = None
+    if tail:
+        if not tail.strip().isdigit() or int(tail) < 1:
+            raise _usage(f"shard={spec!r}: auto/N needs an integer N >= 1")
+        count = int(tail)
+    shard, used = shards.shard_from_environment(os.environ, count)
+    if not quiet:
+        click.echo(f"shard {shard.number}/{shard.count} (from {used})", err=True)
+    return shard
 
 
 def _keep_freed_memory() -> None:

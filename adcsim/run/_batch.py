@@ -32,6 +32,7 @@ from adcsim.run._process import Progress, process_file
 from adcsim.run._provenance import sha256_file
 from adcsim.run._report import Report
 from adcsim.run._results import BatchInterrupted, BatchItem, BatchResult, Ordered
+from adcsim.run._shards import Shard
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def run_batch(
     keep_reports: bool | Literal["rows"] = True,
     debug: bool = False,
     progress: Progress | None = None,
+    shard: Shard | None = None,
 ) -> BatchResult:
     """Process every input; a failing input is recorded and the others go on.
 
@@ -114,6 +116,9 @@ def run_batch(
     progress : callable, optional
         For a one-input batch: told how far the input has been read (see
         `process_file`), for a progress bar.
+    shard : Shard or None
+        Run only this part of ``inputs`` (by position), after checking the
+        whole list: every shard refuses the same bad list.
     reports : bool
         Keep each input's `Report` in its item. False drops them once their
         files are written, for callers that read none: over a corpus they
@@ -133,14 +138,15 @@ def run_batch(
     Returns
     -------
     BatchResult
-        One item per input, in input order.
+        One item per input (of the shard), in input order.
 
     Raises
     ------
     AdcsimError
         Before any work: ``jobs`` < 0, an input named twice (also through a
         link or ``..``), two inputs writing the same file, or an output that is
-        one of the inputs.
+        one of the inputs; a ``shard`` of a Lloyd-Max run whose ``codebook``
+        does not exist yet (each shard would design its own).
     BatchInterrupted
         A `KeyboardInterrupt` arrived; the batch was stopped and cleaned up.
 
@@ -154,6 +160,17 @@ def run_batch(
         raise AdcsimError(f"jobs={jobs} must be >= 0 (0: all cores)")
     plans = [plan(p) for p in inputs]
     check_batch(inputs, plans)
+    if shard is not None:
+        if config.scheme == LLOYDMAX and not (
+            config.codebook is not None and os.path.exists(config.codebook)
+        ):
+            raise AdcsimError(
+                "a sharded lloydmax run needs a shared codebook that exists: "
+                "design it first (one unsharded run with --codebook PATH), then "
+                "give every shard --codebook PATH"
+            )
+        start, stop = shard.bounds(len(inputs))
+        inputs, plans = inputs[start:stop], plans[start:stop]
     job = _Job(
         config,
         force,
