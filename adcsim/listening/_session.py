@@ -457,7 +457,7 @@ def _build(
         "trials": key_trials,
     }
     (stage / "key.json").write_text(dumps_json(key), encoding="utf-8")
-    exports = tuple(write_export(kind, stage, key_trials) for kind in plan["export"])
+    exports = tuple(write_export(kind, stage, key) for kind in plan["export"])
     (stage / "README.txt").write_text(
         readme_text(session_id, key, exports), encoding="utf-8"
     )

@@ -259,17 +259,6 @@ def test_excerpt_sets_the_length(reference, tmp_path):
         assert samples(tmp_path / "s", name).shape[0] == RATE
 
 
-def test_exports_name_the_same_stimuli(reference, tmp_path):
-    session = build(reference, tmp_path / "s", export=["webmushra", "beaqlejs"])
-    key = json.loads(session.key.read_text())
-    mushra = next(t for t in key["trials"] if t["design"] == "mushra")
-    web = json.loads((tmp_path / "s" / "webmushra" / "adcsim.yaml").read_text())
-    page = next(p for p in web["pages"] if p["type"] == "mushra")
-    assert {Path(v).stem for v in page["stimuli"].values()} == set(mushra["stimuli"])
-    beaqle = (tmp_path / "s" / "beaqlejs" / "adcsim_config.js").read_text()
-    assert all(f"audio/{n}.wav" in beaqle for n in mushra["stimuli"])
-
-
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
