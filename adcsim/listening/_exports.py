@@ -401,10 +401,9 @@ webMUSHRA (checked against commit 07130f2 of its main branch)
 - Copy webmushra/adcsim.yaml into webMUSHRA's configs/ and the audio/ files
   into {WEBMUSHRA_AUDIO} (key.json stays with you), serve webMUSHRA (PHP for
   service/write.php) and open index.html?config=adcsim.yaml.
-- webMUSHRA adds the hidden reference and draws A/B and X itself; it needs the
-  audio device at the stimuli's sample rate. MUSHRA pages over
-  {WEBMUSHRA_STRICT_MAX_S:g} s are written with strict: false (webMUSHRA refuses
-  them otherwise).
+- webMUSHRA adds the hidden reference and draws A and B itself. MUSHRA pages
+  over {WEBMUSHRA_STRICT_MAX_S:g} s are written with strict: false (webMUSHRA
+  refuses them otherwise).
 - Score: adcsim listen-results results/{session_test_id(session_id)}/*.csv \\
       --key key.json
 """
