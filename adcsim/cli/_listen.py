@@ -50,6 +50,9 @@ Examples:
   adcsim listen-results results/*.json --key session/key.json
   adcsim listen-results r1.json r2.json --key key.json --report - | jq .abx
   adcsim listen-results r*.json --key key.json --csv scores.csv --plot scores.png
+  adcsim listen-results r*.json --key key.json --by item --by listener
+  adcsim listen-results mushra.csv paired_comparison.csv --key key.json  # webMUSHRA
+  adcsim listen-results 2026*_ann.txt --key key.json --allow-incomplete  # BeaqleJS
 """
 
 
@@ -266,7 +269,7 @@ def listen(
 
 
 @click.command("listen-results", cls=AdcsimCommand, epilog=RESULTS_EPILOG)
-@click.argument("results", nargs=-1, required=True, metavar="RESULTS.json...")
+@click.argument("results", nargs=-1, required=True, metavar="RESULTS...")
 @click.option(
     "--key",
     "key_path",
@@ -277,6 +280,18 @@ def listen(
 )
 @report_option("Write a JSON report (- stdout).")
 @csv_option("Write the scores as CSV.")
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    type=click.Choice(["item", "listener"]),
+    help="Also score per item or per listener. Repeatable.",
+)
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Score results that miss trials (the notes say which) instead of refusing.",
+)
 @plot_option("Draw MUSHRA scores with 95% intervals (PNG, SVG, PDF).")
 @force_option()
 def listen_results(
@@ -284,20 +299,30 @@ def listen_results(
     key_path: str,
     report_path: str | None,
     csv_path: str | None,
+    by: Sequence[str],
+    allow_incomplete: bool,
     plot_path: str | None,
     force: bool,
 ) -> None:
     """Score a listening test: de-blind and aggregate listeners' results.
 
-    Checks every RESULTS.json against the key (another session or edited files
-    are refused), applies the ITU-R BS.1534-3 post-screening, and prints MUSHRA
-    means with 95% confidence intervals and ABX totals with one-sided binomial
-    p-values per condition and pooled.
+    RESULTS are the session page's JSON downloads, webMUSHRA's mushra.csv and
+    paired_comparison.csv, or BeaqleJS's downloaded .txt files. Checks every
+    file against the key (another session, other trials or stimuli, the same
+    file twice, two files of one listener and incomplete results are refused),
+    applies the ITU-R BS.1534-3 post-screening to MUSHRA (ABX keeps every
+    listener), and prints MUSHRA means with 95% confidence intervals and ABX
+    totals with one-sided binomial p-values per condition and pooled.
     """
     from adcsim.io import _files as files
     from adcsim.listening import _scoring as listen_scoring
 
-    scores = listen_scoring.score_results(results, key_path)
+    scores = listen_scoring.score_results(
+        results,
+        key_path,
+        by=tuple(dict.fromkeys(by)),
+        allow_incomplete=allow_incomplete,
+    )
     for path in (csv_path, plot_path, report_path):
         if path is not None:
             files.check_output_path(path, force=force, inputs=(*results, key_path))

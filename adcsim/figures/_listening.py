@@ -69,5 +69,11 @@ def plot_scores(scores: ListeningScores) -> Any:
         ax.set_ylim(0, 100)
         ax.set_ylabel("ABX correct (%)")
         ax.set_title("ABX")
-    fig.suptitle(f"session {scores.session_id}, {len(scores.listeners)} listener(s)")
+    # MUSHRA scores only the listeners the post-screening kept; ABX all of them.
+    n, kept = len(scores.listeners), len(scores.listeners) - len(scores.excluded)
+    fig.suptitle(
+        f"session {scores.session_id}: MUSHRA {kept} listener(s)"
+        + (f" ({n - kept} excluded)" if kept != n else "")
+        + (f", ABX {n}" if scores.abx else "")
+    )
     return fig

@@ -22,7 +22,7 @@ from adcsim.listening._conditions import (
     parse_excerpt,
     render_condition,
 )
-from adcsim.listening._scoring import binomial_p_value, mean_interval, score_results
+from adcsim.listening._scoring import binomial_p_value, mean_interval
 from adcsim.listening._session import PEAK_LIMIT, export_listening_test
 from adcsim.listening._stimuli import stimulus_wav
 from adcsim.metrics._loudness import integrated_loudness
@@ -288,120 +288,6 @@ def test_existing_session_needs_force(reference, tmp_path):
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(AdcsimError, match="not empty"):
         build(reference, tmp_path / "other", force=True)
-
-
-# ------------------------------------------------------------ scoring
-
-
-def listener(
-    key: dict, name: str, *, hidden: float, q4: float, abx_right: bool
-) -> dict:
-    mushra, abx = [], []
-    for t in key["trials"]:
-        if t["design"] == "mushra":
-            score = {
-                "hidden-reference": hidden,
-                "q4": q4,
-                "q8": 95.0,
-                "anchor-3.5k": 10.0,
-            }
-            mushra.append(
-                {
-                    "trial": t["id"],
-                    "ratings": {n: score[lab] for n, lab in t["stimuli"].items()},
-                }
-            )
-        else:
-            wrong = "B" if t["x_is"] == "A" else "A"
-            abx.append(
-                {
-                    "trial": t["id"],
-                    "x": t["x"],
-                    "answer": t["x_is"] if abx_right else wrong,
-                }
-            )
-    return {
-        "format": "adcsim-listening-results",
-        "schema_version": 1,
-        "session_id": key["session_id"],
-        "listener": name,
-        "mushra": mushra,
-        "abx": abx,
-    }
-
-
-def write_results(tmp_path: Path, key: dict, listeners: list[dict]) -> list[str]:
-    paths = []
-    for i, result in enumerate(listeners):
-        path = tmp_path / f"r{i}.json"
-        path.write_text(json.dumps(result))
-        paths.append(str(path))
-    return paths
-
-
-def test_scores_deblind_screen_and_count(reference, tmp_path):
-    session = build(reference, tmp_path / "s")
-    key = json.loads(session.key.read_text())
-    people = [
-        listener(key, "ann", hidden=100, q4=40, abx_right=True),
-        listener(key, "bob", hidden=95, q4=60, abx_right=False),
-        listener(key, "cid", hidden=80, q4=0, abx_right=True),  # fails the screen
-    ]
-    scores = score_results(write_results(tmp_path, key, people), str(session.key))
-    assert scores.listeners == ["ann", "bob", "cid"]
-    assert list(scores.excluded) == ["cid"]
-    rows = {r["label"]: r for r in scores.mushra}
-    assert rows["q4"]["n"] == 2 and rows["q4"]["mean"] == 50.0
-    half = 12.706205 * np.std([40, 60], ddof=1) / np.sqrt(2)  # t(0.975, 1)
-    assert rows["q4"]["ci_low"] == pytest.approx(50 - half, rel=1e-6)
-    assert rows["hidden-reference"]["mean"] == 97.5
-    abx = {r["condition"]: r for r in scores.abx}
-    # ABX is not screened: 3 listeners x 4 trials, 2 of them right every time.
-    assert (abx["q4"]["correct"], abx["q4"]["trials"]) == (8, 12)
-    assert abx["pooled"]["p_value"] == pytest.approx(binomial_p_value(16, 24))
-    assert "q4" in scores.table() and "cid" in scores.table()
-    assert scores.csv().count("\n") == 1 + len(scores.mushra) + len(scores.abx)
-    assert json.loads(scores.to_json())["excluded"] == scores.excluded
-
-
-@pytest.mark.parametrize(
-    ("edit", "match"),
-    [
-        (lambda r: r.update(session_id="0" * 16), "session_id"),
-        (lambda r: r["abx"][0].update(trial="x99-01"), "x99-01"),
-        (lambda r: r["abx"][0].update(answer="C"), "answer='C'"),
-        (lambda r: r["abx"][0].update(x="zzzzzzzz"), "x='zzzzzzzz'"),
-        (lambda r: r["abx"].append(dict(r["abx"][0])), "repeated"),
-        (lambda r: r["mushra"][0]["ratings"].update(extra=50), "other stimuli"),
-        (
-            lambda r: r["mushra"][0]["ratings"].update(
-                {next(iter(r["mushra"][0]["ratings"])): 120}
-            ),
-            "not in \\[0, 100\\]",
-        ),
-        (lambda r: r.update(format="x"), "not an adcsim"),
-    ],
-)
-def test_results_that_do_not_match_the_key_are_refused(
-    reference, tmp_path, edit, match
-):
-    session = build(reference, tmp_path / "s")
-    key = json.loads(session.key.read_text())
-    result = listener(key, "ann", hidden=100, q4=40, abx_right=True)
-    edit(result)
-    paths = write_results(tmp_path, key, [result])
-    with pytest.raises(AdcsimError, match=match):
-        score_results(paths, str(session.key))
-
-
-def test_unreadable_results_name_the_file(reference, tmp_path):
-    session = build(reference, tmp_path / "s")
-    bad = tmp_path / "bad.json"
-    bad.write_text("{oops")
-    with pytest.raises(AdcsimError, match="bad.json"):
-        score_results([str(bad)], str(session.key))
-    with pytest.raises(AdcsimError, match="missing.json"):
-        score_results([str(tmp_path / "missing.json")], str(session.key))
 
 
 def test_no_two_stimulus_files_are_alike_and_sizes_do_not_tell_roles(
