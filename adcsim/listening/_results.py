@@ -124,8 +124,6 @@ def check_key(key: Any, path: str) -> dict[str, Any]:
         if tid in seen:
             raise refuse(f"trial {tid!r} is given twice")
         seen.add(tid)
-        if not isinstance(t.get("item"), str):
-            raise refuse(f"trial {tid!r}: item is not a string")
         if t.get("design") == "mushra":
             stimuli = t.get("stimuli")
             if (
@@ -144,9 +142,13 @@ def check_key(key: Any, path: str) -> dict[str, Any]:
                 "A",
                 "B",
             ):
-                raise refuse(f"trial {tid!r}: condition, a, b, x or x_is is missing")
+                raise refuse(
+                    f"trial {tid!r}: condition, x or x_is (or a, b) is missing"
+                )
         else:
             raise refuse(f"trial {tid!r}: design={t.get('design')!r}")
+        if not isinstance(t.get("item"), str):
+            raise refuse(f"trial {tid!r}: item is not a string")
     return key
 
 
