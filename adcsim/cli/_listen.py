@@ -39,6 +39,8 @@ Examples:
   adcsim listen a.wav b.wav -o s/ --condition tel=scheme=alaw,bits=8,rate=8000
   adcsim listen take.wav -o s/ --file other=take_tool.wav --design abx --trials 20
   adcsim listen take.wav -o s/ --file short=take_cut.wav --pad
+  adcsim listen music.wav -o s/ --bits 4,5,6,7,8,9,10,11,12,14 --max-per-trial 8
+  adcsim listen speech.wav -o s/ --bits 6,8 --design mushra --allow-back
   adcsim listen music.wav -o s/ --bits 10,16 --dither tpdf --export webmushra
   adcsim listen music.wav -o s/ --bits 12 --noise-lsb 0.5  # all conditions
   adcsim listen music.wav -o s/ \\
@@ -159,6 +161,19 @@ def _list_option(
     is_flag=True,
     help="Let a --file differ in length from the reference (padded or cut).",
 )
+@click.option(
+    "--allow-back",
+    is_flag=True,
+    help="Give the page a Back button (listeners may change answers).",
+)
+@click.option(
+    "--max-per-trial",
+    type=click.IntRange(2, 12),
+    default=None,
+    metavar="N",
+    help="Split the conditions over MUSHRA trials of at most N stimuli (hidden "
+    "reference and anchors included; without it more than 12 is an error).",
+)
 @force_option("Replace an earlier adcsim session in DIR (only the files it wrote).")
 @converter_options
 def listen(
@@ -178,6 +193,8 @@ def listen(
     exports: Sequence[str],
     subtype: str,
     pad: bool,
+    allow_back: bool,
+    max_per_trial: int | None,
     force: bool,
     **converter_values: Any,
 ) -> None:
@@ -254,6 +271,8 @@ def listen(
         subtype=subtype,
         force=force,
         pad=pad,
+        allow_back=allow_back,
+        max_per_trial=max_per_trial,
     )
     for warning in session.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -23,6 +23,9 @@ SUBTYPES: tuple[str, ...] = ("PCM_16", "PCM_24")
 EXPORTS: tuple[str, ...] = ("webmushra", "beaqlejs")
 #: What to do with a reference too long to hold (`read_record`).
 TOO_LONG = "cut an excerpt of a few seconds (sox in.wav part.wav trim 60 10)"
+#: Most stimuli in one MUSHRA trial, hidden reference and anchors included
+#: (ITU-R BS.1534-3, 5.1: no more than 12 including those).
+MAX_PER_TRIAL = 12
 
 
 def check_plan(
@@ -32,7 +35,16 @@ def check_plan(
     trials: int,
     export: Iterable[str],
     subtype: str,
+    *,
+    mid_anchor: bool = False,
+    max_per_trial: int | None = None,
 ) -> dict[str, Any]:
+    """Check a session's options before any file is read; return its plan.
+
+    The plan says which designs to build, the exports, and ``groups``: the
+    condition names of each MUSHRA trial per item (one group unless
+    ``max_per_trial`` splits them).
+    """
     if not references:
         raise AdcsimError("no reference files given")
     if not conditions:
@@ -64,11 +76,51 @@ def check_plan(
     for kind in kinds:
         if kind not in EXPORTS:
             raise AdcsimError(f"export={kind!r} is not one of: {', '.join(EXPORTS)}")
+    mushra = design in ("mushra", "both")
+    groups = _groups(names, 2 if mid_anchor else 1, max_per_trial) if mushra else []
     return {
-        "mushra": design in ("mushra", "both"),
+        "mushra": mushra,
         "abx": design in ("abx", "both"),
         "export": kinds,
+        "groups": groups,
     }
+
+
+def _groups(names: list[str], anchors: int, most: int | None) -> list[list[str]]:
+    """Split the conditions so no MUSHRA trial holds more than ``most`` stimuli.
+
+    Every trial holds the hidden reference and the anchors, then as even a
+    share of the conditions as fits, in the order given.
+    """
+    fixed = 1 + anchors
+    if most is None:
+        total = fixed + len(names)
+        if total <= MAX_PER_TRIAL:
+            return [names]
+        per = MAX_PER_TRIAL - fixed
+        raise AdcsimError(
+            f"a MUSHRA trial would hold {total} stimuli (the hidden reference, "
+            f"{anchors} anchor(s) and {len(names)} conditions), more than "
+            f"{MAX_PER_TRIAL} (ITU-R BS.1534-3): give --max-per-trial "
+            f"{MAX_PER_TRIAL} to split the conditions over "
+            f"{-(-len(names) // per)} trials per item, or build sessions of at "
+            f"most {per} conditions each"
+        )
+    if isinstance(most, bool) or not isinstance(most, int):
+        raise AdcsimError(f"max_per_trial={most!r} must be an integer")
+    if not fixed + 1 <= most <= MAX_PER_TRIAL:
+        raise AdcsimError(
+            f"max-per-trial={most} must be in [{fixed + 1}, {MAX_PER_TRIAL}] "
+            f"(the hidden reference and {anchors} anchor(s) come with every trial)"
+        )
+    count = -(-len(names) // (most - fixed))
+    size, extra = divmod(len(names), count)
+    out, at = [], 0
+    for i in range(count):
+        n = size + (i < extra)
+        out.append(names[at : at + n])
+        at += n
+    return out
 
 
 def cut_excerpt(

@@ -134,6 +134,8 @@ def export_listening_test(
     subtype: str = "PCM_16",
     force: bool = False,
     pad: bool = False,
+    allow_back: bool = False,
+    max_per_trial: int | None = None,
 ) -> ListeningSession:
     """Build a blind MUSHRA and/or ABX session in ``out_dir``.
 
@@ -161,6 +163,12 @@ def export_listening_test(
     pad : bool
         Let a ``--file`` condition differ in length from the reference: it
         is padded with silence or cut to the reference's length.
+    allow_back : bool
+        Give the page a back button (answers may then be changed).
+    max_per_trial : int in [2, 12] or None
+        Split the conditions over several MUSHRA trials per item so that no
+        trial holds more stimuli (hidden reference and anchors included).
+        None: more than 12 is an error saying how to split.
 
     Returns
     -------
@@ -181,7 +189,16 @@ def export_listening_test(
     from adcsim.stages._dither import check_dither, check_seed
 
     seed = check_seed(seed)
-    plan = check_plan(references, conditions, design, trials, export, subtype)
+    plan = check_plan(
+        references,
+        conditions,
+        design,
+        trials,
+        export,
+        subtype,
+        mid_anchor=mid_anchor,
+        max_per_trial=max_per_trial,
+    )
     for condition in conditions:
         if condition.path is None:
             check_dither(condition.dither)
@@ -206,6 +223,7 @@ def export_listening_test(
                 seed=seed,
                 subtype=subtype,
                 pad=pad,
+                allow_back=allow_back,
             )
         except OSError as exc:
             raise AdcsimError(
@@ -234,6 +252,7 @@ def _build(
     seed: int,
     subtype: str,
     pad: bool,
+    allow_back: bool,
 ) -> ListeningSession:
     """Write a whole session into ``stage``; its paths name ``out``."""
     from adcsim.analysis._records import read_record
@@ -243,6 +262,7 @@ def _build(
     dither_seeds = (
         np.random.SeedSequence(seed).spawn(2)[1].generate_state(len(conditions))
     )
+    groups = plan["groups"]
     digest = hashlib.sha256(
         json.dumps(
             [
@@ -253,6 +273,8 @@ def _build(
                 mid_anchor,
                 subtype,
                 [c.to_dict() for c in conditions],
+                # (absent for the options of old sessions: their ids stay)
+                *([allow_back, groups] if allow_back or len(groups) > 1 else []),
             ]
         ).encode()
     )
@@ -353,10 +375,10 @@ def _build(
         # and as the reference side of every ABX set (which side of A/B is the
         # reference does not tell X; hidden references and X are their own files).
         open_ref = stimulus("reference", "reference")
-        if plan["mushra"]:
+        for group in plan["groups"]:
             labels = [("reference", "hidden_reference"), (ANCHOR_LOW, "anchor")]
             labels += [(ANCHOR_MID, "anchor")] if mid_anchor else []
-            labels += [(c.name, "condition") for c in conditions]
+            labels += [(name, "condition") for name in group]
             blind = [stimulus(label, role) for label, role in labels]
             order = [blind[i] for i in rng.permutation(len(blind))]
             key_trials.append(
@@ -431,6 +453,7 @@ def _build(
         "schema_version": SCHEMA_VERSION,
         "session_id": session_id,
         "adcsim_version": __version__,
+        "options": {"allow_back": allow_back},
         "trials": page_trials,
     }
     (stage / "session.js").write_text(
@@ -451,6 +474,7 @@ def _build(
         else {"start_s": excerpt[0], "duration_s": excerpt[1], "fade_s": FADE_S},
         "mid_anchor": mid_anchor,
         "subtype": subtype,
+        "allow_back": allow_back,
         "conditions": [c.to_dict() for c in conditions],
         "items": items,
         "stimuli": stimuli,

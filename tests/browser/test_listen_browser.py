@@ -146,6 +146,14 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
 
     page.fill("#listener", "tester")
     page.click("#start")
+    # Familiarization: the first trial's stimuli, unscored, no sliders.
+    page.wait_for_selector('#trial[data-state="ready"][data-training="1"]')
+    assert page.locator("#mushra-rows input").count() == 0
+    assert page.locator("#mushra-rows button.stim").count() == len(trials[0]["stimuli"])
+    page.click("#next")
+    hidden = next(
+        n for n, lab in key["trials"][0]["stimuli"].items() if lab == "hidden-reference"
+    )
     for index, trial in enumerate(trials):
         page.wait_for_selector(
             f'#trial[data-state="ready"][data-trial="{trial["id"]}"]'
@@ -156,6 +164,16 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
         ):
             assert (session / "stimuli" / f"{name}.js").is_file()
         if trial["design"] == "mushra":
+            # BS.1534-3: unrated at first; leaving needs every stimulus played
+            # and rated and one rated 100.
+            assert page.locator("#mushra-rows input.unrated").count() == len(
+                trial["stimuli"]
+            )
+            assert page.inner_text("#mushra-rows .value") == "unrated"
+            page.keyboard.press("n")
+            message = page.inner_text("#message")
+            assert "play stimulus 1, 2" in message and "rate stimulus 1, 2" in message
+            assert page.get_attribute("#trial", "data-trial") == trial["id"]
             page.click("#ref-button")
             page.keyboard.press("1")
             assert (
@@ -169,11 +187,25 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
             assert 0.4 < before <= after < before + 0.3
             page.keyboard.press(" ")  # stop
             page.keyboard.press(" ")  # play again
+            for i in range(2, len(trial["stimuli"]) + 1):
+                page.keyboard.press(str(i))
             sliders = page.locator("#mushra-rows input[type=range]")
             for i in range(sliders.count()):
                 sliders.nth(i).focus()
+                page.keyboard.press("Home")  # 0, now rated
                 for _ in range(i + 1):
                     page.keyboard.press("ArrowUp")  # +5 each
+            page.evaluate("document.activeElement.blur()")
+            page.keyboard.press("n")
+            assert page.inner_text("#message") == (
+                "Before going on: rate at least one stimulus 100 (one of them is "
+                "the reference itself)."
+            )
+            top = next(n for n in trial["stimuli"] if n != hidden)
+            page.eval_on_selector(
+                f'#mushra-rows input[data-name="{top}"]',
+                "s => { s.value = 100; s.dispatchEvent(new Event('input')); }",
+            )
             page.fill("#loop-start", "0.2")
             page.dispatch_event("#loop-start", "change")
             assert page.input_value("#loop-start") == "0.20"
@@ -201,7 +233,9 @@ def test_session_runs_in_chromium_and_scores(session: Path, page, tmp_path: Path
 
     downloaded = json.loads(path.read_text())
     ratings = downloaded["mushra"][0]["ratings"]
-    assert sorted(ratings.values()) == [5 * (i + 1) for i in range(len(ratings))]
+    order = trials[0]["stimuli"]
+    assert ratings == {n: 100 if n == top else 5 * (i + 1) for i, n in enumerate(order)}
+    assert ratings[hidden] < 90
     result = CliRunner().invoke(
         listen_results,
         [str(path), "--key", str(session / "key.json"), "--report", "-"],
@@ -257,6 +291,7 @@ def test_page_scripts_dom_and_files_give_no_answer_away(session: Path, page):
     page.wait_for_load_state("load")
     public = page.evaluate("window.ADCSIM_SESSION")
     assert set(public) == {
+        "options",
         "format",
         "schema_version",
         "session_id",
@@ -273,6 +308,8 @@ def test_page_scripts_dom_and_files_give_no_answer_away(session: Path, page):
     # 3. The DOM and the script globals while every trial is shown.
     page.fill("#listener", "attacker")
     page.click("#start")
+    page.wait_for_selector('#trial[data-state="ready"][data-training="1"]')
+    page.keyboard.press("n")
     for trial in public["trials"]:
         page.wait_for_selector(
             f'#trial[data-state="ready"][data-trial="{trial["id"]}"]'
@@ -282,8 +319,9 @@ def test_page_scripts_dom_and_files_give_no_answer_away(session: Path, page):
         for w in words:
             assert w.lower() not in dom and w.lower() not in state, w
         if trial["design"] == "mushra":
-            for i in range(len(trial["stimuli"]) + 1):
-                page.keyboard.press(str(i + 1) if i < len(trial["stimuli"]) else "r")
+            page.keyboard.press("r")
+            for i in range(len(trial["stimuli"])):
+                page.keyboard.press(str(i + 1))
             rate_all(page, 100)
             page.keyboard.press("n")
         else:

@@ -357,3 +357,46 @@ def test_a_large_session_warns_with_the_excerpt_advice(
         - (tmp_path / "s" / "adcsim-manifest.json").stat().st_size
     )
     assert len(session.warnings) == 1 and "--excerpt" in session.warnings[0]
+
+
+def test_more_than_twelve_stimuli_per_trial_is_an_error_saying_how_to_split(
+    reference, tmp_path
+):
+    # 11 conditions + the hidden reference + the 3.5 kHz anchor = 13 > 12.
+    many = [Condition(name=f"q{b}", bits=b) for b in range(2, 13)]
+    with pytest.raises(AdcsimError, match="--max-per-trial 12 to split") as caught:
+        build(reference, tmp_path / "s", conditions=many, design="mushra")
+    assert "13 stimuli" in str(caught.value) and "2 trials" in str(caught.value)
+    assert not (tmp_path / "s").exists()
+    # 10 conditions fit exactly: 12 stimuli in one trial.
+    session = build(reference, tmp_path / "t", conditions=many[:10], design="mushra")
+    key = json.loads(session.key.read_text())
+    assert [len(t["stimuli"]) for t in key["trials"]] == [12]
+
+
+def test_max_per_trial_splits_the_conditions_each_trial_with_hidden_ref_and_anchor(
+    reference, tmp_path
+):
+    many = [Condition(name=f"q{b}", bits=b) for b in range(2, 13)]
+    session = build(
+        reference, tmp_path / "s", conditions=many, design="mushra", max_per_trial=8
+    )
+    key = json.loads(session.key.read_text())
+    labels = [sorted(t["stimuli"].values()) for t in key["trials"]]
+    assert sorted(len(x) for x in labels) == [7, 8]
+    for trial_labels in labels:
+        assert trial_labels.count("hidden-reference") == 1
+        assert trial_labels.count("anchor-3.5k") == 1
+    shown = {v for x in labels for v in x} - {"hidden-reference", "anchor-3.5k"}
+    assert shown == {c.name for c in many}
+    with pytest.raises(AdcsimError, match="max-per-trial=2 must be in"):
+        build(reference, tmp_path / "u", conditions=many, max_per_trial=2)
+
+
+def test_allow_back_reaches_the_page_and_the_key(reference, tmp_path):
+    build(reference, tmp_path / "s", allow_back=True)
+    page = (tmp_path / "s" / "session.js").read_text()
+    assert '"allow_back": true' in page
+    assert json.loads((tmp_path / "s" / "key.json").read_text())["allow_back"]
+    build(reference, tmp_path / "t")
+    assert '"allow_back": false' in (tmp_path / "t" / "session.js").read_text()
