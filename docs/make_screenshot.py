@@ -12,7 +12,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from adcsim.listening._session import cross_conditions, export_listening_test
+from adcsim.listening._conditions import cross_conditions
+from adcsim.listening._session import export_listening_test
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = [
@@ -51,11 +52,15 @@ def main() -> None:
             page.goto(session.page.as_uri())
             page.fill("#listener", "demo")
             page.click("#start")
-            page.wait_for_selector('#trial[data-state="ready"]')
+            page.wait_for_selector('#trial[data-state="ready"][data-training="1"]')
+            page.click("#next")  # past the familiarization page
+            page.wait_for_selector('#trial[data-state="ready"][data-training=""]')
             sliders = page.locator("#mushra-rows input[type=range]")
-            for i, value in enumerate([14, 8, 16, 11, 19, 6, 20]):
+            # Five rated (from 0 by the arrow keys, 5 each), the rest unrated.
+            for i, value in enumerate([14, 8, 16, 11, 19]):
                 if i < sliders.count():
                     sliders.nth(i).focus()
+                    page.keyboard.press("Home")
                     for _ in range(value):
                         page.keyboard.press("ArrowUp")
             page.keyboard.press("3")
